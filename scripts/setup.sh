@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs everything cumulo needs on a fresh Debian/Ubuntu machine, idempotently:
+# system packages (when root), the Docker engine (started when not running),
+# the virtual environment with cumulo and its test tools, the local site's images.
+# Usage: scripts/setup.sh            (quiet unless something fails)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+SYSTEM_PACKAGES=(docker.io mmdebstrap openssh-client ca-certificates python3-venv)
+
+install_system_packages() {
+  local missing=()
+  for p in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  # docker.io is not needed when a Docker engine is already reachable.
+  if docker info >/dev/null 2>&1; then
+    missing=("${missing[@]/docker.io}")
+  fi
+  missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing system packages: ${missing[*]} (run as root, or install them)"; return 0
+  fi
+  log "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+start_docker() {
+  docker info >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v dockerd >/dev/null; then
+    log "no Docker engine reachable: the local site will be unavailable"; return 0
+  fi
+  log "starting the Docker engine (dockerd)"
+  mkdir -p var
+  nohup dockerd >var/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; sleep 0.5; done
+  log "dockerd did not start; see var/dockerd.log"; return 1
+}
+
+make_venv() {
+  if [ ! -x .venv/bin/python ]; then
+    log "creating the virtual environment .venv"
+    python3 -m venv .venv
+  fi
+  if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    log "installing cumulo and its Python dependencies"
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e '.[test]'
+    touch .venv/.installed
+  fi
+}
+
+build_images() {
+  docker info >/dev/null 2>&1 || return 0
+  if [ -x scripts/build-images.sh ]; then scripts/build-images.sh; fi
+}
+
+install_system_packages
+start_docker
+make_venv
+build_images

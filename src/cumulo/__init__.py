@@ -1,0 +1,3 @@
+"""cumulo: a self-hosted PaaS for research federations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,49 @@
+"""The ``cumulo`` command: server commands and client commands.
+
+Each group of commands lives in its own module under ``cumulo.cli`` with a
+``register(app)`` function; this module only assembles them, so adding a
+command never means editing another command's file.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="cumulo",
+    help="cumulo: deploy TOSCA services on a federation of clouds.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print cumulo's version."""
+    from cumulo import __version__
+
+    typer.echo(__version__)
+
+
+# Modules contributing commands; a module missing here is simply not offered.
+COMMAND_MODULES = (
+    "cumulo.cli.tosca_commands",  # validate, inputs
+    "cumulo.cli.server_commands",  # serve, worker
+    "cumulo.cli.client_commands",  # deploy, ls, show, rm, logs, template
+)
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != _name:
+            raise
+        continue
+    _module.register(app)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,108 @@
+"""The Driver protocol: what the engine asks of a site backend.
+
+The engine never imports a backend module; it holds a ``Driver`` obtained from
+the site registry and speaks only this protocol. A driver realizes the node
+types it declares in ``native_types``; every other node is a software
+component configured on its host (``cumulo.configure``).
+
+Contract every driver keeps:
+- ``create`` is idempotent: it first looks for what it already made for the
+  same (deployment, node, index) — labels or tags — and returns that instead
+  of making a second one. A retried job never leaks a resource.
+- ``create`` returns quickly with a physical id; ``wait_ready`` blocks until
+  the resource is usable (event-driven where the backend has events) or the
+  deadline passes (``DriverTimeout``).
+- ``delete`` treats "already gone" as success. ``delete_deployment`` removes
+  everything labelled with the deployment id, so nothing is left behind.
+- Errors are ``cumulo.errors.SiteError`` (or subclasses) with a message that
+  names the node and the cause; never a backend library's exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What a driver needs to know of the site it serves."""
+
+    name: str
+    endpoint: str  # e.g. "unix:///var/run/docker.sock" or "tcp://127.0.0.1:2375"
+    # distribution -> version -> image reference, e.g. {"debian": {"12": "cumulo/vm-debian:12"}}
+    images: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodeRequest:
+    """One node instance to realize, already planned by the TOSCA processor.
+
+    ``properties`` and ``capabilities`` are the instance's evaluated values
+    (no TOSCA function left but deferred runtime ones, which a driver ignores).
+    ``host_physical_id`` is the physical id of the Compute the node is hosted
+    on, if any and already made. ``ssh_public_keys`` are the keys to install
+    for the deployment owner's account ``ssh_user`` on VM-like nodes.
+    """
+
+    deployment_id: str
+    node: str
+    index: int
+    type: str
+    types: tuple[str, ...]  # the type and its ancestors, most derived first
+    properties: Mapping[str, Any]
+    capabilities: Mapping[str, Mapping[str, Any]]
+    host_physical_id: str | None = None
+    ssh_user: str = "cloudadm"
+    ssh_public_keys: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+    def is_a(self, type_name: str) -> bool:
+        return type_name in self.types
+
+
+@dataclass
+class Realized:
+    """A made resource: its physical id and its runtime attributes.
+
+    ``attributes`` use TOSCA attribute names where one exists:
+    ``public_address`` / ``private_address`` (lists of addresses, as IM gives
+    them), ``ssh_port``, ``endpoint`` (a dict with ``credential`` and
+    ``ports``), ``ports`` (container port -> published host port), ...
+    """
+
+    physical_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Driver(Protocol):
+    kind: str  # "docker", "openstack", ...
+    native_types: frozenset[str]
+
+    def realizes(self, request: NodeRequest) -> bool:
+        """True if this driver makes ``request`` natively (by its type chain)."""
+
+    def create(self, request: NodeRequest) -> Realized:
+        """Make (or find again) the resource for ``request``; return fast."""
+
+    def wait_ready(self, request: NodeRequest, realized: Realized, deadline: float) -> Realized:
+        """Block until usable or ``deadline`` (time.monotonic()); return final attributes."""
+
+    def delete(self, physical_id: str) -> None:
+        """Remove one resource; already gone is success."""
+
+    def delete_deployment(self, deployment_id: str) -> list[str]:
+        """Remove every resource labelled with the deployment; return their ids."""
+
+    def start(self, physical_id: str) -> None: ...
+
+    def stop(self, physical_id: str) -> None: ...
+
+    def observe(self, physical_id: str) -> str:
+        """The resource's node state (``STARTED``, ``STOPPED``, ``ERROR``, or ``DELETED``)."""
+
+    def ping(self) -> None:
+        """Raise ``SiteError`` if the backend cannot be reached."""
