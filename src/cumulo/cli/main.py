@@ -20,6 +20,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """cumulo: deploy TOSCA services on a federation of clouds."""
+
+
 @app.command()
 def version() -> None:
     """Print cumulo's version."""
