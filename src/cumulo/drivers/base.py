@@ -54,6 +54,8 @@ class NodeRequest:
     types: tuple[str, ...]  # the type and its ancestors, most derived first
     properties: Mapping[str, Any]
     capabilities: Mapping[str, Mapping[str, Any]]
+    # artifact name -> {"type", "file", "repository", ...}; e.g. a Docker image
+    artifacts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     host_physical_id: str | None = None
     ssh_user: str = "cloudadm"
     ssh_public_keys: tuple[str, ...] = ()
