@@ -81,6 +81,8 @@ class Realized:
 
 @runtime_checkable
 class Driver(Protocol):
+    """A site backend; constructed with the ``SiteInfo`` of the site it serves."""
+
     kind: str  # "docker", "openstack", ...
     native_types: frozenset[str]
 
