@@ -1,0 +1,181 @@
+"""An httpx client for the INDIGO-compatible REST API served by ``cumulo serve``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from cumulo import __version__
+from cumulo.errors import CumuloError
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+# Final deployment statuses: waiting stops there.
+FINAL_STATUSES = frozenset(
+    {
+        "CREATE_COMPLETE",
+        "CREATE_FAILED",
+        "UPDATE_COMPLETE",
+        "UPDATE_FAILED",
+        "DELETE_COMPLETE",
+        "DELETE_FAILED",
+    }
+)
+FAILED_STATUSES = frozenset({"CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED"})
+
+
+class ClientError(CumuloError):
+    """Something the CLI could not do; its message is meant for the user as is."""
+
+
+class ApiUnreachable(ClientError):
+    """No cumulo answers at the configured URL."""
+
+
+class ApiError(ClientError):
+    """The API answered with an error (INDIGO shape ``{code, title, message}``)."""
+
+    def __init__(self, code: int, title: str, message: str) -> None:
+        super().__init__(f"{code} {title}: {message}" if message else f"{code} {title}")
+        self.code = code
+        self.title = title
+        self.detail = message
+
+
+def _error_from(response: httpx.Response) -> ApiError:
+    """Read INDIGO's error body, or say what came back when it is not one."""
+    title = response.reason_phrase or "Error"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "message" in body:
+        return ApiError(
+            int(body.get("code") or response.status_code),
+            str(body.get("title") or title),
+            str(body.get("message") or ""),
+        )
+    if isinstance(body, dict) and "detail" in body:  # a framework error, not INDIGO's shape
+        return ApiError(response.status_code, title, str(body["detail"]))
+    text = response.text.strip()
+    return ApiError(response.status_code, title, text[:500])
+
+
+class CumuloApi:
+    """The calls the CLI makes, one method per REST endpoint it uses."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.url = (url or os.environ.get("CUMULO_URL") or DEFAULT_URL).rstrip("/")
+        token = token if token is not None else os.environ.get("CUMULO_TOKEN")
+        headers = {"Accept": "application/json", "User-Agent": f"cumulo-cli/{__version__}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CumuloApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport -------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.ConnectError as exc:
+            raise ApiUnreachable(
+                f"cannot reach cumulo at {self.url}: is `cumulo serve` running? ({exc})"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise ApiUnreachable(f"cumulo at {self.url} did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise ApiUnreachable(f"talking to cumulo at {self.url} failed: {exc}") from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ClientError(
+                f"{method} {self.url}{path} answered {response.status_code} with a body "
+                f"that is not JSON: {response.text[:200]!r}"
+            ) from exc
+
+    # -- deployments -----------------------------------------------------
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", "/deployments", json=body)
+
+    def get(self, uuid: str) -> dict[str, Any]:
+        return self._json("GET", f"/deployments/{uuid}")
+
+    def find(self, uuid: str) -> dict[str, Any] | None:
+        """The deployment, or ``None`` once it is gone (after a delete)."""
+        try:
+            return self.get(uuid)
+        except ApiError as exc:
+            if exc.code == 404:
+                return None
+            raise
+
+    def delete(self, uuid: str, force: bool = False) -> None:
+        params = {"force": "true"} if force else None
+        self._request("DELETE", f"/deployments/{uuid}", params=params)
+
+    def template(self, uuid: str) -> str:
+        return self._request("GET", f"/deployments/{uuid}/template").text
+
+    def log(self, uuid: str) -> str:
+        return self._request("GET", f"/deployments/{uuid}/log").text
+
+    def pages(self, path: str, size: int = 20, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a paged list, following ``next`` until ``self`` is ``last``."""
+        page = self._json("GET", path, params={"size": size, **params})
+        seen: set[str] = set()
+        while True:
+            yield page
+            links = {link.get("rel"): link.get("href") for link in page.get("links") or []}
+            nxt = links.get("next")
+            if not nxt or links.get("self") == links.get("last") or nxt in seen:
+                return
+            seen.add(nxt)  # a server repeating a link must not loop us forever
+            page = self._json("GET", self._relative(nxt))
+
+    def _relative(self, href: str) -> str:
+        """A link's path: servers behind proxies may name another host; we keep ours."""
+        url = httpx.URL(href)
+        if not url.is_absolute_url:
+            return href
+        return url.raw_path.decode("ascii")
+
+    def deployments(self, size: int = 20, all_pages: bool = False) -> tuple[list[dict], int]:
+        """Deployments newest first, and how many there are in total."""
+        items: list[dict] = []
+        total = 0
+        for page in self.pages("/deployments", size=size):
+            items.extend(page.get("content") or [])
+            total = int((page.get("page") or {}).get("totalElements") or len(items))
+            if not all_pages:
+                break
+        return items, total
+
+    def resources(self, uuid: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in self.pages(f"/deployments/{uuid}/resources", size=100):
+            items.extend(page.get("content") or [])
+        return items

@@ -1,0 +1,257 @@
+"""Client commands of the CLI: deploy, ls, show, rm, logs, template.
+
+They speak HTTP to the REST API (``CUMULO_URL``, default
+http://127.0.0.1:8000; ``CUMULO_TOKEN`` sent as a bearer token), like any other
+client: nothing here imports the server, store or engine.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from cumulo.cli.client.api import FAILED_STATUSES, FINAL_STATUSES, ClientError, CumuloApi
+from cumulo.cli.client.progress import Backoff, wait_for_final
+from cumulo.cli.client.render import (
+    deployment_view,
+    deployments_table,
+    outputs_view,
+    resources_view,
+    section,
+)
+from cumulo.cli.client.request import build_params, catalogue_names, read_template
+
+ENV_HELP = "Talks to CUMULO_URL (default http://127.0.0.1:8000) with CUMULO_TOKEN if set."
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@contextmanager
+def _client() -> Iterator[CumuloApi]:
+    """An API client; a user-facing error becomes one red line and exit code 1."""
+    api = CumuloApi()
+    try:
+        yield api
+    except ClientError as exc:
+        _err().print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        _err().print("interrupted: the work goes on on the server (see `cumulo ls`)")
+        raise typer.Exit(130) from None
+    finally:
+        api.close()
+
+
+def _show_result(dep: dict[str, Any], json_out: bool) -> None:
+    """The final state of a deployment; exit 1 when it failed."""
+    status = dep.get("status", "")
+    if json_out:
+        _print_json(dep)
+    elif status in FAILED_STATUSES:
+        _err().print(f"[bold red]{status}[/]: {dep.get('statusReason') or 'no reason given'}")
+    else:
+        out = _out()
+        out.print(section("Outputs"))
+        out.print(outputs_view(dep.get("outputs") or {}))
+    if status in FAILED_STATUSES:
+        raise typer.Exit(1)
+
+
+def deploy(
+    template: Annotated[
+        str,
+        typer.Argument(help="A TOSCA file, or the name of a catalogue service (e.g. run-docker)."),
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="KEY=VALUE",
+            help="A template input. KEY=VALUE (text the server coerces to the input's "
+            "type; an inline JSON list or map such as [8080] is sent as one), "
+            "KEY:=JSON (any typed JSON value) or KEY=@FILE (the file's text). "
+            "Repeatable; overrides --params.",
+        ),
+    ] = None,
+    params_file: Annotated[
+        str | None,
+        typer.Option("--params", metavar="FILE.json", help="Inputs as a JSON object."),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", "-w", help="Show progress until a final status.")
+    ] = False,
+    timeout: Annotated[
+        int | None,
+        typer.Option("--timeout", min=1, metavar="MINS", help="Overall timeout in minutes."),
+    ] = None,
+    keep_last_attempt: Annotated[
+        bool,
+        typer.Option("--keep-last-attempt", help="Keep the resources of a failed attempt."),
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the deployment as JSON.")] = False,
+) -> None:
+    """Deploy a service: submit a template with its inputs.
+
+    Exits 1 when the deployment ends in CREATE_FAILED (with --wait), printing why.
+
+    Examples:
+
+      cumulo deploy run-docker -p docker_image=cumulo/httpd:1 --wait
+
+      cumulo deploy vm -p ssh_public_key=@~/.ssh/id_ed25519.pub --wait
+    """
+    with _client() as api:
+        body: dict[str, Any] = {
+            "template": read_template(template),
+            "parameters": build_params(param or [], params_file),
+        }
+        if timeout is not None:
+            body["timeoutMins"] = timeout
+        if keep_last_attempt:
+            body["keepLastAttempt"] = True
+        dep = api.create(body)
+        uuid = dep["uuid"]
+        if not wait:
+            if json_out:
+                _print_json(dep)
+            else:
+                _out().print(f"{uuid}  {dep.get('status', '')}")
+                _err().print(f"follow it with: cumulo show {uuid}")
+            return
+        err = _err()
+        err.print(f"deployment [bold]{uuid}[/]")
+        limit = timeout * 60 + 60 if timeout else None  # the server times out first
+        final = wait_for_final(api, uuid, err, timeout=limit)
+        assert final is not None  # gone_is_final is off: a vanished deployment raised
+        _show_result(final, json_out)
+
+
+def ls(
+    all_pages: Annotated[
+        bool, typer.Option("--all", "-a", help="Follow every page, not only the newest.")
+    ] = False,
+    size: Annotated[int, typer.Option("--size", min=1, max=1000, help="Page size.")] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List deployments, newest first."""
+    with _client() as api:
+        items, total = api.deployments(size=size, all_pages=all_pages)
+        if json_out:
+            _print_json(items)
+            return
+        if not items:
+            _err().print("no deployments")
+            return
+        _out().print(deployments_table(items))
+        if total > len(items):
+            _err().print(f"{len(items)} of {total} shown; --all lists them all")
+
+
+def show(
+    uuid: Annotated[str, typer.Argument(help="The deployment's uuid.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the deployment as JSON.")] = False,
+) -> None:
+    """Show a deployment: status, resources, outputs (links, the SSH command)."""
+    with _client() as api:
+        dep = api.get(uuid)
+        if json_out:
+            _print_json(dep)
+            return
+        resources = api.resources(uuid)
+        out = _out()
+        out.print(deployment_view(dep))
+        out.print()
+        out.print(section("Resources"))
+        out.print(resources_view(resources))
+        out.print()
+        out.print(section("Outputs"))
+        out.print(outputs_view(dep.get("outputs") or {}))
+
+
+def rm(
+    uuid: Annotated[str, typer.Argument(help="The deployment's uuid.")],
+    wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait until it is gone.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete even if the site cannot confirm it.")
+    ] = False,
+) -> None:
+    """Delete a deployment and everything it created."""
+    with _client() as api:
+        api.delete(uuid, force=force)
+        if not wait:
+            _err().print(f"deletion of {uuid} requested")
+            return
+        final = wait_for_final(api, uuid, _err(), gone_is_final=True, live=False)
+        if final is not None and final.get("status") in FAILED_STATUSES:
+            _err().print(f"[bold red]{final['status']}[/]: {final.get('statusReason') or ''}")
+            raise typer.Exit(1)
+        _out().print(f"{uuid} deleted")
+
+
+def _follow(api: CumuloApi, uuid: str, write: Callable[[str], None]) -> None:
+    """Print the log's new part until the deployment reaches a final status."""
+    shown = ""
+    backoff = Backoff()
+    while True:
+        dep = api.find(uuid)
+        finished = dep is None or dep.get("status") in FINAL_STATUSES
+        text = api.log(uuid) if dep is not None else shown
+        if text != shown:
+            write(text[len(shown) :] if text.startswith(shown) else "\n" + text)
+            shown = text
+            backoff.reset()
+        if finished:
+            return
+        time.sleep(backoff.next())
+
+
+def logs(
+    uuid: Annotated[str, typer.Argument(help="The deployment's uuid.")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing until a final status.")
+    ] = False,
+) -> None:
+    """Print a deployment's log."""
+
+    def write(chunk: str) -> None:
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+
+    with _client() as api:
+        if follow:
+            _follow(api, uuid, write)
+        else:
+            write(api.log(uuid))
+
+
+def template(uuid: Annotated[str, typer.Argument(help="The deployment's uuid.")]) -> None:
+    """Print the TOSCA template a deployment was made from."""
+    with _client() as api:
+        text = api.template(uuid)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    names = ", ".join(catalogue_names())
+    deploy_help = (deploy.__doc__ or "") + (f"\n\nCatalogue: {names}." if names else "")
+    app.command(help=deploy_help + "\n\n" + ENV_HELP)(deploy)
+    for command in (ls, show, rm, logs, template):
+        app.command(help=(command.__doc__ or "") + "\n\n" + ENV_HELP)(command)

@@ -1,0 +1,258 @@
+"""The client commands against a real HTTP server serving INDIGO payloads."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from indigo_server import IndigoState
+from typer.testing import CliRunner
+
+from cumulo import catalogue
+from cumulo.cli.main import app
+
+runner = CliRunner()
+
+VM_OUTPUTS = {
+    "node_ip": "127.0.0.1",
+    "ssh_port": 32771,
+    "ssh_account": "cloudadm",
+    "node_creds": {"user": "cloudadm", "token_type": "private_key", "token": "-----BEGIN X"},
+}
+
+
+def cli(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def posts(state: IndigoState) -> list:
+    return [r for r in state.requests if r.method == "POST"]
+
+
+def test_deploy_catalogue_name_sends_template_and_typed_params(
+    indigo: IndigoState, tmp_path, monkeypatch
+) -> None:
+    key = tmp_path / "id.pub"
+    key.write_text("ssh-ed25519 AAAA alice@lab\n")
+    monkeypatch.setenv("CUMULO_TOKEN", "tok-123")
+    result = cli(
+        "deploy", "run-docker",
+        "-p", "docker_image=cumulo/httpd",
+        "-p", "docker_ports=[8080]",
+        "-p", "num_cpus:=0.5",
+        "-p", f"note=@{key}",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (post,) = posts(indigo)
+    assert post.body["template"] == catalogue.find("run-docker").read_text()
+    assert post.body["parameters"] == {
+        "docker_image": "cumulo/httpd",
+        "docker_ports": [8080],
+        "num_cpus": 0.5,
+        "note": "ssh-ed25519 AAAA alice@lab",
+    }
+    assert post.headers["Authorization"] == "Bearer tok-123"
+    assert "keepLastAttempt" not in post.body
+    uuid = indigo.order[0]
+    assert result.stdout.split() == [uuid, "CREATE_IN_PROGRESS"]
+
+
+def test_deploy_params_file_overridden_by_p(indigo: IndigoState, tmp_path) -> None:
+    params = tmp_path / "p.json"
+    params.write_text('{"docker_image": "a", "docker_tag": "1"}')
+    tpl = tmp_path / "t.yaml"
+    tpl.write_text("tosca_definitions_version: tosca_simple_yaml_1_3\n")
+    result = cli(
+        "deploy", str(tpl), "--params", str(params), "-p", "docker_tag=2",
+        "--timeout", "5", "--keep-last-attempt",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (post,) = posts(indigo)
+    assert post.body["parameters"] == {"docker_image": "a", "docker_tag": "2"}
+    assert post.body["timeoutMins"] == 5
+    assert post.body["keepLastAttempt"] is True
+    assert post.body["template"] == tpl.read_text()
+
+
+def test_deploy_wait_polls_quickly_and_prints_clickable_outputs(indigo: IndigoState) -> None:
+    indigo.create_script = ["CREATE_IN_PROGRESS"] * 4 + ["CREATE_COMPLETE"]
+    indigo.create_outputs = {
+        "endpoints": {"8080": "http://127.0.0.1:32768"},
+        "ports": {"8080": 32768},
+    }
+    started = time.monotonic()
+    result = cli("deploy", "run-docker", "-p", "docker_image=x", "--wait")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    # Back-off from 100 ms: five polls take well under a second, not 5 x 30 s.
+    assert elapsed < 2.0
+    gets = [r for r in indigo.requests if r.method == "GET" and r.path.count("/") == 2]
+    assert len(gets) == 5
+    assert "http://127.0.0.1:32768" in result.stdout
+    assert "CREATE_COMPLETE" in result.stderr
+    assert "CREATE_IN_PROGRESS" in result.stderr
+
+
+def test_deploy_wait_failure_prints_reason_and_exits_1(indigo: IndigoState) -> None:
+    indigo.create_script = ["CREATE_IN_PROGRESS", "CREATE_FAILED"]
+    indigo.create_reason = "node app: image nope:latest not found on site local"
+    result = cli("deploy", "run-docker", "-p", "docker_image=nope", "--wait")
+    assert result.exit_code == 1
+    assert "CREATE_FAILED" in result.stderr
+    assert "image nope:latest not found on site local" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_deploy_wait_json_prints_final_deployment(indigo: IndigoState) -> None:
+    import json
+
+    indigo.create_outputs = {"endpoints": {}}
+    result = cli("deploy", "run-docker", "-p", "docker_image=x", "--wait", "--json")
+    assert result.exit_code == 0, result.output
+    dep = json.loads(result.stdout)
+    assert dep["status"] == "CREATE_COMPLETE"
+    assert dep["uuid"] == indigo.order[0]
+
+
+def test_deploy_unknown_template_names_the_catalogue(indigo: IndigoState) -> None:
+    result = cli("deploy", "no-such-service")
+    assert result.exit_code == 1
+    assert "no-such-service" in result.stderr
+    assert "run-docker" in result.stderr and "vm" in result.stderr
+    assert not indigo.requests
+
+
+def test_ls_first_page_then_all_pages(indigo: IndigoState) -> None:
+    for _ in range(45):
+        indigo.add()
+    result = cli("ls", "--size", "20")
+    assert result.exit_code == 0, result.output
+    newest = indigo.order[-1]
+    assert result.stdout.count("CREATE_COMPLETE") == 20
+    assert newest in result.stdout
+    assert "20 of 45 shown" in result.stderr
+
+    indigo.requests.clear()
+    result = cli("ls", "--all", "--size", "20", "--json")
+    import json
+
+    items = json.loads(result.stdout)
+    assert [d["uuid"] for d in items] == list(reversed(indigo.order))
+    pages = [r.query.get("page", ["0"])[0] for r in indigo.requests]
+    assert pages == ["0", "1", "2"]
+
+
+def test_ls_empty(indigo: IndigoState) -> None:
+    result = cli("ls")
+    assert result.exit_code == 0
+    assert "no deployments" in result.stderr
+
+
+def test_show_vm_prints_ssh_command_and_hides_the_key(indigo: IndigoState) -> None:
+    dep = indigo.add(outputs=VM_OUTPUTS)
+    dep.resources = [
+        {
+            "uuid": "r1",
+            "state": "CONFIGURED",
+            "toscaNodeType": "tosca.nodes.indigo.Compute",
+            "toscaNodeName": "server",
+            "physicalId": "0123456789abcdef",
+            "requiredBy": [],
+            "links": [],
+        }
+    ]
+    uid = dep.data["uuid"]
+    result = cli("show", uid)
+    assert result.exit_code == 0, result.output
+    assert "ssh -p 32771 cloudadm@127.0.0.1" in result.stdout
+    assert "BEGIN" not in result.stdout
+    assert "server" in result.stdout and "CONFIGURED" in result.stdout
+    assert "0123456789ab" in result.stdout
+
+    result = cli("show", uid, "--json")
+    assert '"token": "-----BEGIN X"' in result.stdout
+
+
+def test_show_unknown_id_prints_indigo_error(indigo: IndigoState) -> None:
+    result = cli("show", "nope")
+    assert result.exit_code == 1
+    assert "404 Not Found: The deployment <nope> doesn't exist" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_error_body_that_is_not_indigo_is_still_clear(indigo: IndigoState, monkeypatch) -> None:
+    monkeypatch.setenv("CUMULO_URL", indigo.base_url + "/broken")
+    result = cli("ls")
+    assert result.exit_code == 1
+    assert "error:" in result.stderr and "404" in result.stderr
+
+
+def test_connection_refused_says_to_start_the_server(monkeypatch) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    monkeypatch.setenv("CUMULO_URL", f"http://127.0.0.1:{port}")
+    result = cli("ls")
+    assert result.exit_code == 1
+    assert f"cannot reach cumulo at http://127.0.0.1:{port}" in result.stderr
+    assert "cumulo serve" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_rm_wait_until_gone(indigo: IndigoState) -> None:
+    uid = indigo.add().data["uuid"]
+    result = cli("rm", uid, "--wait", "--force")
+    assert result.exit_code == 0, result.output
+    assert f"{uid} deleted" in result.stdout
+    (delete,) = [r for r in indigo.requests if r.method == "DELETE"]
+    assert delete.query == {"force": ["true"]}
+    assert "DELETE_IN_PROGRESS" in result.stderr
+
+
+def test_rm_wait_delete_failed_exits_1(indigo: IndigoState) -> None:
+    dep = indigo.add(statuses=["DELETE_IN_PROGRESS", "DELETE_FAILED"], statusReason="busy")
+    result = cli("rm", dep.data["uuid"], "--wait")
+    assert result.exit_code == 1
+    assert "DELETE_FAILED" in result.stderr and "busy" in result.stderr
+
+
+def test_rm_twice_is_a_conflict(indigo: IndigoState) -> None:
+    uid = indigo.add().data["uuid"]
+    assert cli("rm", uid).exit_code == 0
+    result = cli("rm", uid)
+    assert result.exit_code == 1
+    assert "409 Conflict: Deployment already in DELETE_IN_PROGRESS state." in result.stderr
+
+
+def test_logs_follow_prints_each_part_once(indigo: IndigoState) -> None:
+    chunks = ["pulling image\n", "creating container\n", "ready\n"]
+    dep = indigo.add(statuses=["CREATE_IN_PROGRESS"] * 3 + ["CREATE_COMPLETE"])
+    dep.log_chunks = chunks
+    result = cli("logs", dep.data["uuid"], "-f")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "".join(chunks)
+
+
+def test_logs_without_follow(indigo: IndigoState) -> None:
+    dep = indigo.add()
+    dep.log_chunks = ["one\n", "two\n"]
+    result = cli("logs", dep.data["uuid"])
+    assert result.stdout == "one\n"
+
+
+def test_template_prints_what_was_submitted(indigo: IndigoState, tmp_path) -> None:
+    tpl = tmp_path / "t.yaml"
+    tpl.write_text("tosca_definitions_version: tosca_simple_yaml_1_3\n# mine\n")
+    result = cli("deploy", str(tpl))
+    uid = indigo.order[0]
+    result = cli("template", uid)
+    assert result.exit_code == 0
+    assert result.stdout == tpl.read_text()
+
+
+@pytest.mark.parametrize("command", ["deploy", "ls", "show", "rm", "logs", "template"])
+def test_every_command_has_help(command: str) -> None:
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert "CUMULO_URL" in result.stdout
