@@ -96,11 +96,12 @@ def test_deploy_wait_polls_quickly_and_prints_clickable_outputs(indigo: IndigoSt
 
 def test_deploy_wait_failure_prints_reason_and_exits_1(indigo: IndigoState) -> None:
     indigo.create_script = ["CREATE_IN_PROGRESS", "CREATE_FAILED"]
-    indigo.create_reason = "node app: image nope:latest not found on site local"
+    # Brackets in server text must show as is, not be read as rich markup.
+    indigo.create_reason = "node app: image nope:latest not found on site [local] [/bold]"
     result = cli("deploy", "run-docker", "-p", "docker_image=nope", "--wait")
     assert result.exit_code == 1
     assert "CREATE_FAILED" in result.stderr
-    assert "image nope:latest not found on site local" in result.stderr
+    assert "image nope:latest not found on site [local] [/bold]" in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from cumulo.cli.client.api import FAILED_STATUSES, FINAL_STATUSES, ClientError, CumuloApi
 from cumulo.cli.client.progress import Backoff, wait_for_final
@@ -32,11 +33,16 @@ ENV_HELP = "Talks to CUMULO_URL (default http://127.0.0.1:8000) with CUMULO_TOKE
 
 
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, markup=False)
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, markup=False)
+
+
+def _complain(label: str, message: str) -> None:
+    """One red label and the message as is: server text is never read as markup."""
+    _err().print(Text.assemble((label, "bold red"), ": ", message), soft_wrap=True)
 
 
 def _print_json(data: Any) -> None:
@@ -50,7 +56,7 @@ def _client() -> Iterator[CumuloApi]:
     try:
         yield api
     except ClientError as exc:
-        _err().print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        _complain("error", exc.message)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         _err().print("interrupted: the work goes on on the server (see `cumulo ls`)")
@@ -65,7 +71,8 @@ def _show_result(dep: dict[str, Any], json_out: bool) -> None:
     if json_out:
         _print_json(dep)
     elif status in FAILED_STATUSES:
-        _err().print(f"[bold red]{status}[/]: {dep.get('statusReason') or 'no reason given'}")
+        reason = dep.get("statusReason") or "no reason given"
+        _complain(status, reason)
     else:
         out = _out()
         out.print(section("Outputs"))
@@ -137,7 +144,7 @@ def deploy(
                 _err().print(f"follow it with: cumulo show {uuid}")
             return
         err = _err()
-        err.print(f"deployment [bold]{uuid}[/]")
+        err.print(Text.assemble("deployment ", (uuid, "bold")))
         limit = timeout * 60 + 60 if timeout else None  # the server times out first
         final = wait_for_final(api, uuid, err, timeout=limit)
         assert final is not None  # gone_is_final is off: a vanished deployment raised
@@ -201,7 +208,8 @@ def rm(
             return
         final = wait_for_final(api, uuid, _err(), gone_is_final=True, live=False)
         if final is not None and final.get("status") in FAILED_STATUSES:
-            _err().print(f"[bold red]{final['status']}[/]: {final.get('statusReason') or ''}")
+            reason = final.get("statusReason") or "no reason given"
+            _complain(final["status"], reason)
             raise typer.Exit(1)
         _out().print(f"{uuid} deleted")
 
