@@ -1,0 +1,32 @@
+"""The local Docker site's default image catalogue.
+
+The images are built locally from Debian packages by ``scripts/build-images.sh``
+(no registry involved); their build inputs live in ``drivers/images/``.
+``DEFAULT_IMAGES`` maps an operating-system distribution and version, as a
+TOSCA ``os`` capability names them, to the image of a VM-like container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+VM_DEBIAN_12 = "cumulo/vm-debian:12"
+HTTPD = "cumulo/httpd:1"  # busybox httpd on :8080, for "Run docker" tests and benchmarks
+
+# distribution -> version -> image; versions by number and by code name.
+DEFAULT_IMAGES: Mapping[str, Mapping[str, str]] = {
+    "debian": {"12": VM_DEBIAN_12, "bookworm": VM_DEBIAN_12},
+}
+DEFAULT_DISTRIBUTION = "debian"
+DEFAULT_VERSION = "12"
+
+# Every image the build script makes (the base is an intermediate one).
+BUILT_IMAGES = ("cumulo/debian-base:12", VM_DEBIAN_12, HTTPD)
+
+IMAGE_INPUTS = Path(__file__).parent / "images"
+
+
+def build_script() -> Path:
+    """The image build script of a source checkout (``scripts/build-images.sh``)."""
+    return Path(__file__).resolve().parents[3] / "scripts" / "build-images.sh"
