@@ -78,3 +78,7 @@ class DriverTimeout(SiteError):
     """A node did not become ready in time."""
 
     http_status = 504
+
+
+class InvalidTransition(Conflict):
+    """A status change the transition table (``cumulo.engine.states``) forbids."""

@@ -1,0 +1,67 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from cumulo import __version__
+from cumulo.api.errors import install_error_handlers
+from cumulo.api.routers import deployments, resources, root
+from cumulo.config import Settings
+from cumulo.engine.runtime import Engine
+from cumulo.engine.worker import WorkerPool
+
+
+class StripTrailingSlash:
+    """ASGI middleware: ``/deployments/`` is served as ``/deployments`` (no redirect)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                scope = {**scope, "path": path.rstrip("/") or "/"}
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, workers: int | None = None
+) -> FastAPI:
+    """The API over ``engine`` (made from ``settings`` if not given, migrations applied).
+
+    ``workers`` worker threads run beside the API for the app's lifetime
+    (default: ``settings.workers``; 0 for an API only).
+    """
+    engine = engine or Engine(settings)
+    n_workers = settings.workers if workers is None else workers
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pool = WorkerPool(engine, n_workers)
+        pool.start()
+        try:
+            yield
+        finally:
+            pool.stop()
+
+    app = FastAPI(
+        title="cumulo",
+        version=__version__,
+        description="INDIGO PaaS Orchestrator compatible API of cumulo.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(root.router)
+    app.include_router(deployments.router)
+    app.include_router(resources.router)
+    app.add_middleware(StripTrailingSlash)
+    return app

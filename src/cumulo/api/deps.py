@@ -1,0 +1,21 @@
+"""FastAPI dependencies: the engine and the caller (the one place auth plugs in)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from cumulo.auth.identity import LOCAL_ADMIN, Identity
+from cumulo.engine.runtime import Engine
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def current_identity() -> Identity:
+    """The caller. No authentication yet: the fixed local admin."""
+    return LOCAL_ADMIN
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")

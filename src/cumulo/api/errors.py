@@ -1,0 +1,66 @@
+"""Every error rendered as INDIGO does: ``{"code", "title", "message"}``, never a bare 500 trace."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cumulo.errors import CumuloError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    try:
+        title = HTTPStatus(code).phrase
+    except ValueError:
+        title = "Error"
+    body = {"code": code, "title": title, "message": message}
+    return JSONResponse(body, status_code=code, headers=headers)
+
+
+def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
+    """Pydantic/FastAPI errors as one line each, naming the field or parameter."""
+    lines = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        where = ".".join(loc)
+        if loc and loc[0] in ("query", "path", "header"):
+            where = f"{loc[0]} parameter '{'.'.join(loc[1:])}'"
+        msg = str(err.get("msg", "invalid"))
+        msg = msg.removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            lines.append(f"unknown field '{where}'")
+        elif where:
+            lines.append(f"{where}: {msg}")
+        else:
+            lines.append(msg)
+    return "; ".join(lines) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CumuloError)
+    async def _cumulo(_: Request, exc: CumuloError) -> JSONResponse:
+        if exc.http_status >= 500:
+            log.warning("request failed: %s", exc)
+        return error_response(exc.http_status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, describe_validation_errors(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return error_response(500, f"internal error: {type(exc).__name__}")

@@ -1,0 +1,117 @@
+"""Request and response shapes of the INDIGO-compatible API (field names are INDIGO's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class DeploymentRequest(BaseModel):
+    """Body of ``POST /deployments``; unknown fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: str = Field(min_length=1, description="The TOSCA template, as text")
+    parameters: dict[str, Any] | None = Field(default=None, description="Template inputs")
+    callback: str | None = Field(default=None, description="URL notified at a final status")
+    timeoutMins: int | None = Field(default=None, ge=1)
+    providerTimeoutMins: int | None = Field(default=None, ge=1)
+    maxProvidersRetry: int | None = Field(default=None, ge=1)
+    # orchent sends it as the string "true"/"false"; pydantic accepts both.
+    keepLastAttempt: bool = False
+    userGroup: str | None = None
+
+    @field_validator("callback")
+    @classmethod
+    def _callback_is_http(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v
+
+    @model_validator(mode="after")
+    def _provider_timeout(self) -> DeploymentRequest:
+        if (
+            self.timeoutMins is not None
+            and self.providerTimeoutMins is not None
+            and self.providerTimeoutMins > self.timeoutMins
+        ):
+            raise ValueError("ProviderTimeout must be <= Timeout")
+        return self
+
+
+class Link(BaseModel):
+    rel: str
+    href: str
+
+
+class CreatedBy(BaseModel):
+    issuer: str
+    subject: str
+
+
+class CloudProviderEndpoint(BaseModel):
+    cpEndpoint: str | None = None
+    cpComputeServiceId: str | None = None
+    region: str | None = None
+    deploymentType: str | None = None
+
+
+class DeploymentOut(BaseModel):
+    uuid: str
+    creationTime: str = Field(examples=["2016-10-12T07:02+0000"])
+    updateTime: str
+    physicalId: str | None = None
+    status: str
+    statusReason: str | None = None
+    outputs: dict[str, Any]
+    task: str | None = None
+    callback: str | None = None
+    userGroup: str | None = None
+    cloudProviderName: str | None = None
+    cloudProviderEndpoint: CloudProviderEndpoint | None = None
+    createdBy: CreatedBy
+    links: list[Link]
+
+
+class ResourceOut(BaseModel):
+    uuid: str
+    creationTime: str
+    updateTime: str
+    physicalId: str | None = None
+    state: str
+    toscaNodeType: str
+    toscaNodeName: str
+    requiredBy: list[str]
+    metadata: dict[str, Any]
+    links: list[Link]
+
+
+class PageInfo(BaseModel):
+    size: int
+    totalElements: int
+    totalPages: int
+    number: int
+
+
+class DeploymentPage(BaseModel):
+    links: list[Link]
+    content: list[DeploymentOut]
+    page: PageInfo
+
+
+class ResourcePage(BaseModel):
+    links: list[Link]
+    content: list[ResourceOut]
+    page: PageInfo
+
+
+class ErrorOut(BaseModel):
+    code: int
+    title: str
+    message: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 404, 409, 415)
+}

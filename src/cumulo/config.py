@@ -1,0 +1,57 @@
+"""Settings of a cumulo installation, overridable by ``CUMULO_*`` environment variables.
+
+One ``Settings`` object is built at start (``cumulo serve``/``cumulo worker``,
+or a test) and handed down; nothing reads the environment elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DOCKER_SOCKET = "unix:///var/run/docker.sock"
+
+
+def _default_docker_host() -> str:
+    return os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_SOCKET
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CUMULO_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    # Empty means SQLite in the data directory (see ``db_url``).
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Worker threads started by ``cumulo serve`` (0: API only).
+    workers: int = Field(default=2, ge=0)
+    docker_host: str = Field(default_factory=_default_docker_host)
+    # Name under which the local Docker engine is registered as a site.
+    local_site_name: str = "local"
+    # TOSCA import URL prefix -> local directory (added to the catalogue's own).
+    import_map: dict[str, Path] = Field(default_factory=dict)
+    allow_network_imports: bool = False
+    # A job whose worker has not renewed its lease for this long is taken over.
+    job_lease_seconds: float = Field(default=30.0, gt=0)
+    # How often an idle worker looks for a job (it is also woken on enqueue in-process).
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+    default_ssh_user: str = "cloudadm"
+    # Used when a request gives no timeoutMins / providerTimeoutMins.
+    default_timeout_mins: int = Field(default=720, ge=1)
+    default_provider_timeout_mins: int = Field(default=30, ge=1)
+    # SQLite: how long a writer waits for the database lock.
+    sqlite_busy_timeout_ms: int = 15000
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cumulo.db').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir

@@ -1,0 +1,63 @@
+"""Turning a planned ``NodeInstance`` into the ``NodeRequest`` a driver realizes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cumulo.drivers.base import NodeRequest
+
+# Template inputs that carry the user's SSH public key (until accounts hold keys).
+SSH_KEY_INPUTS = ("ssh_public_key", "ssh_key", "ssh_public_keys")
+
+
+def ssh_keys_from_inputs(inputs: Mapping[str, Any]) -> tuple[str, ...]:
+    keys: list[str] = []
+    for name in SSH_KEY_INPUTS:
+        value = inputs.get(name)
+        if isinstance(value, str) and value.strip():
+            keys.extend(line.strip() for line in value.splitlines() if line.strip())
+        elif isinstance(value, list):
+            keys.extend(str(v).strip() for v in value if str(v).strip())
+    return tuple(dict.fromkeys(keys))
+
+
+def _plain(value: Any) -> Any:
+    """Mappings as dicts, for drivers that serialise what they are given."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def node_request(
+    deployment_id: str,
+    instance: Any,
+    *,
+    host_physical_id: str | None,
+    ssh_user: str,
+    ssh_public_keys: tuple[str, ...],
+) -> NodeRequest:
+    artifacts = getattr(instance, "artifacts", None) or {}
+    return NodeRequest(
+        deployment_id=deployment_id,
+        node=instance.node,
+        index=instance.index,
+        type=instance.type,
+        types=tuple(instance.types),
+        properties=_plain(instance.properties or {}),
+        capabilities=_plain(instance.capabilities or {}),
+        artifacts={name: _artifact(a) for name, a in artifacts.items()},
+        host_physical_id=host_physical_id,
+        ssh_user=ssh_user,
+        ssh_public_keys=ssh_public_keys,
+    )
+
+
+def _artifact(artifact: Any) -> dict[str, Any]:
+    if isinstance(artifact, Mapping):
+        return _plain(artifact)
+    # A dataclass-like artifact definition.
+    fields = ("type", "file", "repository", "deploy_path", "description")
+    return {f: getattr(artifact, f) for f in fields if getattr(artifact, f, None) is not None}

@@ -1,0 +1,74 @@
+"""The engine's shared runtime: database, job queue, TOSCA processor and site drivers.
+
+One ``Engine`` per process, shared by the API and the worker threads; it holds
+no per-request state.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cumulo.config import Settings
+from cumulo.drivers.base import Driver
+from cumulo.engine.jobs import JobQueue
+from cumulo.engine.sites import make_driver
+from cumulo.store import Database, migrate
+from cumulo.store.models import Site
+
+if TYPE_CHECKING:
+    from cumulo.tosca import Plan, Processor
+
+
+class Engine:
+    def __init__(self, settings: Settings, db: Database | None = None) -> None:
+        self.settings = settings
+        if db is None:
+            settings.ensure_data_dir()
+            db = Database(settings.db_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        self.db = db
+        migrate(db.engine)
+        self.queue = JobQueue(db, settings.job_lease_seconds)
+        # Set when a job is enqueued in this process, so idle workers start at once.
+        self.wakeup = threading.Event()
+        self._processor: Processor | None = None
+        self._drivers: dict[tuple[str, str], Driver] = {}
+        self._lock = threading.Lock()
+
+    def notify(self) -> None:
+        self.wakeup.set()
+
+    @property
+    def processor(self) -> Processor:
+        with self._lock:
+            if self._processor is None:
+                from cumulo.tosca import Processor
+
+                import_map: dict[str, Path] = {
+                    k: Path(v) for k, v in self.settings.import_map.items()
+                }
+                self._processor = Processor(
+                    import_map=import_map,
+                    allow_network=self.settings.allow_network_imports,
+                    cache_dir=self.settings.data_dir / "tosca-cache",
+                )
+            return self._processor
+
+    def plan(self, template: str, parameters: dict[str, Any]) -> Plan:
+        """Load, validate and instantiate a template (``ToscaError`` on bad input)."""
+        proc = self.processor
+        return proc.plan(proc.load_text(template, name="template.yaml"), parameters)
+
+    def driver(self, site: Site) -> Driver:
+        """The driver of ``site`` (one per site and endpoint, reused across jobs)."""
+        key = (site.name, site.endpoint)
+        with self._lock:
+            drv = self._drivers.get(key)
+            if drv is None:
+                drv = make_driver(site)
+                self._drivers[key] = drv
+            return drv
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,70 @@
+"""Engine services the API calls: they validate, store the desired state and a job.
+
+A request never does cloud work itself; workers pick the jobs up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cumulo.auth.identity import Identity
+from cumulo.engine.jobs import JobKind, enqueue
+from cumulo.engine.runtime import Engine
+from cumulo.engine.states import Status, check_deployment_transition, set_deployment_status
+from cumulo.errors import NotFound
+from cumulo.store.models import Deployment
+
+
+@dataclass(frozen=True)
+class NewDeployment:
+    template: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    callback: str | None = None
+    timeout_mins: int | None = None
+    provider_timeout_mins: int | None = None
+    max_providers_retry: int | None = None
+    keep_last_attempt: bool = False
+    user_group: str | None = None
+
+
+def not_found(dep_id: str) -> NotFound:
+    return NotFound(f"The deployment <{dep_id}> doesn't exist")
+
+
+def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> Deployment:
+    """Validate the template and parameters, store the deployment and its deploy job."""
+    engine.plan(new.template, new.parameters)  # ToscaError (400) on bad template or inputs
+    with engine.db.session() as s:
+        dep = Deployment(
+            template=new.template,
+            parameters=new.parameters,
+            outputs={},
+            callback=new.callback,
+            timeout_mins=new.timeout_mins,
+            provider_timeout_mins=new.provider_timeout_mins,
+            max_providers_retry=new.max_providers_retry,
+            keep_last_attempt=new.keep_last_attempt,
+            user_group=new.user_group,
+            owner_issuer=owner.issuer,
+            owner_subject=owner.subject,
+            task="NONE",
+        )
+        s.add(dep)
+        s.flush()
+        set_deployment_status(s, dep, Status.CREATE_IN_PROGRESS)
+        enqueue(s, JobKind.DEPLOY, dep.id)
+    engine.notify()
+    return dep
+
+
+def request_delete(engine: Engine, dep_id: str, caller: Identity) -> None:
+    """Mark the deployment DELETE_IN_PROGRESS and enqueue its delete job."""
+    with engine.db.session() as s:
+        dep = s.get(Deployment, dep_id)
+        if dep is None:
+            raise not_found(dep_id)
+        check_deployment_transition(dep.status, Status.DELETE_IN_PROGRESS)
+        set_deployment_status(s, dep, Status.DELETE_IN_PROGRESS)
+        enqueue(s, JobKind.DELETE, dep.id)
+    engine.notify()

@@ -1,0 +1,142 @@
+"""The one transition table for deployment statuses and resource states.
+
+Nothing else changes a status: every change goes through ``set_deployment_status``
+or ``set_resource_state``, which check the table, stamp the row and record an
+event (events feed ``/log``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from cumulo.errors import InvalidTransition
+from cumulo.store.db import utcnow
+from cumulo.store.models import Deployment, Event, Resource
+
+
+class Status(StrEnum):
+    """Deployment statuses: INDIGO's exact strings."""
+
+    CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"
+    CREATE_COMPLETE = "CREATE_COMPLETE"
+    CREATE_FAILED = "CREATE_FAILED"
+    UPDATE_IN_PROGRESS = "UPDATE_IN_PROGRESS"
+    UPDATE_COMPLETE = "UPDATE_COMPLETE"
+    UPDATE_FAILED = "UPDATE_FAILED"
+    DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
+    DELETE_COMPLETE = "DELETE_COMPLETE"
+    DELETE_FAILED = "DELETE_FAILED"
+    UNKNOWN = "UNKNOWN"
+
+
+class NodeState(StrEnum):
+    """Resource (node instance) states: INDIGO's exact strings."""
+
+    INITIAL = "INITIAL"
+    CREATING = "CREATING"
+    CREATED = "CREATED"
+    CONFIGURING = "CONFIGURING"
+    CONFIGURED = "CONFIGURED"
+    STARTING = "STARTING"
+    STARTED = "STARTED"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    DELETING = "DELETING"
+    ERROR = "ERROR"
+
+
+S = Status
+DEPLOYMENT_TRANSITIONS: dict[Status | None, frozenset[Status]] = {
+    None: frozenset({S.CREATE_IN_PROGRESS}),
+    S.CREATE_IN_PROGRESS: frozenset(
+        {S.CREATE_COMPLETE, S.CREATE_FAILED, S.DELETE_IN_PROGRESS, S.UNKNOWN}
+    ),
+    S.CREATE_COMPLETE: frozenset({S.UPDATE_IN_PROGRESS, S.DELETE_IN_PROGRESS, S.UNKNOWN}),
+    S.CREATE_FAILED: frozenset({S.DELETE_IN_PROGRESS, S.UNKNOWN}),
+    S.UPDATE_IN_PROGRESS: frozenset(
+        {S.UPDATE_COMPLETE, S.UPDATE_FAILED, S.DELETE_IN_PROGRESS, S.UNKNOWN}
+    ),
+    S.UPDATE_COMPLETE: frozenset({S.UPDATE_IN_PROGRESS, S.DELETE_IN_PROGRESS, S.UNKNOWN}),
+    S.UPDATE_FAILED: frozenset({S.UPDATE_IN_PROGRESS, S.DELETE_IN_PROGRESS, S.UNKNOWN}),
+    S.DELETE_IN_PROGRESS: frozenset({S.DELETE_COMPLETE, S.DELETE_FAILED}),
+    S.DELETE_FAILED: frozenset({S.DELETE_IN_PROGRESS}),
+    S.DELETE_COMPLETE: frozenset(),
+    S.UNKNOWN: frozenset({S.DELETE_IN_PROGRESS}),
+}
+
+# Statuses in which no work is running for the deployment.
+FINAL_STATUSES = frozenset(
+    {S.CREATE_COMPLETE, S.CREATE_FAILED, S.UPDATE_COMPLETE, S.UPDATE_FAILED, S.DELETE_FAILED}
+)
+
+N = NodeState
+_ANY_LIVE = frozenset({N.ERROR, N.DELETING})
+RESOURCE_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
+    # Software components skip CREATING: they are configured on their host.
+    N.INITIAL: frozenset({N.CREATING, N.CONFIGURING}) | _ANY_LIVE,
+    N.CREATING: frozenset({N.CREATED}) | _ANY_LIVE,
+    N.CREATED: frozenset({N.CONFIGURING, N.STARTING, N.STARTED}) | _ANY_LIVE,
+    N.CONFIGURING: frozenset({N.CONFIGURED}) | _ANY_LIVE,
+    N.CONFIGURED: frozenset({N.CONFIGURING, N.STARTING, N.STOPPING, N.STARTED}) | _ANY_LIVE,
+    N.STARTING: frozenset({N.STARTED}) | _ANY_LIVE,
+    N.STARTED: frozenset({N.STOPPING, N.CONFIGURING}) | _ANY_LIVE,
+    N.STOPPING: frozenset({N.STOPPED}) | _ANY_LIVE,
+    N.STOPPED: frozenset({N.STARTING}) | _ANY_LIVE,
+    N.DELETING: frozenset({N.ERROR}),
+    # A failed node may be tried again (a new attempt) or removed.
+    N.ERROR: frozenset({N.INITIAL, N.CREATING, N.DELETING}),
+}
+
+
+def can_change(old: Status | None, new: Status) -> bool:
+    return new in DEPLOYMENT_TRANSITIONS[old]
+
+
+def check_deployment_transition(old: str | None, new: Status) -> None:
+    current = Status(old) if old is not None else None
+    if can_change(current, new):
+        return
+    if new is Status.DELETE_IN_PROGRESS and current in (S.DELETE_IN_PROGRESS, S.DELETE_COMPLETE):
+        raise InvalidTransition(f"Deployment already in {current} state.")
+    raise InvalidTransition(f"Deployment status cannot change from {current} to {new}.")
+
+
+def set_deployment_status(
+    session: Session, dep: Deployment, new: Status, reason: str | None = None
+) -> None:
+    """Change ``dep``'s status if the table allows it (else ``InvalidTransition``)."""
+    old = dep.status
+    check_deployment_transition(old, new)
+    dep.status = new.value
+    dep.status_reason = reason
+    dep.updated_at = utcnow()
+    dep.version = (dep.version or 0) + 1
+    message = f"status {old} -> {new}" if old else f"status {new}"
+    if reason:
+        message += f": {reason}"
+    session.add(Event(deployment_id=dep.id, kind="status", message=message))
+
+
+def check_resource_transition(old: str, new: NodeState) -> None:
+    if new not in RESOURCE_TRANSITIONS[NodeState(old)]:
+        raise InvalidTransition(f"Resource state cannot change from {old} to {new}.")
+
+
+def set_resource_state(session: Session, res: Resource, new: NodeState) -> None:
+    """Change one resource's state if the table allows it; a same-state change is a no-op."""
+    if res.state == new.value:
+        return
+    check_resource_transition(res.state, new)
+    old = res.state
+    res.state = new.value
+    res.updated_at = utcnow()
+    session.add(
+        Event(
+            deployment_id=res.deployment_id,
+            kind="resource",
+            node=f"{res.node_name}[{res.node_index}]",
+            message=f"{old} -> {new}",
+        )
+    )

@@ -1,0 +1,128 @@
+"""Workers: threads that claim jobs from the queue and run them under a renewed lease.
+
+``cumulo serve`` runs a ``WorkerPool`` beside the API; ``cumulo worker`` runs
+one alone against the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+
+from cumulo.engine.delete import run_delete
+from cumulo.engine.deploy import run_deploy
+from cumulo.engine.jobs import ClaimedJob, JobKind
+from cumulo.engine.runtime import Engine
+from cumulo.engine.states import Status, set_deployment_status
+from cumulo.store.models import Deployment
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Engine, ClaimedJob, threading.Event], None]
+HANDLERS: dict[JobKind, Handler] = {JobKind.DEPLOY: run_deploy, JobKind.DELETE: run_delete}
+# A job taken over this many times (its workers kept dying) fails its deployment.
+MAX_TRIES = 3
+FAILED_STATUS = {JobKind.DEPLOY: Status.CREATE_FAILED, JobKind.DELETE: Status.DELETE_FAILED}
+
+
+class LeaseKeeper:
+    """Renews a job's lease in the background; ``lost`` is set if it was taken over."""
+
+    def __init__(self, engine: Engine, job_id: int, owner: str) -> None:
+        self.engine, self.job_id, self.owner = engine, job_id, owner
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
+
+    def _run(self) -> None:
+        interval = self.engine.settings.job_lease_seconds / 3
+        while not self._stop.wait(interval):
+            try:
+                if not self.engine.queue.renew(self.job_id, self.owner):
+                    self.lost.set()
+                    return
+            except Exception:  # a database hiccup: try again at the next tick
+                log.warning("could not renew the lease of job %s", self.job_id, exc_info=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_job(engine: Engine, job: ClaimedJob, owner: str) -> None:
+    """Run one claimed job to its end and record the outcome."""
+    if job.tries > MAX_TRIES:
+        _give_up(engine, job, f"the job was interrupted {job.tries - 1} times (workers died)")
+        engine.queue.finish(job.id, owner, error="too many tries")
+        return
+    with LeaseKeeper(engine, job.id, owner) as keeper:
+        try:
+            HANDLERS[job.kind](engine, job, keeper.lost)
+        except Exception as exc:
+            log.exception("job %s (%s %s) failed", job.id, job.kind, job.deployment_id)
+            _give_up(engine, job, f"internal error: {exc!r}")
+            engine.queue.finish(job.id, owner, error=repr(exc))
+            return
+    engine.queue.finish(job.id, owner)
+
+
+def _give_up(engine: Engine, job: ClaimedJob, reason: str) -> None:
+    try:
+        with engine.db.session() as s:
+            dep = s.get(Deployment, job.deployment_id)
+            if dep is not None and dep.status in (
+                Status.CREATE_IN_PROGRESS,
+                Status.DELETE_IN_PROGRESS,
+            ):
+                dep.task = "NONE"
+                set_deployment_status(s, dep, FAILED_STATUS[job.kind], reason)
+    except Exception:
+        log.exception("could not fail deployment %s", job.deployment_id)
+
+
+class Worker(threading.Thread):
+    def __init__(self, engine: Engine, stop: threading.Event, index: int = 0) -> None:
+        super().__init__(name=f"cumulo-worker-{index}", daemon=True)
+        self.engine = engine
+        self.stop_event = stop
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{index}:{uuid.uuid4().hex[:8]}"
+
+    def run(self) -> None:
+        poll = self.engine.settings.job_poll_seconds
+        while not self.stop_event.is_set():
+            try:
+                job = self.engine.queue.claim(self.owner)
+            except Exception:
+                log.warning("could not claim a job; retrying", exc_info=True)
+                self.stop_event.wait(poll)
+                continue
+            if job is None:
+                if self.engine.wakeup.wait(poll):
+                    self.engine.wakeup.clear()
+                continue
+            run_job(self.engine, job, self.owner)
+
+
+class WorkerPool:
+    def __init__(self, engine: Engine, size: int) -> None:
+        self.stop_event = threading.Event()
+        self.workers = [Worker(engine, self.stop_event, i) for i in range(size)]
+        self.engine = engine
+
+    def start(self) -> None:
+        for w in self.workers:
+            w.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self.engine.notify()
+        for w in self.workers:
+            w.join(timeout)

@@ -1,0 +1,55 @@
+"""Reading deployments: one by id, and pages of them (newest first by default)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cumulo.store.models import Deployment, Site
+
+# API sort names -> columns (INDIGO's Spring names and ours).
+SORT_COLUMNS = {
+    "createdAt": "created_at",
+    "creationTime": "created_at",
+    "updatedAt": "updated_at",
+    "updateTime": "updated_at",
+    "status": "status",
+}
+
+
+@dataclass(frozen=True)
+class DeploymentFilter:
+    owner: tuple[str, str] | None = None  # (subject, issuer)
+    user_group: str | None = None
+
+
+def _where(f: DeploymentFilter) -> list:  # type: ignore[type-arg]
+    clauses = []
+    if f.owner is not None:
+        clauses += [Deployment.owner_subject == f.owner[0], Deployment.owner_issuer == f.owner[1]]
+    if f.user_group is not None:
+        clauses.append(Deployment.user_group == f.user_group)
+    return clauses
+
+
+def page_of_deployments(
+    s: Session, f: DeploymentFilter, number: int, size: int, sort_column: str, descending: bool
+) -> tuple[Sequence[Deployment], int]:
+    """One page and the total count; ordered with ``id`` as tie-breaker (uses an index)."""
+    column = getattr(Deployment, sort_column)
+    order = [column.desc(), Deployment.id.desc()] if descending else [column, Deployment.id]
+    where = _where(f)
+    total = s.scalar(select(func.count()).select_from(Deployment).where(*where)) or 0
+    rows = s.scalars(
+        select(Deployment).where(*where).order_by(*order).offset(number * size).limit(size)
+    ).all()
+    return rows, total
+
+
+def sites_by_name(s: Session, names: set[str]) -> dict[str, Site]:
+    if not names:
+        return {}
+    return {site.name: site for site in s.scalars(select(Site).where(Site.name.in_(names)))}

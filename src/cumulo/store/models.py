@@ -1,0 +1,160 @@
+"""The tables: deployments, resources, attempts, events, jobs and sites.
+
+Status columns hold INDIGO's strings; only ``cumulo.engine.states`` changes them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from cumulo.store.db import utcnow
+from cumulo.store.types import UTCDateTime
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Deployment(Base):
+    __tablename__ = "deployments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(32))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    task: Mapped[str] = mapped_column(String(32), default="NONE")
+    template: Mapped[str] = mapped_column(Text)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    callback: Mapped[str | None] = mapped_column(String(2048))
+    user_group: Mapped[str | None] = mapped_column(String(255))
+    owner_issuer: Mapped[str] = mapped_column(String(255))
+    owner_subject: Mapped[str] = mapped_column(String(255))
+    timeout_mins: Mapped[int | None] = mapped_column(Integer)
+    provider_timeout_mins: Mapped[int | None] = mapped_column(Integer)
+    max_providers_retry: Mapped[int | None] = mapped_column(Integer)
+    keep_last_attempt: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The site the current (or last) attempt runs on; INDIGO's cloudProviderName.
+    site_name: Mapped[str | None] = mapped_column(String(255))
+    physical_id: Mapped[str | None] = mapped_column(String(255))
+    # Bumped on every change; the lifecycle issue uses it for optimistic locking.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    resources: Mapped[list[Resource]] = relationship(
+        back_populates="deployment", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        # GET /deployments: newest first, paged; id breaks ties so pages are stable.
+        Index("ix_deployments_created", "created_at", "id"),
+        Index("ix_deployments_owner_created", "owner_subject", "owner_issuer", "created_at"),
+        Index("ix_deployments_group_created", "user_group", "created_at"),
+    )
+
+
+class Attempt(Base):
+    """One try of a deployment on one site, with its error kept."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    site_name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="RUNNING")  # RUNNING/SUCCEEDED/FAILED
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Resource(Base):
+    """One node instance (after ``count`` expansion) of a deployment."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="SET NULL"))
+    node_name: Mapped[str] = mapped_column(String(255))
+    node_index: Mapped[int] = mapped_column(Integer, default=0)
+    node_type: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="INITIAL")
+    physical_id: Mapped[str | None] = mapped_column(String(255))
+    site_name: Mapped[str | None] = mapped_column(String(255))
+    # Runtime attributes from the driver (public_address, ssh_port, endpoint...).
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    required_by: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="resources")
+
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "node_name", "node_index", name="uq_resources_node"),
+        Index("ix_resources_deployment_type", "deployment_id", "node_type"),
+    )
+
+
+class Event(Base):
+    """An append-only record of what happened to a deployment; feeds ``/log``."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))  # status / resource / driver / info / error
+    node: Mapped[str | None] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class Job(Base):
+    """A durable unit of work with a lease; see ``cumulo.engine.jobs``."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # deploy / delete
+    # No foreign key: a delete job outlives the deployment row it removes.
+    deployment_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(
+        String(16), default="PENDING"
+    )  # PENDING/RUNNING/DONE/FAILED
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
+
+
+class Site(Base):
+    """A federation member; for now the local Docker engine."""
+
+    __tablename__ = "sites"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(1024))
+    # distribution -> version -> image reference
+    images: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="AVAILABLE")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
