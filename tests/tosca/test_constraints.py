@@ -161,3 +161,17 @@ def test_constraint_is_frozen_and_comparable() -> None:
 def test_constraint_built_directly_still_checks() -> None:
     assert Constraint("in_range", [1, 2]).check(3) is not None
     assert Constraint("in_range", [1, 2], "integer").check(2) is None
+
+
+def test_in_range_on_a_range_value_checks_both_bounds() -> None:
+    # normative PortSpec: source_range: {type: range, constraints: [in_range: [1, 65535]]}
+    constraint = parse_constraint({"in_range": [1, 65535]}, "range")
+    assert constraint.check([8000, 8080]) is None
+    assert constraint.check([0, 10]) is not None
+    assert constraint.check([10, "UNBOUNDED"]) is not None
+
+
+def test_version_constraints_order_numerically() -> None:
+    constraint = parse_constraint({"greater_or_equal": "12"}, "version")
+    assert constraint.check("12.0") is None
+    assert constraint.check(11.9) is not None

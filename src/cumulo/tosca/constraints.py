@@ -55,7 +55,7 @@ def comparable(value: Any, type_name: str) -> Any:
             return value
         return units.parse_scalar_unit(value, type_name)
     if type_name == "version":
-        return parse_version(value)
+        return parse_version(value, major_only=True)
     if type_name == "timestamp":
         return parse_timestamp(value)
     if type_name == "string":
@@ -159,7 +159,16 @@ class Constraint:
             return f"{describe(value)} must be {words} {_show(self)}"
         if op == "in_range":
             lower, upper = parsed
-            if (lower is not None and normal < lower) or (upper is not None and normal > upper):
+            # a range value is in range when both its bounds are (UNBOUNDED never is)
+            points = _range_bounds(normal) if self.type_name == "range" else [normal]
+            outside = [
+                p
+                for p in points
+                if p is None
+                or (lower is not None and p < lower)
+                or (upper is not None and p > upper)
+            ]
+            if outside:
                 low, high = (describe(a) if a != UNBOUNDED else a for a in self.argument)
                 return f"{describe(value)} must be in the range [{low}, {high}]"
             return None
@@ -181,6 +190,13 @@ class Constraint:
         if self.operator == "max_length" and size > limit:
             return f"{describe(value)} has length {size}, must be at most {limit}"
         return None
+
+
+def _range_bounds(value: Any) -> list[Any]:
+    """The bounds of a range value [a, b], None for UNBOUNDED; ValueError if not a range."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"{describe(value)} is not a range")
+    return [None if bound == UNBOUNDED else bound for bound in value]
 
 
 def _show(constraint: Constraint) -> str:

@@ -91,13 +91,22 @@ class Version:
         return text
 
 
-def parse_version(value: Any) -> Version:
-    """Parse a TOSCA version. A YAML number such as ``16.04`` reads as its text "16.04"."""
+_MAJOR_ONLY_RE: Final = re.compile(r"^\d+$")
+
+
+def parse_version(value: Any, *, major_only: bool = False) -> Version:
+    """Parse a TOSCA version. A YAML number such as ``16.04`` reads as its text "16.04".
+
+    ``major_only`` also accepts a bare major version ("12" reads as 12.0), which
+    TOSCA does not allow but operating-system versions are often written so.
+    """
     if isinstance(value, Version):
         return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"{describe(value)} is not a version (expected major.minor[.fix])")
     text = str(value).strip()
+    if major_only and _MAJOR_ONLY_RE.match(text):
+        return Version(int(text), 0)
     match = _VERSION_RE.match(text)
     if match is None:
         raise ValueError(
