@@ -81,3 +81,17 @@ def choose_site(session: Session) -> Site:
             "(start Docker, or set DOCKER_HOST, and restart cumulo)"
         )
     return sites[0]
+
+
+def probe_and_register(
+    db: Database, name: str, kind: str, endpoint: str, images: Mapping[str, Mapping[str, str]]
+) -> str | None:
+    """Register a site, AVAILABLE if its backend answers; return why not, or None."""
+    site = Site(name=name, kind=kind, endpoint=endpoint, images=dict(images), options={})
+    problem: str | None = None
+    try:
+        make_driver(site).ping()
+    except Exception as exc:  # any failure to reach the backend makes the site unavailable
+        problem = str(exc) or type(exc).__name__
+    register_site(db, name, kind, endpoint, images, status=UNAVAILABLE if problem else AVAILABLE)
+    return problem

@@ -50,6 +50,11 @@ class Deployment(Base):
     # Bumped on every change; the lifecycle issue uses it for optimistic locking.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    def __init__(self, **kw: Any) -> None:
+        # The id is known before the first flush, so events can refer to it at once.
+        kw.setdefault("id", new_uuid())
+        super().__init__(**kw)
+
     resources: Mapped[list[Resource]] = relationship(
         back_populates="deployment", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -98,6 +103,11 @@ class Resource(Base):
     required_by: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __init__(self, **kw: Any) -> None:
+        # The id is known before the first flush, so events can refer to it at once.
+        kw.setdefault("id", new_uuid())
+        super().__init__(**kw)
 
     deployment: Mapped[Deployment] = relationship(back_populates="resources")
 

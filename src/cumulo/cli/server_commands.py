@@ -1,0 +1,100 @@
+"""``cumulo serve`` (API and in-process workers) and ``cumulo worker`` (workers alone)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cumulo.config import Settings
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Settings from CUMULO_* variables, with the command line's options over them."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _register_local_site(engine: Any, settings: Settings) -> None:
+    from cumulo.drivers.docker_images import DEFAULT_IMAGES
+    from cumulo.engine.sites import probe_and_register
+
+    problem = probe_and_register(
+        engine.db, settings.local_site_name, "docker", settings.docker_host, DEFAULT_IMAGES
+    )
+    if problem:
+        typer.echo(
+            f"warning: no Docker engine at {settings.docker_host} ({problem}); "
+            f"the local site '{settings.local_site_name}' is unavailable and deployments "
+            "will fail until cumulo is restarted with Docker running",
+            err=True,
+        )
+    else:
+        typer.echo(
+            f"local site '{settings.local_site_name}': Docker engine at {settings.docker_host}"
+        )
+
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the database and state live (./var)")
+]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [8000]")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker threads [2]; 0: API only")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the API and workers on the embedded default (SQLite, the local Docker site)."""
+    import uvicorn
+
+    from cumulo.api import create_app
+    from cumulo.engine.runtime import Engine
+
+    settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir)
+    _logging()
+    engine = Engine(settings)  # applies the migrations
+    _register_local_site(engine, settings)
+    app = create_app(settings, engine=engine)
+    typer.echo(
+        f"cumulo is serving at http://{settings.host}:{settings.port} (data: {settings.data_dir})"
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    engine.close()
+
+
+def worker(
+    workers: Annotated[int | None, typer.Option(help="Worker threads [2]")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run workers alone against the configured database (beside a `cumulo serve`)."""
+    from cumulo.engine.runtime import Engine
+    from cumulo.engine.worker import WorkerPool
+
+    settings = _settings(workers=workers, data_dir=data_dir)
+    _logging()
+    engine = Engine(settings)
+    pool = WorkerPool(engine, max(settings.workers, 1))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    pool.start()
+    typer.echo(f"cumulo worker: {len(pool.workers)} worker(s) on {settings.db_url}")
+    stop.wait()
+    pool.stop()
+    engine.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(worker)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cumulo.api import create_app
+from cumulo.config import Settings
+from cumulo.engine.runtime import Engine
+from cumulo.store.models import Deployment, Resource
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = Engine(Settings(data_dir=tmp_path))
+    yield eng
+    eng.close()
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    """The API without workers: jobs stay queued, so states are the API's own."""
+    with TestClient(create_app(engine.settings, engine=engine, workers=0)) as c:
+        yield c
+
+
+MakeDeployments = Callable[..., list[str]]
+
+
+@pytest.fixture
+def make_deployments(engine: Engine) -> MakeDeployments:
+    """Store ``n`` deployments directly, one minute apart (oldest first); their ids."""
+
+    def make(n: int, *, subject: str = "admin", group: str | None = None) -> list[str]:
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        ids = []
+        with engine.db.session() as s:
+            for i in range(n):
+                at = start + timedelta(minutes=i)
+                dep = Deployment(
+                    status="CREATE_COMPLETE",
+                    template=f"# template {i}\n",
+                    owner_issuer="cumulo-local",
+                    owner_subject=subject,
+                    user_group=group,
+                    outputs={"n": i},
+                    created_at=at,
+                    updated_at=at,
+                )
+                s.add(dep)
+                ids.append(dep.id)
+        return ids
+
+    return make
+
+
+@pytest.fixture
+def add_resource(engine: Engine) -> Callable[..., str]:
+    def add(dep_id: str, node: str, node_type: str, index: int = 0, **kw: object) -> str:
+        with engine.db.session() as s:
+            res = Resource(
+                deployment_id=dep_id, node_name=node, node_index=index, node_type=node_type, **kw
+            )
+            s.add(res)
+            return res.id
+
+    return add
