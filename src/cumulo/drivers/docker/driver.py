@@ -1,0 +1,209 @@
+"""``DockerDriver``: the local site, realizing nodes as containers on a Docker engine.
+
+Compute nodes become VM-like containers (``vm.py``), Docker application nodes
+plain containers (``application.py``); both labelled (``labels.py``) so that
+``create`` finds what it made before and ``delete_deployment`` removes exactly
+one deployment's containers. Readiness follows the engine's streams
+(``readiness.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker.errors
+
+from cumulo.drivers.base import NodeRequest, Realized, SiteInfo
+from cumulo.drivers.docker import labels as lbl
+from cumulo.drivers.docker.application import application_attributes, application_spec
+from cumulo.drivers.docker.engine_calls import (
+    EngineConnection,
+    explain,
+    is_port_taken,
+)
+from cumulo.drivers.docker.readiness import wait_application, wait_vm
+from cumulo.drivers.docker.spec import APPLICATION, VM, ContainerSpec
+from cumulo.drivers.docker.vm import vm_attributes, vm_spec
+from cumulo.errors import ImageNotFound, SiteError
+
+COMPUTE_TYPES = frozenset({"tosca.nodes.Compute", "tosca.nodes.indigo.Compute"})
+APPLICATION_TYPES = frozenset(
+    {
+        "tosca.nodes.indigo.dockerRun",
+        "tosca.nodes.indigo.DockerRun",
+        "tosca.nodes.Container.Application.Docker",
+        "tosca.nodes.indigo.Container.Application.Docker",
+    }
+)
+
+
+class DockerDriver:
+    """The Driver protocol (``cumulo.drivers.base``) over one Docker engine."""
+
+    kind = "docker"
+    native_types = COMPUTE_TYPES | APPLICATION_TYPES
+
+    def __init__(self, site: SiteInfo) -> None:
+        self.site = site
+        self.engine = EngineConnection(site.name, site.endpoint)
+
+    # -- what we make -------------------------------------------------------
+
+    def realizes(self, request: NodeRequest) -> bool:
+        return any(t in self.native_types for t in request.types)
+
+    def _spec(self, request: NodeRequest) -> ContainerSpec:
+        if any(t in COMPUTE_TYPES for t in request.types):
+            spec = vm_spec(request, self.site)
+        elif any(t in APPLICATION_TYPES for t in request.types):
+            spec = application_spec(request)
+        else:
+            raise SiteError(
+                f"node {request.node}: site {self.site.name} cannot realize type {request.type}"
+            )
+        spec.labels.update(lbl.instance_labels(request, self.site.name))
+        return spec
+
+    # -- create and wait ----------------------------------------------------
+
+    def create(self, request: NodeRequest) -> Realized:
+        with self.engine.calls(f"node {request.node}"):
+            existing = self._find(request)
+            if existing is None:
+                spec = self._spec(request)
+                self._require_image(request.node, spec.image)
+                existing = self._create_container(request, spec)
+            if existing.status == "created":  # made, but a crash came before start
+                self._start_new(request, existing)
+            existing.reload()
+            return Realized(existing.id, self._attributes(existing.attrs))
+
+    def _find(self, request: NodeRequest) -> Any:
+        found = self.engine.client.containers.list(
+            all=True, filters=lbl.label_filter(lbl.instance_labels(request, self.site.name))
+        )
+        return found[0] if found else None
+
+    def _require_image(self, node: str, image: str) -> None:
+        try:
+            self.engine.client.images.get(image)
+        except docker.errors.ImageNotFound:
+            raise ImageNotFound(
+                f"node {node}: image {image} not found on site {self.site.name}"
+            ) from None
+
+    def _create_container(self, request: NodeRequest, spec: ContainerSpec) -> Any:
+        try:
+            return self.engine.client.containers.create(
+                **spec.create_kwargs(lbl.container_name(request))
+            )
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:  # another worker made it a moment ago
+                found = self._find(request)
+                if found is not None:
+                    return found
+            raise SiteError(
+                f"node {request.node}: cannot create its container on site "
+                f"{self.site.name}: {explain(exc)}"
+            ) from None
+
+    def _start_new(self, request: NodeRequest, container: Any) -> None:
+        """Start a container just made; if that fails, remove it: nothing left behind."""
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            self._remove(container.id)
+            if is_port_taken(exc):
+                raise SiteError(
+                    f"node {request.node}: a host port it asks for on 127.0.0.1 is already "
+                    f"in use on site {self.site.name} ({explain(exc)})"
+                ) from None
+            raise SiteError(
+                f"node {request.node}: its container did not start on site "
+                f"{self.site.name}: {explain(exc)}"
+            ) from None
+
+    def wait_ready(self, request: NodeRequest, realized: Realized, deadline: float) -> Realized:
+        with self.engine.calls(f"node {request.node}"):
+            container = self.engine.client.containers.get(realized.physical_id)
+            attrs = self._attributes(container.attrs)
+            if _kind(container.attrs) == VM:
+                wait_vm(self.engine.client, container, request.node, attrs["ssh_port"], deadline)
+            else:
+                tcp = {
+                    int(key.split("/")[0]): host
+                    for key, host in attrs["ports"].items()
+                    if key.endswith("/tcp")
+                }
+                wait_application(self.engine.client, container, request.node, tcp, deadline)
+            container.reload()
+            return Realized(container.id, self._attributes(container.attrs))
+
+    @staticmethod
+    def _attributes(attrs: dict[str, Any]) -> dict[str, Any]:
+        if _kind(attrs) == VM:
+            return vm_attributes(attrs)
+        return application_attributes(attrs)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def delete(self, physical_id: str) -> None:
+        with self.engine.calls(f"container {physical_id[:12]}"):
+            self._remove(physical_id)
+
+    def _remove(self, physical_id: str) -> None:
+        try:
+            self.engine.client.api.remove_container(physical_id, force=True, v=True)
+        except docker.errors.NotFound:
+            pass  # already gone
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409 or "in progress" not in explain(exc):
+                raise
+
+    def delete_deployment(self, deployment_id: str) -> list[str]:
+        with self.engine.calls(f"deployment {deployment_id}"):
+            filters = lbl.label_filter({lbl.DEPLOYMENT: deployment_id, lbl.SITE: self.site.name})
+            ids = [c["Id"] for c in self.engine.client.api.containers(all=True, filters=filters)]
+            for cid in ids:
+                self._remove(cid)
+            return ids
+
+    def start(self, physical_id: str) -> None:
+        with self.engine.calls(f"container {physical_id[:12]}"):
+            self._existing(physical_id).start()
+
+    def stop(self, physical_id: str) -> None:
+        with self.engine.calls(f"container {physical_id[:12]}"):
+            self._existing(physical_id).stop(timeout=10)
+
+    def _existing(self, physical_id: str) -> Any:
+        try:
+            return self.engine.client.containers.get(physical_id)
+        except docker.errors.NotFound:
+            raise SiteError(
+                f"container {physical_id[:12]} no longer exists on site {self.site.name}"
+            ) from None
+
+    def observe(self, physical_id: str) -> str:
+        with self.engine.calls(f"container {physical_id[:12]}"):
+            try:
+                state = self.engine.client.api.inspect_container(physical_id)["State"]
+            except docker.errors.NotFound:
+                return "DELETED"
+        status = state.get("Status")
+        if status in ("running", "restarting") and not state.get("Paused"):
+            return "STARTED"
+        if status == "dead" or state.get("OOMKilled") or state.get("Error"):
+            return "ERROR"
+        if status == "removing":
+            return "DELETING"
+        return "STOPPED"  # created, exited, paused
+
+    def ping(self) -> None:
+        with self.engine.calls(f"site {self.site.name}"):
+            self.engine.client.ping()
+
+
+def _kind(attrs: dict[str, Any]) -> str:
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    return labels.get(lbl.KIND, APPLICATION)

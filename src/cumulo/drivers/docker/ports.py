@@ -1,0 +1,106 @@
+"""Published ports: what a template asks for, and what Docker actually bound.
+
+Every port is published on 127.0.0.1 only, at the host port asked for or a
+free one the engine picks. Accepted forms, as real templates write them:
+``80``, ``"80/udp"``, ``"8080:80"`` (host:container), a PortSpec-like mapping
+``{source|port|target_port: 80, target|published|host_port: 8080, protocol: tcp}``,
+a list of those, or a map of name -> one of those (INDIGO endpoint ports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cumulo.errors import SiteError
+
+LOCALHOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class PortRequest:
+    container_port: int
+    protocol: str = "tcp"
+    host_port: int | None = None  # None: a free port
+
+    @property
+    def key(self) -> str:
+        return f"{self.container_port}/{self.protocol}"
+
+
+def parse_ports(node: str, where: str, value: Any) -> list[PortRequest]:
+    """The ports ``value`` asks for; ``where`` names the property in errors."""
+    if value in (None, "", [], {}):
+        return []
+    if isinstance(value, Mapping) and not _is_port_spec(value):
+        items = list(value.values())
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        items = [value]
+    ports = [_parse_one(node, where, item) for item in items]
+    return list({p.key: p for p in ports}.values())
+
+
+def _is_port_spec(value: Mapping[str, Any]) -> bool:
+    return any(k in value for k in ("source", "port", "target_port", "container_port"))
+
+
+def _parse_one(node: str, where: str, item: Any) -> PortRequest:
+    if isinstance(item, Mapping):
+        container = _first(item, "source", "port", "target_port", "container_port")
+        host = _first(item, "target", "published", "host_port")
+        protocol = str(item.get("protocol") or "tcp").lower()
+    elif isinstance(item, int | str) and not isinstance(item, bool):
+        text = str(item).strip()
+        text, _, protocol = text.partition("/")
+        host, _, container = text.rpartition(":")
+        protocol = protocol.lower() or "tcp"
+        host = host or None
+    else:
+        raise SiteError(f"node {node}: {where}: {item!r} is not a port")
+    if protocol not in ("tcp", "udp", "sctp"):
+        raise SiteError(f"node {node}: {where}: protocol {protocol!r} is not tcp, udp or sctp")
+    return PortRequest(
+        _port_number(node, where, container), protocol, _port_number(node, where, host, True)
+    )
+
+
+def _first(item: Mapping[str, Any], *keys: str) -> Any:
+    return next((item[k] for k in keys if item.get(k) not in (None, "")), None)
+
+
+def _port_number(node: str, where: str, value: Any, optional: bool = False) -> int | None:
+    if value in (None, "") and optional:
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 65535:
+        raise SiteError(f"node {node}: {where}: port {value!r} is not a number in 1..65535")
+    return number
+
+
+def port_bindings(ports: list[PortRequest]) -> dict[str, tuple[str, int | None]]:
+    """The ``ports`` argument of ``containers.create``."""
+    return {p.key: (LOCALHOST, p.host_port) for p in ports}
+
+
+def published_ports(container_attrs: Mapping[str, Any]) -> dict[str, int]:
+    """Container port/proto -> host port on 127.0.0.1, as the engine bound them."""
+    bound = (container_attrs.get("NetworkSettings") or {}).get("Ports") or {}
+    result: dict[str, int] = {}
+    for key, bindings in bound.items():
+        for binding in bindings or []:
+            if binding.get("HostIp") in (LOCALHOST, "", "0.0.0.0") and binding.get("HostPort"):
+                result[key] = int(binding["HostPort"])
+                break
+    return result
+
+
+def private_addresses(container_attrs: Mapping[str, Any]) -> list[str]:
+    """The container's addresses on its networks (informational; never dialled)."""
+    networks = (container_attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    return [n["IPAddress"] for n in networks.values() if n.get("IPAddress")]

@@ -1,0 +1,43 @@
+"""What to create for one node instance: a plain description of a container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cumulo.drivers.docker.ports import PortRequest, port_bindings
+
+VM = "vm"
+APPLICATION = "application"
+
+
+@dataclass
+class ContainerSpec:
+    kind: str  # VM or APPLICATION
+    image: str
+    command: list[str] | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    ports: list[PortRequest] = field(default_factory=list)
+    limits: dict[str, int] = field(default_factory=dict)  # nano_cpus, mem_limit
+    hostname: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def create_kwargs(self, name: str) -> dict[str, Any]:
+        """Keyword arguments for ``docker.DockerClient().containers.create``."""
+        kwargs: dict[str, Any] = {
+            "image": self.image,
+            "name": name,
+            "labels": self.labels,
+            "environment": self.environment,
+            "ports": port_bindings(self.ports),
+            "detach": True,
+            **self.limits,
+        }
+        if self.command:
+            kwargs["command"] = self.command
+        if self.hostname:
+            kwargs["hostname"] = self.hostname
+        if self.kind == VM:
+            # tini as PID 1 reaps orphans of SSH sessions, as a VM's init would.
+            kwargs["init"] = True
+        return kwargs

@@ -1,0 +1,154 @@
+"""Compute nodes as VM-like containers: image by OS, accounts, attributes.
+
+The image (``cumulo/vm-debian``, built by ``scripts/build-images.sh``) runs
+``cumulo-init``, which creates the accounts listed in ``CUMULO_ACCOUNTS``
+("NAME SUDO KEY" lines) and then runs sshd.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from cumulo.drivers.base import NodeRequest, SiteInfo
+from cumulo.drivers.docker import labels as lbl
+from cumulo.drivers.docker.limits import host_limits
+from cumulo.drivers.docker.ports import PortRequest, private_addresses, published_ports
+from cumulo.drivers.docker.spec import VM, ContainerSpec
+from cumulo.drivers.docker_images import DEFAULT_DISTRIBUTION, DEFAULT_IMAGES, DEFAULT_VERSION
+from cumulo.errors import ImageNotFound, SiteError
+
+SSH = "22/tcp"
+ACCOUNTS_ENV = "CUMULO_ACCOUNTS"
+_ACCOUNT_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+
+
+def site_images(site: SiteInfo) -> Mapping[str, Mapping[str, str]]:
+    return site.images or DEFAULT_IMAGES
+
+
+def offers(images: Mapping[str, Mapping[str, str]]) -> str:
+    return ", ".join(f"{d} {v}" for d, versions in images.items() for v in versions) or "nothing"
+
+
+def choose_image(request: NodeRequest, site: SiteInfo) -> str:
+    """The image for the node's ``os`` capability, or ``ImageNotFound`` listing the offers."""
+    images = site_images(site)
+    os_cap = request.capabilities.get("os") or {}
+    wanted_image = os_cap.get("image")
+    if wanted_image and str(wanted_image) in {i for v in images.values() for i in v.values()}:
+        return str(wanted_image)
+    distribution = str(os_cap.get("distribution") or "").strip().lower()
+    version = _version_text(os_cap.get("version"))
+    if not distribution:
+        distribution = (
+            DEFAULT_DISTRIBUTION if DEFAULT_DISTRIBUTION in images else next(iter(images), "")
+        )
+    versions = images.get(distribution) or {}
+    if versions and not version:
+        version = DEFAULT_VERSION if DEFAULT_VERSION in versions else next(iter(versions))
+    image = versions.get(version)
+    if image is None:
+        asked = " ".join(x for x in (distribution, version) if x) or str(wanted_image)
+        if wanted_image and not os_cap.get("distribution"):
+            asked = f"image {wanted_image}"
+        raise ImageNotFound(
+            f"node {request.node}: site {site.name} does not offer the operating system "
+            f"{asked!r}; it offers: {offers(images)}"
+        )
+    return image
+
+
+def _version_text(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip().lower()
+
+
+def accounts(request: NodeRequest) -> list[tuple[str, bool, list[str]]]:
+    """(name, sudo, public keys) of every account: the owner's, then ``os_users``."""
+    result = [(request.ssh_user, True, [k.strip() for k in request.ssh_public_keys if k.strip()])]
+    users = request.properties.get("os_users") or []
+    if not isinstance(users, list):
+        raise SiteError(f"node {request.node}: properties.os_users must be a list of users")
+    for i, user in enumerate(users):
+        if not isinstance(user, Mapping):
+            raise SiteError(f"node {request.node}: properties.os_users[{i}] is not a user")
+        name = user.get("os_user_name") or user.get("name")
+        sudo = user.get("os_user_add_to_sudoers", user.get("sudo", False))
+        key = user.get("os_user_ssh_public_key") or user.get("ssh_key")
+        result.append(
+            (str(name or ""), sudo in (True, "true", "True", "yes"), [str(key)] if key else [])
+        )
+    for i, (name, _, keys) in enumerate(result):
+        where = "the SSH user" if i == 0 else f"properties.os_users[{i - 1}]"
+        if not _ACCOUNT_NAME.match(name):
+            raise SiteError(f"node {request.node}: {where}: {name!r} is not a valid account name")
+        if any("\n" in k or "\r" in k for k in keys):
+            raise SiteError(f"node {request.node}: {where}: an SSH key must be a single line")
+    return result
+
+
+def accounts_env(entries: list[tuple[str, bool, list[str]]]) -> str:
+    lines = []
+    for name, sudo, keys in entries:
+        for key in keys or ["-"]:
+            lines.append(f"{name} {int(sudo)} {key}")
+    return "\n".join(lines)
+
+
+def vm_spec(request: NodeRequest, site: SiteInfo) -> ContainerSpec:
+    entries = accounts(request)
+    return ContainerSpec(
+        kind=VM,
+        image=choose_image(request, site),
+        environment={ACCOUNTS_ENV: accounts_env(entries), **dict(request.environment)},
+        ports=[PortRequest(22)],
+        limits=host_limits(request.node, request.capabilities),
+        hostname=lbl.hostname(request.node),
+        labels={lbl.KIND: VM, lbl.SSH_USER: request.ssh_user},
+    )
+
+
+def vm_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """Runtime attributes of a VM-like container, from its inspect data alone."""
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    user = labels.get(lbl.SSH_USER, "")
+    entries = _accounts_from_env((attrs.get("Config") or {}).get("Env") or [])
+    ports = published_ports(attrs)
+    ssh_port = ports.get(SSH)
+    owner_keys = next((keys for name, _, keys in entries if name == user), [])
+    credential: dict[str, Any] = {"user": user, "token_type": "private_key"}
+    if owner_keys:
+        credential["public_key"] = owner_keys[0]
+    return {
+        "public_address": ["127.0.0.1"],
+        "private_address": private_addresses(attrs),
+        "ssh_port": ssh_port,
+        "ssh_account": user,
+        "ports": ports,
+        "endpoint": {"credential": [credential], "ports": ports},
+        "os_users": [
+            {
+                "os_user_name": n,
+                "os_user_add_to_sudoers": s,
+                "os_user_ssh_public_key": k[0] if k else None,
+            }
+            for n, s, k in entries
+        ],
+    }
+
+
+def _accounts_from_env(env: list[str]) -> list[tuple[str, bool, list[str]]]:
+    value = next((e.split("=", 1)[1] for e in env if e.startswith(ACCOUNTS_ENV + "=")), "")
+    found: dict[str, tuple[bool, list[str]]] = {}
+    for line in value.splitlines():
+        name, _, rest = line.partition(" ")
+        sudo, _, key = rest.partition(" ")
+        entry = found.setdefault(name, (sudo == "1", []))
+        if key and key != "-":
+            entry[1].append(key)
+    return [(n, s, k) for n, (s, k) in found.items()]
