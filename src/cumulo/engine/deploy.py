@@ -38,6 +38,8 @@ class Cancelled(Exception):
 
 class NodeFailed(Exception):
     def __init__(self, node: str, index: int, cause: str) -> None:
+        # Drivers name the node themselves ("node app: ..."); say it once, with the index.
+        cause = cause.removeprefix(f"node {node}: ")
         super().__init__(f"node {node}[{index}]: {cause}")
         self.node, self.index, self.cause = node, index, cause
 

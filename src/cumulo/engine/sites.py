@@ -41,7 +41,12 @@ def make_driver(site: Site) -> Driver:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise SiteError(f"site {site.name}: driver {target} unavailable: {exc}") from exc
-    return cls(site_info(site))
+    try:
+        return cls(site_info(site))
+    except SiteError:
+        raise
+    except Exception as exc:  # a backend library's error never leaves the engine
+        raise SiteError(f"site {site.name}: cannot connect to {site.endpoint}: {exc}") from exc
 
 
 def register_site(
