@@ -50,9 +50,8 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
             owner_subject=owner.subject,
             task="NONE",
         )
-        s.add(dep)
-        s.flush()
         set_deployment_status(s, dep, Status.CREATE_IN_PROGRESS)
+        s.add(dep)
         enqueue(s, JobKind.DEPLOY, dep.id)
     engine.notify()
     return dep
