@@ -73,8 +73,9 @@ class DockerDriver:
                 spec = self._spec(request)
                 self._require_image(request.node, spec.image)
                 existing = self._create_container(request, spec)
-            if existing.status == "created":  # made, but a crash came before start
-                self._start_new(request, existing)
+                self._start_new(request, existing, spec)
+            elif existing.status == "created":  # made, but a crash came before start
+                self._start_new(request, existing, self._spec(request))
             existing.reload()
             return Realized(existing.id, self._attributes(existing.attrs))
 
@@ -107,15 +108,16 @@ class DockerDriver:
                 f"{self.site.name}: {explain(exc)}"
             ) from None
 
-    def _start_new(self, request: NodeRequest, container: Any) -> None:
+    def _start_new(self, request: NodeRequest, container: Any, spec: ContainerSpec) -> None:
         """Start a container just made; if that fails, remove it: nothing left behind."""
         try:
             container.start()
         except docker.errors.APIError as exc:
             self._remove(container.id)
             if is_port_taken(exc):
+                asked = ", ".join(str(p.host_port) for p in spec.ports if p.host_port)
                 raise SiteError(
-                    f"node {request.node}: a host port it asks for on 127.0.0.1 is already "
+                    f"node {request.node}: host port {asked or '(free)'} on 127.0.0.1 is already "
                     f"in use on site {self.site.name} ({explain(exc)})"
                 ) from None
             raise SiteError(

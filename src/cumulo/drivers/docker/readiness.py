@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import re
 import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,9 @@ class _Pump:
 class ContainerWatch:
     """The followed logs and the death events of one container, in one queue."""
 
-    def __init__(self, client: docker.DockerClient, container_id: str, logs: bool) -> None:
+    def __init__(
+        self, client: docker.DockerClient, container_id: str, logs_since: float | None
+    ) -> None:
         self.queue: queue.Queue = queue.Queue()
         self.lines: deque[str] = deque(maxlen=20)
         self.died = False
@@ -74,8 +78,8 @@ class ContainerWatch:
                 self.queue,
             )
         ]
-        if logs:
-            stream = client.api.logs(container_id, stream=True, follow=True)
+        if logs_since is not None:  # this run's logs only, not those of an earlier start
+            stream = client.api.logs(container_id, stream=True, follow=True, since=logs_since)
             self._pumps.append(_Pump(stream, "log", self.queue))
 
     def close(self) -> None:
@@ -133,7 +137,7 @@ def _timeout(node: str, container: Any, waiting_for: str) -> DriverTimeout:
 def wait_vm(
     client: docker.DockerClient, container: Any, node: str, ssh_port: int, deadline: float
 ) -> None:
-    watch = ContainerWatch(client, container.id, logs=True)
+    watch = ContainerWatch(client, container.id, logs_since=_started_at(container))
     try:
         while True:
             got = watch.next(deadline - time.monotonic())
@@ -154,6 +158,16 @@ def wait_vm(
         watch.close()
 
 
+def _started_at(container: Any) -> float:
+    """When the container last started, as a Unix time (Docker writes nanoseconds)."""
+    text = (container.attrs.get("State") or {}).get("StartedAt") or ""
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{1,6})?", text)
+    if not match:
+        return 1.0  # unknown: all the logs (0 would mean "no filter" to the SDK: refused)
+    stamp = datetime.fromisoformat(match.group(1) + (match.group(2) or ""))
+    return max(stamp.replace(tzinfo=UTC).timestamp(), 1.0)
+
+
 def _ssh_banner(port: int) -> bool:
     try:
         with socket.create_connection((LOCALHOST, port), timeout=1) as sock:
@@ -170,7 +184,7 @@ def wait_application(
     deadline: float,
 ) -> None:
     """``tcp_ports``: container port -> published host port, each to be reached."""
-    watch = ContainerWatch(client, container.id, logs=False)
+    watch = ContainerWatch(client, container.id, logs_since=None)
     try:
         container.reload()  # after subscribing, so a death in between is not missed
         state = container.attrs.get("State") or {}
