@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     docker_host: str = Field(default_factory=_default_docker_host)
     # Name under which the local Docker engine is registered as a site.
     local_site_name: str = "local"
-    # TOSCA import URL prefix -> local directory (added to the catalogue's own).
-    import_map: dict[str, Path] = Field(default_factory=dict)
+    # TOSCA imports served from local folders, ``URL_PREFIX=DIR`` entries separated
+    # by ";" (added to the processor's own map of our INDIGO types).
+    import_map: str = ""
     allow_network_imports: bool = False
     # A job whose worker has not renewed its lease for this long is taken over.
     job_lease_seconds: float = Field(default=30.0, gt=0)

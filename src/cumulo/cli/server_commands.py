@@ -9,13 +9,32 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from cumulo.config import Settings
 
 
 def _settings(**overrides: Any) -> Settings:
     """Settings from CUMULO_* variables, with the command line's options over them."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        typer.echo(f"error: invalid settings (CUMULO_* variables or options): {problems}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _engine(settings: Settings) -> Any:
+    from cumulo.engine.runtime import Engine
+    from cumulo.errors import CumuloError
+
+    try:
+        return Engine(settings)  # applies the migrations
+    except (ValueError, CumuloError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _logging() -> None:
@@ -59,11 +78,10 @@ def serve(
     import uvicorn
 
     from cumulo.api import create_app
-    from cumulo.engine.runtime import Engine
 
     settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir)
     _logging()
-    engine = Engine(settings)  # applies the migrations
+    engine = _engine(settings)
     _register_local_site(engine, settings)
     app = create_app(settings, engine=engine)
     typer.echo(
@@ -78,12 +96,11 @@ def worker(
     data_dir: DataDir = None,
 ) -> None:
     """Run workers alone against the configured database (beside a `cumulo serve`)."""
-    from cumulo.engine.runtime import Engine
     from cumulo.engine.worker import WorkerPool
 
     settings = _settings(workers=workers, data_dir=data_dir)
     _logging()
-    engine = Engine(settings)
+    engine = _engine(settings)
     pool = WorkerPool(engine, max(settings.workers, 1))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,8 +7,7 @@ no per-request state.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cumulo.config import Settings
 from cumulo.drivers.base import Driver
@@ -16,9 +15,7 @@ from cumulo.engine.jobs import JobQueue
 from cumulo.engine.sites import make_driver
 from cumulo.store import Database, migrate
 from cumulo.store.models import Site
-
-if TYPE_CHECKING:
-    from cumulo.tosca import Plan, Processor
+from cumulo.tosca import Plan, Processor, parse_import_map
 
 
 class Engine:
@@ -35,6 +32,8 @@ class Engine:
         self._processor: Processor | None = None
         self._drivers: dict[tuple[str, str], Driver] = {}
         self._lock = threading.Lock()
+        # Fail at start, naming the entry, rather than at the first deployment.
+        parse_import_map(settings.import_map)
 
     def notify(self) -> None:
         self.wakeup.set()
@@ -43,13 +42,8 @@ class Engine:
     def processor(self) -> Processor:
         with self._lock:
             if self._processor is None:
-                from cumulo.tosca import Processor
-
-                import_map: dict[str, Path] = {
-                    k: Path(v) for k, v in self.settings.import_map.items()
-                }
                 self._processor = Processor(
-                    import_map=import_map,
+                    import_map=parse_import_map(self.settings.import_map),
                     allow_network=self.settings.allow_network_imports,
                     cache_dir=self.settings.data_dir / "tosca-cache",
                 )
