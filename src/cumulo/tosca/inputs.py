@@ -1,0 +1,118 @@
+"""Inputs: their definitions in the template, and the parameters a user gives.
+
+Parameters come from web forms and command lines, so they are checked
+leniently (``values.check_value(lenient=True)``): "2" for an integer,
+"4 GB" for a size, "true" for a boolean. Unknown parameters are reported by
+name, with a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cumulo.tosca.definitions import Origin, PropertyDef
+from cumulo.tosca.issues import Issue, IssueLog, Severity, did_you_mean
+from cumulo.tosca.node_validation import Checker
+from cumulo.tosca.type_resolution import _Ctx
+from cumulo.tosca.values import MISSING, check_value
+
+INPUT_KEYS = frozenset(
+    {
+        "type",
+        "description",
+        "required",
+        "default",
+        "constraints",
+        "entry_schema",
+        "key_schema",
+        "status",
+        "metadata",
+        "value",
+        "title",
+    }
+)
+
+
+def input_definitions(ck: Checker, raw: Any) -> dict[str, PropertyDef]:
+    path = ("topology_template", "inputs")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        ck.err("bad-section", "'inputs' must be a map", path)
+        return {}
+    issues: list[Issue] = []
+    ctx = _Ctx(ck.reg, Origin(ck.doc, ("topology_template",)), issues)
+    defs: dict[str, PropertyDef] = {}
+    ctx.properties(defs, raw, "inputs", required=True)
+    for name, spec in raw.items():
+        if isinstance(spec, dict):
+            for key in spec:
+                if key not in INPUT_KEYS:
+                    issues.append(
+                        ck.doc.issue(
+                            "unknown-field",
+                            f"input {name!r} has unknown field {key!r}",
+                            (*path, name, key),
+                            hint=did_you_mean(key, INPUT_KEYS),
+                            at_key=True,
+                        )
+                    )
+    ck.log.extend(issues)
+    return defs
+
+
+def resolve_inputs(
+    ck: Checker,
+    defs: dict[str, PropertyDef],
+    params: Mapping[str, Any] | None,
+    log: IssueLog,
+    *,
+    strict: bool,
+) -> dict[str, Any]:
+    """Input values after coercion and defaults; problems named by input."""
+    values: dict[str, Any] = {}
+    params = params or {}
+    for name in params:
+        if name not in defs:
+            log.add(
+                Issue(
+                    Severity.ERROR,
+                    "unknown-input",
+                    f"unknown input parameter {name!r}",
+                    None,
+                    f"inputs.{name}",
+                    did_you_mean(name, defs),
+                )
+            )
+    for name, pdef in defs.items():
+        schema = pdef.schema
+        if name in params and params[name] is not None:
+            value, problems = check_value(params[name], schema, ck.reg, lenient=True)
+            for p in problems:
+                where = ".".join(str(x) for x in (name, *p.path))
+                log.add(
+                    Issue(
+                        Severity.WARNING if p.is_warning else Severity.ERROR,
+                        p.code,
+                        f"input {where}: {p.message}",
+                        None,
+                        f"inputs.{where}",
+                    )
+                )
+            values[name] = value
+        elif schema.default is not MISSING:
+            values[name] = schema.default
+        elif schema.required and strict:
+            log.add(
+                Issue(
+                    Severity.ERROR,
+                    "missing-input",
+                    f"input {name!r} is required and has no default",
+                    ck.doc.location(("topology_template", "inputs", name), at_key=True),
+                    f"topology_template.inputs.{name}",
+                )
+            )
+        else:
+            values[name] = None
+    return values

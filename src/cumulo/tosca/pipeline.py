@@ -1,0 +1,158 @@
+"""The validation and planning pipeline over a loaded template."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cumulo.tosca import section_validation as sections
+from cumulo.tosca.assignments import check_one
+from cumulo.tosca.function_checks import check_functions
+from cumulo.tosca.functions import Ctx, Evaluator, FunctionError
+from cumulo.tosca.inputs import input_definitions, resolve_inputs
+from cumulo.tosca.issues import IssueLog
+from cumulo.tosca.model import NodeModel
+from cumulo.tosca.node_validation import Checker, check_node
+from cumulo.tosca.plan import Plan
+from cumulo.tosca.primitives import contains_function
+from cumulo.tosca.requirement_validation import check_requirements
+from cumulo.tosca.template import Template
+from cumulo.tosca.topology import (
+    dependency_order,
+    has_deferred,
+    hosts_of,
+    instance_counts,
+    make_instances,
+)
+
+_TT = ("topology_template",)
+
+
+def run(
+    tpl: Template, params: Mapping[str, Any] | None, log: IssueLog, *, strict_inputs: bool
+) -> Plan | None:
+    ck = Checker(tpl.doc, tpl.registry, log)
+    _check_own_types(ck, tpl)
+    tt = tpl.topology
+    if "topology_template" in tpl.root and not isinstance(tpl.root["topology_template"], dict):
+        return None
+    sections.check_topology_keys(ck, tt)
+    input_defs = input_definitions(ck, tt.get("inputs"))
+    nodes = _nodes(ck, tt.get("node_templates"))
+    rel_templates = sections.relationship_templates(ck, tt.get("relationship_templates"))
+    raw_nodes = tt.get("node_templates") if isinstance(tt.get("node_templates"), dict) else {}
+    for name, node in nodes.items():
+        check_requirements(ck, node, raw_nodes[name].get("requirements"), nodes, rel_templates)
+    groups = sections.groups(ck, tt.get("groups"), nodes)
+    policies = sections.policies(ck, tt.get("policies"), nodes, groups)
+    sections.substitution_mappings(ck, tt.get("substitution_mappings"), nodes)
+    outputs = sections.outputs(ck, tt.get("outputs"))
+    for name in raw_nodes:
+        if name in nodes:
+            check_functions(
+                ck,
+                raw_nodes[name],
+                (*_TT, "node_templates", name),
+                input_defs,
+                nodes,
+                self_node=nodes[name],
+            )
+    for key in ("outputs", "policies", "groups", "relationship_templates"):
+        check_functions(
+            ck, tt.get(key), (*_TT, key), input_defs, nodes, lenient_inputs=key == "policies"
+        )
+
+    inputs = resolve_inputs(ck, input_defs, params, log, strict=strict_inputs)
+    hosts = hosts_of(nodes)
+    evaluator = Evaluator(inputs, nodes, {}, hosts)
+    counts = instance_counts(ck, nodes, evaluator)
+    evaluator.counts = counts
+    order = dependency_order(ck, nodes)
+    instances = make_instances(ck, nodes, order, counts, hosts, evaluator)
+    if strict_inputs:
+        _check_evaluated(ck, nodes, instances)
+    for policy in policies:
+        policy.properties = {k: _policy_value(evaluator, v) for k, v in policy.properties.items()}
+    return Plan(
+        inputs=inputs,
+        instances=instances,
+        outputs=outputs,
+        policies=policies,
+        groups=list(groups.values()),
+        warnings=log.warnings,
+        order=order,
+        metadata=dict(tpl.metadata),
+        description=tpl.description if isinstance(tpl.description, str) else None,
+        _evaluator=evaluator,
+    )
+
+
+def _policy_value(evaluator: Evaluator, value: Any) -> Any:
+    if not contains_function(value):
+        return value
+    try:
+        return evaluator.plan_value(value, Ctx())
+    except FunctionError:
+        return None  # reported as a warning by check_functions
+
+
+def _check_own_types(ck: Checker, tpl: Template) -> None:
+    """Types defined in the template itself are checked whether used or not."""
+    if tpl.registry.parent is None or tpl.registry is tpl.registry.parent:
+        return
+    for td in tpl.registry.own_types():
+        if td.origin.doc is tpl.doc:
+            ck.log.extend(tpl.registry.resolve(td).issues)
+
+
+def _nodes(ck: Checker, raw: Any) -> dict[str, NodeModel]:
+    path = (*_TT, "node_templates")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        ck.err("bad-section", "'node_templates' must be a map", path)
+        return {}
+    nodes = {}
+    for name, spec in raw.items():
+        node = check_node(ck, name, spec)
+        if node is not None:
+            nodes[name] = node
+    return nodes
+
+
+def _check_evaluated(ck: Checker, nodes: dict[str, NodeModel], instances) -> None:
+    """Values that came from functions (inputs) checked against the property they fill."""
+    seen: set[str] = set()
+    for inst in instances:
+        if inst.node in seen:
+            continue
+        seen.add(inst.node)
+        node = nodes[inst.node]
+        for name, raw in node.properties.items():
+            pdef = node.type.properties.get(name)
+            value = inst.properties.get(name)
+            if pdef is None or not contains_function(raw) or value is None or has_deferred(value):
+                continue
+            inst.properties[name] = check_one(
+                ck.doc, ck.reg, ck.log, pdef, value, (*node.path, "properties", name)
+            )
+        for cname, props in node.capabilities.items():
+            cdef = node.type.capabilities[cname]
+            for name, raw in props.items():
+                pdef = cdef.properties.get(name)
+                value = inst.capabilities[cname].get(name)
+                if (
+                    pdef is None
+                    or not contains_function(raw)
+                    or value is None
+                    or has_deferred(value)
+                ):
+                    continue
+                inst.capabilities[cname][name] = check_one(
+                    ck.doc,
+                    ck.reg,
+                    ck.log,
+                    pdef,
+                    value,
+                    (*node.path, "capabilities", cname, "properties", name),
+                )
