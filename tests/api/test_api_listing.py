@@ -89,6 +89,7 @@ def test_bad_paging_parameters_are_400_naming_the_parameter(client: TestClient) 
     for params, word in (
         ({"page": "x"}, "page"),
         ({"page": -1}, "page"),
+        ({"page": 10**30}, "page"),
         ({"size": 0}, "size"),
         ({"sort": "nope,desc"}, "sort"),
         ({"createdBy": "nobody"}, "createdBy"),

@@ -119,3 +119,11 @@ def test_an_image_the_site_lacks_fails_the_deployment_and_leaves_nothing(server:
     (res,) = httpx.get(f"{server}/deployments/{dep_id}/resources").json()["content"]
     assert res["state"] == "ERROR"
     _delete_and_wait_gone(server, dep_id)
+
+
+def test_a_delete_during_the_create_leaves_nothing(server: str, tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    dep_id = _create(server, "vm", {"ssh_public_key": key.with_suffix(".pub").read_text()})
+    _delete_and_wait_gone(server, dep_id)  # accepted while CREATE_IN_PROGRESS
+    assert containers_of(dep_id) == []

@@ -11,6 +11,7 @@ from cumulo.errors import BadRequest
 
 DEFAULT_SIZE = 10
 MAX_SIZE = 1000
+MAX_PAGE = 10_000_000  # keeps OFFSET within every database's integer range
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,8 @@ def page_request(
     page: int | None, size: int | None, sort: str | None, fields: dict[str, str], default: str
 ) -> PageRequest:
     number = 0 if page is None else page
-    if number < 0:
-        raise BadRequest("query parameter 'page' must be >= 0")
+    if not 0 <= number <= MAX_PAGE:
+        raise BadRequest(f"query parameter 'page' must be between 0 and {MAX_PAGE}")
     size = DEFAULT_SIZE if size is None else size
     if not 1 <= size <= MAX_SIZE:
         raise BadRequest(f"query parameter 'size' must be between 1 and {MAX_SIZE}")

@@ -108,7 +108,10 @@ class Worker(threading.Thread):
                 if self.engine.wakeup.wait(poll):
                     self.engine.wakeup.clear()
                 continue
-            run_job(self.engine, job, self.owner)
+            try:
+                run_job(self.engine, job, self.owner)
+            except Exception:  # e.g. the database went away; the lease lets another retry
+                log.exception("worker %s: job %s was not finished", self.owner, job.id)
 
 
 class WorkerPool:
