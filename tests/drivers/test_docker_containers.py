@@ -9,7 +9,7 @@ import pytest
 from driver_helpers import deadline, free_port, http_get, labelled, run_request
 
 from cumulo.drivers.base import NodeRequest, SiteInfo
-from cumulo.drivers.docker import DockerDriver
+from cumulo.drivers.docker import DockerDriver, readiness
 from cumulo.errors import DriverTimeout, ImageNotFound, SiteError
 
 pytestmark = pytest.mark.e2e
@@ -157,3 +157,21 @@ def test_observe_reports_states(driver: DockerDriver, deployment: str, engine) -
     assert driver.observe(realized.physical_id) == "DELETED"
     with pytest.raises(SiteError):
         driver.stop(realized.physical_id)
+
+
+def test_readiness_without_a_view_into_the_container(
+    driver: DockerDriver, deployment: str, monkeypatch
+) -> None:
+    """As with a remote engine: only the published port tells; the proxy's
+    immediate close must read as "not listening", a real server as ready."""
+    monkeypatch.setattr(readiness, "_listening_in_container", lambda *args: None)
+    silent = run_request(deployment, node="silent", docker_ports=[8080], docker_command="sleep 60")
+    with pytest.raises(DriverTimeout):
+        driver.wait_ready(silent, driver.create(silent), deadline(1))
+    late = run_request(
+        deployment,
+        docker_ports=[8080],
+        docker_command="sh -c 'sleep 1; exec httpd -f -p 8080 -h /www'",
+    )
+    attrs = driver.wait_ready(late, driver.create(late), deadline()).attributes
+    assert "cumulo httpd" in http_get(attrs["endpoints"][0])
