@@ -104,6 +104,7 @@ def resolve_inputs(
         elif schema.default is not MISSING:
             values[name] = schema.default
         elif schema.required and strict:
+            values[name] = None  # reported once here, not again at each get_input
             log.add(
                 Issue(
                     Severity.ERROR,

@@ -120,6 +120,17 @@ def _nodes(ck: Checker, raw: Any) -> dict[str, NodeModel]:
     return nodes
 
 
+def _unsettled(value: Any) -> bool:
+    """Deferred, or holding a null left by an optional input nobody gave."""
+    if value is None or has_deferred(value):
+        return True
+    if isinstance(value, dict):
+        return any(_unsettled(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unsettled(v) for v in value)
+    return False
+
+
 def _check_evaluated(ck: Checker, nodes: dict[str, NodeModel], instances) -> None:
     """Values that came from functions (inputs) checked against the property they fill."""
     seen: set[str] = set()
@@ -131,7 +142,7 @@ def _check_evaluated(ck: Checker, nodes: dict[str, NodeModel], instances) -> Non
         for name, raw in node.properties.items():
             pdef = node.type.properties.get(name)
             value = inst.properties.get(name)
-            if pdef is None or not contains_function(raw) or value is None or has_deferred(value):
+            if pdef is None or not contains_function(raw) or _unsettled(value):
                 continue
             inst.properties[name] = check_one(
                 ck.doc, ck.reg, ck.log, pdef, value, (*node.path, "properties", name)
@@ -141,12 +152,7 @@ def _check_evaluated(ck: Checker, nodes: dict[str, NodeModel], instances) -> Non
             for name, raw in props.items():
                 pdef = cdef.properties.get(name)
                 value = inst.capabilities[cname].get(name)
-                if (
-                    pdef is None
-                    or not contains_function(raw)
-                    or value is None
-                    or has_deferred(value)
-                ):
+                if pdef is None or not contains_function(raw) or _unsettled(value):
                     continue
                 inst.capabilities[cname][name] = check_one(
                     ck.doc,
