@@ -114,3 +114,17 @@ def test_specs_carry_limits_and_ports() -> None:
     assert (kwargs["nano_cpus"], kwargs["mem_limit"]) == (500_000_000, 64_000_000)
     vm = vm_spec(vm_request("d", None), SITE).create_kwargs("v")
     assert vm["ports"] == {"22/tcp": ("127.0.0.1", None)} and vm["init"] is True
+
+
+def test_vm_publishes_ssh_and_the_endpoint_ports() -> None:
+    caps = {
+        "endpoint": {
+            "ports": {
+                "ssh": {"protocol": "tcp", "source": 22},
+                "http": {"protocol": "tcp", "source": 80, "remote_cidr": "0.0.0.0/0"},
+            }
+        }
+    }
+    spec = vm_spec(vm_request("d", None, capabilities=caps), SITE)
+    assert [p.key for p in spec.ports] == ["22/tcp", "80/tcp"]
+    assert all(p.host_port is None for p in spec.ports)

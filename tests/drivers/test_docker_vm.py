@@ -6,7 +6,7 @@ import subprocess
 
 import docker
 import pytest
-from driver_helpers import deadline, labelled, ssh, vm_request
+from driver_helpers import deadline, http_get, labelled, ssh, vm_request
 
 from cumulo.drivers.docker import DockerDriver
 from cumulo.errors import ImageNotFound
@@ -105,3 +105,13 @@ def test_stop_start_observe_delete(driver: DockerDriver, deployment: str, ssh_ke
     driver.delete(realized.physical_id)
     assert driver.observe(realized.physical_id) == "DELETED"
     driver.delete(realized.physical_id)  # already gone is success
+
+
+def test_endpoint_ports_of_the_vm_are_published(driver: DockerDriver, deployment, ssh_key):
+    key, public = ssh_key
+    caps = {"endpoint": {"ports": {"http": {"protocol": "tcp", "source": 80}}}}
+    request = vm_request(deployment, public, capabilities=caps)
+    attrs = driver.wait_ready(request, driver.create(request), deadline()).attributes
+    serve = "echo served-by-vm > /tmp/index.html && sudo busybox httpd -p 80 -h /tmp"
+    assert ssh(key, attrs["ssh_port"], "cloudadm", serve).returncode == 0
+    assert http_get(f"http://127.0.0.1:{attrs['ports']['80/tcp']}/").strip() == "served-by-vm"

@@ -35,8 +35,9 @@ def label_filter(labels: dict[str, str]) -> dict[str, list[str]]:
 def container_name(request: NodeRequest) -> str:
     """A readable, unique container name; a second create of the same instance
     collides on it, which keeps two racing workers from making two containers."""
+    deployment = re.sub(r"[^a-zA-Z0-9_.-]", "-", request.deployment_id)[:64]
     node = re.sub(r"[^a-zA-Z0-9_.-]", "-", request.node)[:40]
-    return f"cumulo-{request.deployment_id}-{node}-{request.index}"
+    return f"cumulo-{deployment}-{node}-{request.index}"
 
 
 def hostname(node: str) -> str:

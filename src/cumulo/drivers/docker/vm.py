@@ -14,7 +14,12 @@ from typing import Any
 from cumulo.drivers.base import NodeRequest, SiteInfo
 from cumulo.drivers.docker import labels as lbl
 from cumulo.drivers.docker.limits import host_limits
-from cumulo.drivers.docker.ports import PortRequest, private_addresses, published_ports
+from cumulo.drivers.docker.ports import (
+    PortRequest,
+    parse_ports,
+    private_addresses,
+    published_ports,
+)
 from cumulo.drivers.docker.spec import VM, ContainerSpec
 from cumulo.drivers.docker_images import DEFAULT_DISTRIBUTION, DEFAULT_IMAGES, DEFAULT_VERSION
 from cumulo.errors import ImageNotFound, SiteError
@@ -100,13 +105,21 @@ def accounts_env(entries: list[tuple[str, bool, list[str]]]) -> str:
     return "\n".join(lines)
 
 
+def vm_ports(request: NodeRequest) -> list[PortRequest]:
+    """SSH, plus the ports the ``endpoint`` capability opens (a web server the
+    node's configuration installs, say), each on a free port of 127.0.0.1."""
+    endpoint = request.capabilities.get("endpoint") or {}
+    wanted = parse_ports(request.node, "capabilities.endpoint.ports", endpoint.get("ports"))
+    return [PortRequest(22), *(p for p in wanted if p.key != SSH)]
+
+
 def vm_spec(request: NodeRequest, site: SiteInfo) -> ContainerSpec:
     entries = accounts(request)
     return ContainerSpec(
         kind=VM,
         image=choose_image(request, site),
         environment={ACCOUNTS_ENV: accounts_env(entries), **dict(request.environment)},
-        ports=[PortRequest(22)],
+        ports=vm_ports(request),
         limits=host_limits(request.node, request.capabilities),
         hostname=lbl.hostname(request.node),
         labels={lbl.KIND: VM, lbl.SSH_USER: request.ssh_user},
