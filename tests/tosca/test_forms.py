@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from corpus import CORPUS_DIR, available, import_map, templates
 
+from cumulo.errors import ToscaError
 from cumulo.tosca.forms import WIDGETS, form_schema
 from cumulo.tosca.processor import Processor
 
@@ -295,3 +297,52 @@ def test_malformed_definitions_are_skipped_with_warnings() -> None:
     assert any('"bad"' in w for w in form["warnings"])
     assert any("lower bound above" in w for w in form["warnings"])
     assert any('overlay for input "good"' in w for w in form["warnings"])
+
+
+@pytest.fixture(scope="module")
+def corpus_processor() -> Processor:
+    if not available():
+        pytest.skip(f"the INDIGO corpus is not at {CORPUS_DIR}")
+    return Processor(import_map=import_map())
+
+
+def test_every_corpus_template_gives_a_json_form(corpus_processor: Processor) -> None:
+    forms = 0
+    for path in templates():
+        try:
+            template = corpus_processor.load_file(path)
+        except ToscaError:
+            continue  # not loadable: the compat doc says why
+        form = form_schema(template)
+        json.dumps(form)
+        assert [f["name"] for f in form["inputs"]] == [str(n) for n in template.inputs], path
+        assert all(f["widget"] in WIDGETS for f in form["inputs"]), path
+        forms += 1
+    assert forms >= 100
+
+
+def test_corpus_choices_lists_and_yaml_booleans(corpus_processor: Processor) -> None:
+    web = corpus_processor.load_file(
+        CORPUS_DIR / "tosca-types/examples/indigo_job_output_upload_web.yaml"
+    )
+    fields = by_name(form_schema(web))
+    assert fields["output_protocol"]["widget"] == "select"
+    assert fields["output_protocol"]["default"] == "http"
+    assert [c["value"] for c in fields["output_protocol"]["choices"]][:3] == [
+        "http",
+        "https",
+        "webdav",
+    ]
+    assert fields["input_urls"]["widget"] == "list"
+    assert fields["input_urls"]["entry_schema"]["type"] == "string"
+    assert fields["output_password"]["widget"] == "password"
+    # `type: string` with `valid_values: [ false, true ]`: choices keep the YAML values
+    mods = corpus_processor.load_file(
+        CORPUS_DIR / "tosca-templates/deep-oc/deep-oc-marathon-webdav.yml"
+    )
+    privileged = by_name(form_schema(mods))["docker_privileged"]
+    assert privileged["widget"] == "select"
+    assert privileged["choices"] == [
+        {"value": False, "label": "false"},
+        {"value": True, "label": "true"},
+    ]
