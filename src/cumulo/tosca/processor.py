@@ -32,7 +32,14 @@ from cumulo.tosca.yaml_reader import (
 )
 
 NORMATIVE = PROFILES_DIR / "normative.yaml"
-_FATAL_HEADER = {"missing-version", "unknown-version", "bad-import", "not-a-map"}
+# problems that stop loading (the rest are reported by check / plan)
+_FATAL_HEADER = {
+    "missing-version",
+    "unknown-version",
+    "bad-import",
+    "not-a-map",
+    "unknown-repository",
+}
 
 
 class Processor:
@@ -92,7 +99,10 @@ class Processor:
         self._raise_if_fatal(doc.issues)
         extra_roots = [base] if base is not None else []
         imported = self._collect_imports(doc, log, extra_roots)
-        if log.errors:
+        if any(
+            i.is_error and (i.code.startswith("import") or i.code in _FATAL_HEADER)
+            for i in log.issues
+        ):
             raise ToscaError(log.issues)
         library = self._library(imported, log)
         registry = library

@@ -179,12 +179,13 @@ def read_yaml(
 
 
 class _Frame:
-    __slots__ = ("anchor", "container", "key", "key_m", "merge", "weight")
+    __slots__ = ("anchor", "container", "key", "key_m", "merge", "merged", "weight")
 
     def __init__(self, container: YMap | YList, anchor: str | None) -> None:
         self.container = container
         self.anchor = anchor
         self.merge = False
+        self.merged: set = set()  # keys that came from '<<': explicit ones override them
         self.key: Any = _NO_KEY
         self.key_m: Mark = (0, 0)
         self.weight = 1
@@ -232,9 +233,11 @@ def _compose(loader: Any, scalars: _Scalars, max_depth: int, max_nodes: int):
             key = top.key
             top.key = _NO_KEY
             if key == "<<" and top.merge:
-                _merge(c, value, mark, fail)
+                top.merged.update(_merge(c, value, mark, fail))
                 return
-            if key in c:
+            if key in top.merged:
+                top.merged.discard(key)
+            elif key in c:
                 warnings.append(
                     YamlProblem("duplicate-key", f"duplicate key {key!r}", top.key_m, True)
                 )
@@ -308,7 +311,8 @@ def _compose(loader: Any, scalars: _Scalars, max_depth: int, max_nodes: int):
     return (root if have_root else None), warnings
 
 
-def _merge(target: YMap, value: Any, mark: Mark, fail) -> None:
+def _merge(target: YMap, value: Any, mark: Mark, fail) -> list:
+    added = []
     sources = value if isinstance(value, YList) else [value]
     for src in sources:
         if not isinstance(src, YMap):
@@ -318,3 +322,5 @@ def _merge(target: YMap, value: Any, mark: Mark, fail) -> None:
                 target[k] = v
                 target.key_marks[k] = src.key_marks.get(k, mark)
                 target.value_marks[k] = src.value_marks.get(k, mark)
+                added.append(k)
+    return added
