@@ -1,0 +1,122 @@
+"""A throwaway local PostgreSQL cluster (Debian's server) for tests and benchmarks.
+
+``PgCluster.start()`` runs ``initdb`` and ``postgres`` on a free port on
+127.0.0.1 (as the ``postgres`` account when we are root: the server refuses to
+run as root); ``create_database()`` gives a fresh database URL for
+SQLAlchemy with psycopg.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+
+def find_bin_dir() -> Path | None:
+    """Where ``initdb`` and ``postgres`` live, or None when PostgreSQL is not installed."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for cand in candidates:
+        if (Path(cand) / "initdb").is_file() and (Path(cand) / "postgres").is_file():
+            return Path(cand)
+    found = shutil.which("initdb")
+    return Path(found).parent if found and shutil.which("postgres") else None
+
+
+def unavailable() -> str | None:
+    """Why a cluster cannot be started here, or None."""
+    if find_bin_dir() is None:
+        return "PostgreSQL server (initdb, postgres) not installed: apt-get install postgresql"
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "the psycopg driver is not installed"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PgCluster:
+    def __init__(self, root: Path, port: int, proc: subprocess.Popen[bytes]) -> None:
+        self.root, self.port, self.proc = root, port, proc
+
+    @classmethod
+    def start(cls, timeout: float = 30.0) -> PgCluster:
+        """Start a cluster in a new directory under the system temp dir (removed by ``stop``)."""
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
+            raise RuntimeError(unavailable())
+        # Not under a caller's private (0700, root-owned) folder: postgres must reach it.
+        root = Path(tempfile.mkdtemp(prefix="cumulo-pg-"))
+        data, sock = root / "data", root / "sock"
+        data.mkdir(parents=True)
+        sock.mkdir()
+        as_postgres: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres")
+            shutil.chown(data, "postgres")
+            shutil.chown(sock, "postgres")
+            as_postgres = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", "cumulo",
+             "--auth=trust", "-E", "UTF8", "--no-sync"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        port = _free_port()
+        log = (root / "postgres.log").open("wb")
+        proc = subprocess.Popen(
+            [*as_postgres, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
+             "-k", str(sock), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+             "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        cluster = cls(root, port, proc)
+        cluster._wait(timeout)
+        return cluster
+
+    def _wait(self, timeout: float) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                log = (self.root / "postgres.log").read_text(errors="replace")
+                raise RuntimeError(f"postgres exited {self.proc.returncode}: {log[-2000:]}")
+            try:
+                psycopg.connect(self.dsn("postgres"), connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def dsn(self, database: str) -> str:
+        return f"postgresql://cumulo@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A new empty database; its SQLAlchemy URL."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://cumulo@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
