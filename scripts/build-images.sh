@@ -11,7 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 INPUTS=src/cumulo/drivers/images
 FORCE=0
-[ "${1:-}" = "--force" ] && FORCE=1
+case "${1:-}" in
+  "") ;;
+  --force) FORCE=1 ;;
+  *) echo "usage: scripts/build-images.sh [--force]" >&2; exit 2 ;;
+esac
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'build-images: %s\n' "$*" >&2; exit 1; }
 
@@ -49,22 +53,27 @@ needs_build() {  # IMAGE HASH
   [ "$have" != "$2" ]
 }
 
-# The Debian mirror configured for apt on this machine (deb822 or one-line
-# sources), so the build uses the same reachable mirror; else deb.debian.org.
+# The Debian mirror apt uses on this machine (deb822 or one-line sources): the
+# first "deb" source whose URI names debian (not its security archive) for a
+# main suite (no "-updates"/"-security" suffix); else deb.debian.org.
 debian_mirror() {
-  if [ -n "${CUMULO_DEBIAN_MIRROR:-}" ]; then echo "$CUMULO_DEBIAN_MIRROR"; return; fi
-  local f url
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    url=$(awk '/^URIs:/ {u=$2} /^Suites:/ && /(bookworm|bullseye|trixie|stable)( |$)/ && u ~ /debian\/?$/ {print u; exit}' "$f")
-    [ -n "$url" ] && { echo "${url%/}"; return; }
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] || continue
-    url=$(awk '$1=="deb" { for (i=2;i<=NF;i++) if ($i ~ /^(https?|file):/) { if ($i ~ /debian\/?$/) {print $i; exit} ; break } }' "$f")
-    [ -n "$url" ] && { echo "${url%/}"; return; }
-  done
-  echo "http://deb.debian.org/debian"
+  if [ -n "${CUMULO_DEBIAN_MIRROR:-}" ]; then echo "${CUMULO_DEBIAN_MIRROR%/}"; return; fi
+  local url
+  url=$(
+    for f in /etc/apt/sources.list.d/*.sources; do [ -f "$f" ] && { cat "$f"; echo; }; done |
+      awk 'function main_suite(   i) { for (i = 2; i <= NF; i++) if ($i !~ /-/) return 1; return 0 }
+           /^[[:space:]]*$/ { if (deb && uri && suite) { print uri; exit } deb = uri = suite = 0 }
+           /^Types:/ { deb = / deb( |$)/ }
+           /^URIs:/ { uri = ($2 ~ /debian/ && $2 !~ /security/) ? $2 : 0 }
+           /^Suites:/ { suite = main_suite() }
+           END { if (deb && uri && suite) print uri }' | head -n 1
+  )
+  if [ -z "$url" ]; then
+    url=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+      awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while (i <= NF && $i !~ /\]$/) i++; if ($2 ~ /^\[/) i++
+                         if ($i ~ /debian/ && $i !~ /security/ && $(i + 1) !~ /-/) { print $i; exit } }')
+  fi
+  echo "${url:-http://deb.debian.org/debian}" | sed 's:/*$::'
 }
 
 build_base() {  # HASH
