@@ -11,11 +11,26 @@ from cumulo.api import create_app
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.store.models import Deployment, Resource
+from cumulo.store.pg_cluster import PgCluster, unavailable
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = Engine(Settings(data_dir=tmp_path))
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    reason = unavailable()
+    if reason:
+        pytest.skip(f"PostgreSQL tests need a local server: {reason}")
+    cluster = PgCluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on each database (the API behaves the same on both)."""
+    url = ""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_cluster").create_database()
+    eng = Engine(Settings(data_dir=tmp_path, database_url=url))
     yield eng
     eng.close()
 
