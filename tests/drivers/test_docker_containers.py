@@ -175,3 +175,11 @@ def test_readiness_without_a_view_into_the_container(
     )
     attrs = driver.wait_ready(late, driver.create(late), deadline()).attributes
     assert "cumulo httpd" in http_get(attrs["endpoints"][0])
+
+
+def test_waiting_for_a_removed_container_says_so(driver: DockerDriver, deployment: str) -> None:
+    request = run_request(deployment, docker_ports=[8080])
+    realized = driver.create(request)
+    driver.delete(realized.physical_id)
+    with pytest.raises(SiteError, match=r"node app: its container \w+ is gone"):
+        driver.wait_ready(request, realized, deadline())

@@ -24,6 +24,7 @@ from cumulo.drivers.docker.engine_calls import (
 from cumulo.drivers.docker.readiness import wait_application, wait_vm
 from cumulo.drivers.docker.spec import APPLICATION, VM, ContainerSpec
 from cumulo.drivers.docker.vm import vm_attributes, vm_spec
+from cumulo.drivers.docker_images import BUILT_IMAGES
 from cumulo.errors import ImageNotFound, SiteError
 
 COMPUTE_TYPES = frozenset({"tosca.nodes.Compute", "tosca.nodes.indigo.Compute"})
@@ -89,8 +90,9 @@ class DockerDriver:
         try:
             self.engine.client.images.get(image)
         except docker.errors.ImageNotFound:
+            hint = " (build it with scripts/build-images.sh)" if image in BUILT_IMAGES else ""
             raise ImageNotFound(
-                f"node {node}: image {image} not found on site {self.site.name}"
+                f"node {node}: image {image} not found on site {self.site.name}{hint}"
             ) from None
 
     def _create_container(self, request: NodeRequest, spec: ContainerSpec) -> Any:
@@ -127,7 +129,13 @@ class DockerDriver:
 
     def wait_ready(self, request: NodeRequest, realized: Realized, deadline: float) -> Realized:
         with self.engine.calls(f"node {request.node}"):
-            container = self.engine.client.containers.get(realized.physical_id)
+            try:
+                container = self.engine.client.containers.get(realized.physical_id)
+            except docker.errors.NotFound:
+                raise SiteError(
+                    f"node {request.node}: its container {realized.physical_id[:12]} is gone "
+                    f"from site {self.site.name} (removed while waiting for it)"
+                ) from None
             attrs = self._attributes(container.attrs)
             if _kind(container.attrs) == VM:
                 wait_vm(self.engine.client, container, request.node, attrs["ssh_port"], deadline)
