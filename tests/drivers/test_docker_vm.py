@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+import time
 
 import docker
 import pytest
 from driver_helpers import deadline, http_get, labelled, ssh, vm_request
 
 from cumulo.drivers.docker import DockerDriver
-from cumulo.errors import ImageNotFound
+from cumulo.errors import DriverTimeout, ImageNotFound, SiteError
 
 pytestmark = pytest.mark.e2e
 
@@ -115,3 +116,15 @@ def test_endpoint_ports_of_the_vm_are_published(driver: DockerDriver, deployment
     serve = "echo served-by-vm > /tmp/index.html && sudo busybox httpd -p 80 -h /tmp"
     assert ssh(key, attrs["ssh_port"], "cloudadm", serve).returncode == 0
     assert http_get(f"http://127.0.0.1:{attrs['ports']['80/tcp']}/").strip() == "served-by-vm"
+
+
+def test_a_vm_that_dies_fails_at_once(driver: DockerDriver, deployment: str, engine) -> None:
+    request = vm_request(deployment, None)
+    realized = driver.create(request)
+    engine.containers.get(realized.physical_id).kill()
+    started = time.monotonic()
+    with pytest.raises(SiteError) as err:
+        driver.wait_ready(request, realized, deadline(60))
+    assert not isinstance(err.value, DriverTimeout)
+    assert time.monotonic() - started < 20
+    assert "node server: the VM container stopped" in str(err.value)

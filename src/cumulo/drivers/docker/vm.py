@@ -118,7 +118,7 @@ def vm_spec(request: NodeRequest, site: SiteInfo) -> ContainerSpec:
     return ContainerSpec(
         kind=VM,
         image=choose_image(request, site),
-        environment={ACCOUNTS_ENV: accounts_env(entries), **dict(request.environment)},
+        environment={**dict(request.environment), ACCOUNTS_ENV: accounts_env(entries)},
         ports=vm_ports(request),
         limits=host_limits(request.node, request.capabilities),
         hostname=lbl.hostname(request.node),
