@@ -98,3 +98,10 @@ def test_backoff_grows_to_cap_and_resets() -> None:
     assert [b.next() for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
     b.reset()
     assert b.next() == 0.1
+
+
+def test_outputs_view_unwraps_a_single_instance_list() -> None:
+    creds = [{"user": "cloudadm", "token_type": "private_key", "token": "SECRET"}]
+    text = render(outputs_view({"node_creds": creds}), terminal=False)
+    assert "user:" in text and "cloudadm" in text
+    assert "SECRET" not in text and "<hidden: see --json>" in text

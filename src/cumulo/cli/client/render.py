@@ -68,6 +68,8 @@ def _is_scalar(value: Any) -> bool:
 def value_view(value: Any) -> RenderableType:
     """An output value; a map or list of scalars one item a line, so each URL is clickable."""
     value = _mask(value)
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]  # get_attribute over a single instance gives a one-item list
     if isinstance(value, dict) and value and all(_is_scalar(v) for v in value.values()):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True)
