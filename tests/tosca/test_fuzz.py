@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cumulo.errors import ToscaError
+from cumulo.tosca.constraints import OPERATORS as CONSTRAINT_OPERATORS
 from cumulo.tosca.processor import Processor
 
 FAST = settings(
@@ -221,3 +222,70 @@ def test_mutated_real_templates(processor: Processor, index: int, seed: int, tex
     if mutated is None:
         return
     exercise(processor, mutated, name=rel, base_dir=(CORPUS_DIR / rel).parent)
+
+
+# --- the value layer alone: check_value and parse_constraint on anything ------
+
+TYPE_NAMES = st.sampled_from(
+    [
+        "string",
+        "integer",
+        "float",
+        "boolean",
+        "timestamp",
+        "version",
+        "range",
+        "list",
+        "map",
+        "any",
+        "scalar-unit.size",
+        "scalar-unit.time",
+        "scalar-unit.frequency",
+        "scalar-unit.bitrate",
+        "tosca.datatypes.indigo.User",
+        "tosca.datatypes.network.PortSpec",
+        "no.such.Type",
+    ]
+)
+OPERATORS = st.sampled_from([*CONSTRAINT_OPERATORS, "bogus"])
+VALUES = st.recursive(
+    SCALARS | st.sampled_from(NASTY[:12]) | st.sampled_from(["1 GB", "2 s", "1.0", "[1, 2]"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=15,
+)
+
+
+@pytest.fixture(scope="module")
+def lookup(processor: Processor):
+    return processor.load_text(
+        "tosca_definitions_version: tosca_simple_yaml_1_3\n"
+        "imports: [https://cumulo.dev/tosca/indigo/custom_types.yaml]\n",
+        name="types.yaml",
+    ).registry
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    value=VALUES,
+    type_name=TYPE_NAMES,
+    entry=TYPE_NAMES,
+    clauses=st.lists(st.tuples(OPERATORS, VALUES), max_size=3),
+    lenient=st.booleans(),
+)
+def test_value_checks_never_raise(
+    lookup: Any, value: Any, type_name: str, entry: str, clauses: list, lenient: bool
+) -> None:
+    from cumulo.tosca.constraints import parse_constraint
+    from cumulo.tosca.values import Problem, Schema, check_value
+
+    constraints = []
+    for operator, argument in clauses:
+        try:
+            constraints.append(parse_constraint({operator: argument}, type_name))
+        except ValueError as exc:
+            assert str(exc)
+    schema = Schema(type_name, constraints=constraints, entry_schema=Schema(entry))
+    _, problems = check_value(value, schema, lookup, lenient=lenient)
+    assert all(isinstance(p, Problem) and p.message for p in problems)
