@@ -115,6 +115,8 @@ class Evaluator:
             return True, model.capabilities[first][path[1]], path[2:], node
         if first in model.properties:
             return True, model.properties[first], path[1:], node
+        if first in model.type.properties:  # declared but not set: no value
+            return True, None, [], node
         for req in model.requirements:  # [SELF, requirement, property]: the target's
             if req.name == first and req.target and len(path) > 1:
                 target = self.nodes[req.target]  # capability that fulfils it, then the node
@@ -178,6 +180,8 @@ class Evaluator:
         count = self.counts.get(node, 1)
         if args[0] == "SELF" and ctx.index is not None:
             return _walk(read(ctx.index), path)
+        if args[0] == "HOST" and ctx.index is not None and ctx.index < count:
+            return _walk(read(ctx.index), path)  # the host instance beside this one
         if path and isinstance(path[0], int) and not isinstance(path[0], bool):
             i = path.pop(0)
             if count > 1 or i != 0:

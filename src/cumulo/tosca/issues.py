@@ -69,7 +69,8 @@ def did_you_mean(name: object, choices: Iterable[str]) -> str | None:
     if not isinstance(name, str):
         return None
     pool = list(choices)
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    # short names differ by one letter in a larger share: vn / vm
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.5 if len(name) <= 4 else 0.6)
     if not close:
         # type names: compare the last dotted segment too (Compte -> tosca.nodes.Compute)
         tails = {c.rsplit(".", 1)[-1]: c for c in pool if "." in c}
@@ -88,15 +89,20 @@ def format_path(path: Iterable[object]) -> str:
 
 
 class IssueLog:
-    """Collects issues of one run; de-duplicates identical ones."""
+    """Collects issues of one run, each once."""
 
     def __init__(self) -> None:
         self.issues: list[Issue] = []
-        self._seen: set[Issue] = set()
+        self._seen: set[tuple] = set()
 
     def add(self, issue: Issue) -> None:
-        if issue not in self._seen:
-            self._seen.add(issue)
+        # the same problem found twice (statically, then while evaluating) on one
+        # line is one problem
+        loc = issue.location
+        key = (issue.severity, issue.code, issue.message, loc.file if loc else None,
+               loc.line if loc else issue.path)
+        if key not in self._seen:
+            self._seen.add(key)
             self.issues.append(issue)
 
     def extend(self, issues: Iterable[Issue]) -> None:

@@ -113,6 +113,7 @@ def _nodes(ck: Checker, raw: Any) -> dict[str, NodeModel]:
         ck.err("bad-section", "'node_templates' must be a map", path)
         return {}
     nodes = {}
+    ck.declared_nodes = [n for n in raw if isinstance(n, str)]
     for name, spec in raw.items():
         node = check_node(ck, name, spec)
         if node is not None:

@@ -119,12 +119,14 @@ def _link(
                 npath,
                 warning=True,
             )
+    elif isinstance(target_name, str) and target_name in ck.declared_nodes:
+        return None  # declared but invalid (its type, say): reported there already
     else:
         ck.err(
             "unknown-node",
             f"requirement {rdef.name!r} names unknown node template {target_name!r}",
             npath,
-            hint=did_you_mean(target_name, nodes),
+            hint=did_you_mean(target_name, ck.declared_nodes or nodes),
         )
         return None
     if (

@@ -1,0 +1,79 @@
+"""``cumulo validate`` and ``cumulo inputs``: exit codes, compiler-style errors, JSON."""
+
+from __future__ import annotations
+
+import json
+
+from tosca_helpers import DATA
+from typer.testing import CliRunner
+
+from cumulo.cli.main import app
+
+runner = CliRunner()
+
+
+def test_valid_template_prints_a_summary() -> None:
+    result = runner.invoke(app, ["validate", str(DATA / "valid_webapp.yaml"), "-p", "replicas=2"])
+    assert result.exit_code == 0, result.output
+    assert "server: tosca.nodes.Compute x2" in result.output
+    assert "order: data -> server -> web -> app" in result.output
+    assert "valid" in result.output
+
+
+def test_invalid_template_shows_the_line_and_a_caret() -> None:
+    result = runner.invoke(app, ["validate", str(DATA / "invalid_webapp.yaml")])
+    assert result.exit_code == 1
+    out = result.output
+    assert "invalid_webapp.yaml:12:9: error:" in out
+    assert "     12 |         component_verison: 1.0" in out
+    assert "        |         ^" in out
+    assert "hint: did you mean 'component_version'?" in out
+
+
+def test_json_output() -> None:
+    result = runner.invoke(app, ["validate", str(DATA / "invalid_webapp.yaml"), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["valid"] is False
+    first = data["errors"][0]
+    assert {"code", "message", "file", "line", "column", "path", "hint"} <= set(first)
+    ok = runner.invoke(app, ["validate", str(DATA / "valid_webapp.yaml"), "--json"])
+    assert json.loads(ok.output)["summary"]["instances"] == 4
+
+
+def test_bad_parameters_and_usage_errors() -> None:
+    bad_value = runner.invoke(app, ["validate", str(DATA / "valid_webapp.yaml"), "-p", "cpus=3"])
+    assert bad_value.exit_code == 1 and "inputs.cpus" in bad_value.output
+    assert (
+        runner.invoke(app, ["validate", str(DATA / "valid_webapp.yaml"), "-p", "x"]).exit_code == 2
+    )
+    assert runner.invoke(app, ["validate", str(DATA / "nope.yaml")]).exit_code == 2
+    bad_map = runner.invoke(app, ["validate", str(DATA / "valid_webapp.yaml"), "--import-map", "x"])
+    assert bad_map.exit_code == 2
+
+
+def test_params_file_and_import_map(tmp_path) -> None:
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps({"replicas": 3}))
+    result = runner.invoke(
+        app, ["validate", str(DATA / "valid_webapp.yaml"), "--params", str(params)]
+    )
+    assert result.exit_code == 0 and "x3" in result.output
+    tpl = tmp_path / "t.yaml"
+    tpl.write_text(
+        "tosca_definitions_version: tosca_simple_yaml_1_0\n"
+        "imports: ['https://example.org/t/types.yaml']\n"
+        "topology_template:\n  node_templates:\n    t: {type: mapped.nodes.Thing}\n"
+    )
+    result = runner.invoke(
+        app, ["validate", str(tpl), "--import-map", f"https://example.org/t/={DATA / 'mapped'}"]
+    )
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["validate", str(tpl)]).exit_code == 1
+
+
+def test_inputs_prints_the_form_schema() -> None:
+    result = runner.invoke(app, ["inputs", str(DATA / "valid_webapp.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    names = [f["name"] for f in json.loads(result.output)["inputs"]]
+    assert names == ["cpus", "mem", "replicas"]
