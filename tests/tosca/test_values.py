@@ -162,6 +162,7 @@ def test_strict_mode_accepts_unambiguous_yaml_scalars_with_a_warning() -> None:
         ("True", "boolean", True),
         ("false", "boolean", False),
         (12, "version", 12),  # Debian 12: a bare major version, read as 12.0
+        (dt.date(2024, 5, 1), "string", "2024-05-01"),
     ]:
         value, problems = run(raw, type_name)
         assert value == expected and type(value) is type(expected)

@@ -15,6 +15,7 @@ coerced form; scalar-units stay as written.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import enum
 import json
@@ -220,6 +221,8 @@ class _Checker:
             return self.coerced(path, value, "true" if value else "false", "string")
         if isinstance(value, int | float):
             return self.coerced(path, value, str(value), "string")
+        if isinstance(value, dt.date):  # an unquoted date, as PyYAML reads it
+            return self.coerced(path, value, value.isoformat(), "string")
         raise _Coercion(f"{describe(value)} is not a string")
 
     def as_integer(self, value: Any, path: tuple) -> Any:
