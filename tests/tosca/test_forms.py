@@ -297,6 +297,8 @@ def test_malformed_definitions_are_skipped_with_warnings() -> None:
     assert any('"bad"' in w for w in form["warnings"])
     assert any("lower bound above" in w for w in form["warnings"])
     assert any('overlay for input "good"' in w for w in form["warnings"])
+    assert form["tabs"] == ["Configuration"]
+    assert any("overlay tabs must be a list" in w for w in form["warnings"])
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,11 @@ def form_schema(
     per_input = overlay.get("inputs") if isinstance(overlay.get("inputs"), Mapping) else {}
     lookup = getattr(template, "registry", None)
     warnings: list[str] = []
-    tabs = [str(t) for t in overlay.get("tabs") or [] if isinstance(t, str | int)]
+    raw_tabs = overlay.get("tabs")
+    if raw_tabs is not None and not isinstance(raw_tabs, list):
+        warnings.append("overlay tabs must be a list of names; ignored")
+        raw_tabs = None
+    tabs = [str(t) for t in raw_tabs or [] if isinstance(t, str | int)]
     default_tab = tabs[0] if tabs else DEFAULT_TAB
     fields = []
     for name, raw in (template.inputs or {}).items():
