@@ -6,10 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from cumulo.engine.states import (
+    CONFIGURE_PATH,
     DEPLOYMENT_TRANSITIONS,
     RESOURCE_TRANSITIONS,
     NodeState,
     Status,
+    advance,
     set_deployment_status,
     set_resource_state,
 )
@@ -105,3 +107,23 @@ def test_resource_states_follow_the_table(db: Database) -> None:
         set_resource_state(s, res, NodeState.ERROR)
         kinds = [e.kind for e in s.scalars(select(Event).where(Event.kind == "resource"))]
     assert len(kinds) == 5
+
+
+def test_advance_walks_the_path_and_never_repeats_a_step(db: Database) -> None:
+    dep = _dep(db, None)
+    with db.session() as s:
+        res = Resource(deployment_id=dep.id, node_name="n", node_type="T", state="INITIAL")
+        s.add(res)
+        advance(s, res, NodeState.CREATED)
+        assert res.state == "CREATED"
+        advance(s, res, NodeState.CREATING)  # already past: a takeover repeats nothing
+        assert res.state == "CREATED"
+        advance(s, res, NodeState.CONFIGURED)
+        set_resource_state(s, res, NodeState.ERROR)
+        advance(s, res, NodeState.CONFIGURED, CONFIGURE_PATH)  # a new attempt starts over
+        steps = [e.message for e in s.scalars(select(Event).where(Event.kind == "resource"))]
+    assert steps == [
+        "INITIAL -> CREATING", "CREATING -> CREATED", "CREATED -> CONFIGURING",
+        "CONFIGURING -> CONFIGURED", "CONFIGURED -> ERROR", "ERROR -> INITIAL",
+        "INITIAL -> CONFIGURING", "CONFIGURING -> CONFIGURED",
+    ]  # fmt: skip

@@ -24,7 +24,14 @@ from cumulo.engine.node_requests import node_request, ssh_keys_from_inputs
 from cumulo.engine.outputs import evaluate, json_safe
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites import choose_site
-from cumulo.engine.states import NodeState, Status, set_deployment_status, set_resource_state
+from cumulo.engine.states import (
+    CONFIGURE_PATH,
+    NodeState,
+    Status,
+    advance,
+    set_deployment_status,
+    set_resource_state,
+)
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Deployment, Resource, Site
@@ -201,23 +208,22 @@ def _realize_one(
     if not driver.realizes(req):
         with engine.db.session() as s:
             res = _resource(s, req.deployment_id, key)
-            set_resource_state(s, res, NodeState.CONFIGURING)
+            advance(s, res, NodeState.CONFIGURING, CONFIGURE_PATH)
             record(
                 s, req.deployment_id, "info",
                 f"{req.type} is not realized by site {site.name}: its interface operations "
                 "were skipped (configuration by Ansible is not available yet)", node=label,
             )  # fmt: skip
-            set_resource_state(s, res, NodeState.CONFIGURED)
+            advance(s, res, NodeState.CONFIGURED, CONFIGURE_PATH)
         return None, {}
     with engine.db.session() as s:
-        set_resource_state(s, _resource(s, req.deployment_id, key), NodeState.CREATING)
+        advance(s, _resource(s, req.deployment_id, key), NodeState.CREATING)
     realized = driver.create(req)
     with engine.db.session() as s:
         res = _resource(s, req.deployment_id, key)
         res.physical_id = realized.physical_id
         res.attributes = json_safe(realized.attributes)
-        set_resource_state(s, res, NodeState.CREATED)
-        set_resource_state(s, res, NodeState.CONFIGURING)
+        advance(s, res, NodeState.CONFIGURING)
         record(s, req.deployment_id, "driver", f"created {realized.physical_id}", node=label)
         _check_running(s, req.deployment_id, lost)
     ready: Realized = driver.wait_ready(req, realized, deadline)
@@ -225,7 +231,7 @@ def _realize_one(
         res = _resource(s, req.deployment_id, key)
         res.physical_id = ready.physical_id
         res.attributes = json_safe(ready.attributes)
-        set_resource_state(s, res, NodeState.CONFIGURED)
+        advance(s, res, NodeState.CONFIGURED)
         record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
     return ready.physical_id, dict(ready.attributes)
 

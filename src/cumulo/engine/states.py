@@ -140,3 +140,26 @@ def set_resource_state(session: Session, res: Resource, new: NodeState) -> None:
             message=f"{old} -> {new}",
         )
     )
+
+
+# The ways a resource is made: natively by a driver, or configured on its host.
+CREATE_PATH = (N.INITIAL, N.CREATING, N.CREATED, N.CONFIGURING, N.CONFIGURED)
+CONFIGURE_PATH = (N.INITIAL, N.CONFIGURING, N.CONFIGURED)
+
+
+def advance(
+    session: Session, res: Resource, target: NodeState, path: tuple[NodeState, ...] = CREATE_PATH
+) -> None:
+    """Move ``res`` forward along ``path`` up to ``target``, one table step at a time.
+
+    A resource already at or past ``target`` is left alone, so a job taken over
+    after a crash repeats no step; one in ERROR starts again from INITIAL.
+    """
+    if res.state == N.ERROR:
+        set_resource_state(session, res, N.INITIAL)
+    current = NodeState(res.state)
+    if current not in path:
+        raise InvalidTransition(f"Resource state cannot change from {current} to {target}.")
+    start, stop = path.index(current), path.index(target)
+    for state in path[start + 1 : stop + 1]:
+        set_resource_state(session, res, state)
