@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from cumulo.api.deps import base_url, current_identity, get_engine
 from cumulo.api.errors import describe_validation_errors
 from cumulo.api.paging import page_request, paged
-from cumulo.api.render import deployment_json, format_time
+from cumulo.api.render import deployment_json
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentPage, DeploymentRequest
 from cumulo.auth.identity import Identity
 from cumulo.engine.runtime import Engine
@@ -170,6 +170,3 @@ def log(dep_id: str, engine: Engine = Depends(get_engine)) -> PlainTextResponse:
             where = f" {ev.node}:" if ev.node else ""
             lines.append(f"{stamp} [{ev.kind}]{where} {ev.message}")
     return PlainTextResponse("\n".join(lines) + ("\n" if lines else ""))
-
-
-__all__ = ["format_time", "router"]
