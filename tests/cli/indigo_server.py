@@ -47,6 +47,7 @@ class IndigoState:
         self.create_script: list[str] = ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
         self.create_outputs: dict[str, Any] = {}
         self.create_reason: str | None = None
+        self.create_error: str | None = None  # POST answers 400 with this message
         self.lock = threading.Lock()
 
     def add(
@@ -146,6 +147,8 @@ class Handler(BaseHTTPRequestHandler):
         if parts[0] != "deployments":
             return _error(404, f"No handler for {path}")
         if len(parts) == 1:
+            if method == "POST" and state.create_error:
+                return _error(400, state.create_error)
             if method == "POST":
                 dep = state.add(
                     status="CREATE_IN_PROGRESS",

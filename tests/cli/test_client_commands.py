@@ -257,3 +257,19 @@ def test_every_command_has_help(command: str) -> None:
     result = cli(command, "--help")
     assert result.exit_code == 0
     assert "CUMULO_URL" in result.stdout
+
+
+def test_deploy_invalid_template_errors_point_at_the_users_file(
+    indigo: IndigoState, tmp_path
+) -> None:
+    tpl = tmp_path / "mine.yaml"
+    tpl.write_text("tosca_definitions_version: tosca_simple_yaml_1_3\n")
+    indigo.create_error = (
+        "template.yaml:5:13: error: unknown node type 'tosca.nodes.Nope'\n"
+        'error: input num_cpus: "abc" is not a float [inputs.num_cpus]'
+    )
+    result = cli("deploy", str(tpl), "--wait")
+    assert result.exit_code == 1
+    assert f"{tpl}:5:13: error: unknown node type 'tosca.nodes.Nope'" in result.stderr
+    assert "template.yaml" not in result.stderr
+    assert 'input num_cpus: "abc" is not a float' in result.stderr

@@ -183,3 +183,22 @@ def test_missing_image_fails_with_reason_and_leaves_nothing(server: str) -> None
     uuid = result.stderr.split("deployment ", 1)[1].split()[0]
     assert containers_of(uuid) == []
     assert cli(server, "rm", uuid, "--wait").returncode == 0
+
+
+def test_bad_template_and_missing_input_are_located(server: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "tosca_definitions_version: tosca_simple_yaml_1_3\n"
+        "topology_template:\n"
+        "  node_templates:\n"
+        "    a:\n"
+        "      type: tosca.nodes.Nope\n"
+    )
+    result = cli(server, "deploy", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:5:" in result.stderr and "tosca.nodes.Nope" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    result = cli(server, "deploy", "vm")
+    assert result.returncode == 1
+    assert "400" in result.stderr and "ssh_public_key" in result.stderr

@@ -18,7 +18,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from cumulo.cli.client.api import FAILED_STATUSES, FINAL_STATUSES, ClientError, CumuloApi
+from cumulo.cli.client.api import (
+    FAILED_STATUSES,
+    FINAL_STATUSES,
+    ApiError,
+    ClientError,
+    CumuloApi,
+)
 from cumulo.cli.client.progress import Backoff, wait_for_final
 from cumulo.cli.client.render import (
     deployment_view,
@@ -27,7 +33,13 @@ from cumulo.cli.client.render import (
     resources_view,
     section,
 )
-from cumulo.cli.client.request import build_params, catalogue_names, read_template
+from cumulo.cli.client.request import (
+    build_params,
+    catalogue_names,
+    locate_in,
+    read_template,
+    template_path,
+)
 
 ENV_HELP = "Talks to CUMULO_URL (default http://127.0.0.1:8000) with CUMULO_TOKEN if set."
 
@@ -126,15 +138,21 @@ def deploy(
       cumulo deploy vm -p ssh_public_key=@~/.ssh/id_ed25519.pub --wait
     """
     with _client() as api:
+        path = template_path(template)
         body: dict[str, Any] = {
-            "template": read_template(template),
+            "template": read_template(str(path)),
             "parameters": build_params(param or [], params_file),
         }
         if timeout is not None:
             body["timeoutMins"] = timeout
         if keep_last_attempt:
             body["keepLastAttempt"] = True
-        dep = api.create(body)
+        try:
+            dep = api.create(body)
+        except ApiError as exc:
+            if exc.code == 400:  # TOSCA issues: point at the user's file, not the server's name
+                raise ApiError(exc.code, exc.title, locate_in(exc.detail, path)) from None
+            raise
         uuid = dep["uuid"]
         if not wait:
             if json_out:

@@ -28,8 +28,8 @@ def _catalogue_path(name: str) -> Path | None:
     return find(name) if find else None
 
 
-def read_template(ref: str) -> str:
-    """The TOSCA text named by ``ref``: a file path, else a catalogue service name."""
+def template_path(ref: str) -> Path:
+    """The TOSCA file named by ``ref``: a file path, else a catalogue service name."""
     path = Path(ref).expanduser()
     if not path.exists():
         found = _catalogue_path(ref)
@@ -42,10 +42,33 @@ def read_template(ref: str) -> str:
         path = found
     if path.is_dir():
         raise ClientError(f"template {ref!r} is a directory, not a TOSCA file")
+    return path
+
+
+def read_template(ref: str) -> str:
+    path = template_path(ref)
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ClientError(f"cannot read template {str(path)!r}: {exc}") from exc
+
+
+# The name the server gives the submitted text in its located messages.
+SUBMITTED_NAME = "template.yaml"
+
+
+def locate_in(message: str, path: Path) -> str:
+    """Name the user's file in the server's ``template.yaml:LINE:COL`` locations.
+
+    The server only ever sees the text, so it cannot know the file's name; the
+    line and column refer to that text, which is the file's content exactly.
+    """
+    prefix = SUBMITTED_NAME + ":"
+    lines = message.splitlines()
+    return "\n".join(
+        str(path) + line[len(SUBMITTED_NAME) :] if line.startswith(prefix) else line
+        for line in lines
+    )
 
 
 def _read_value_file(key: str, ref: str) -> str:
