@@ -45,9 +45,14 @@ def capability_def(ctx: _Ctx, name: str, spec: Any, parent: CapabilityDef | None
     captype = ctx.reg.get("capability_types", type_name)
     props = dict(captype.properties) if captype else {}
     attrs = dict(captype.attributes) if captype else {}
-    if parent is not None:
+    if parent is not None and parent.type == type_name:
         props.update(parent.properties)
         attrs.update(parent.attributes)
+    elif parent is not None:  # a refined capability type: its own definitions win
+        for pname, pdef in parent.properties.items():
+            props.setdefault(pname, pdef)
+        for aname, adef in parent.attributes.items():
+            attrs.setdefault(aname, adef)
     origin = Origin(ctx.origin.doc, (*ctx.origin.path, *path))
     refine = spec.get("properties")
     if isinstance(refine, dict):

@@ -123,7 +123,7 @@ def check_header(doc: Document) -> None:
                 hint="start the file with 'tosca_definitions_version: tosca_simple_yaml_1_3'",
             )
         )
-    elif raw not in VERSIONS:
+    elif not isinstance(raw, str) or raw not in VERSIONS:
         doc.issues.append(
             doc.issue(
                 "unknown-version",

@@ -97,7 +97,7 @@ def _check_call(ck, name, args, path, inputs, nodes, self_node, lenient_inputs) 
             ck.err("bad-function", f"{name} needs [entity, name, ...]", path)
             return
         entity = args[0]
-        if entity in KEYWORDS:
+        if isinstance(entity, str) and entity in KEYWORDS:
             target = self_node if entity == "SELF" else None
         elif isinstance(entity, str) and entity in nodes:
             target = nodes[entity]

@@ -73,7 +73,10 @@ class Evaluator:
         if is_function(expr):
             name, args = next(iter(expr.items()))
             handler: Callable = getattr(self, f"_f_{name}")
-            return handler(expr, args, ctx, attrs, depth + 1)
+            try:
+                return handler(expr, args, ctx, attrs, depth + 1)
+            except (TypeError, ValueError) as exc:  # arguments of the wrong shape
+                raise FunctionError(f"{name}: bad arguments {_show(_flat(args))}") from exc
         if isinstance(expr, dict):
             return {k: self._value(v, ctx, attrs, depth + 1) for k, v in expr.items()}
         if isinstance(expr, list):
@@ -147,7 +150,7 @@ class Evaluator:
         for n in nodes:
             if n is None:
                 raise FunctionError(f"{entity} has no meaning here")
-            if n not in self.nodes:
+            if not isinstance(n, str) or n not in self.nodes:
                 raise FunctionError(f"no node template {n!r}")
         return nodes
 

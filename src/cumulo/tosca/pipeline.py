@@ -34,7 +34,9 @@ def run(
     ck = Checker(tpl.doc, tpl.registry, log)
     _check_own_types(ck, tpl)
     tt = tpl.topology
-    if "topology_template" in tpl.root and not isinstance(tpl.root["topology_template"], dict):
+    raw_tt = tpl.root.get("topology_template")
+    if raw_tt is not None and not isinstance(raw_tt, dict):
+        ck.err("bad-section", "'topology_template' must be a map", _TT)
         return None
     sections.check_topology_keys(ck, tt)
     input_defs = input_definitions(ck, tt.get("inputs"))

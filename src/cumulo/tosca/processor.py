@@ -157,7 +157,13 @@ class Processor:
                     )
                 ]
             )
-        doc = self._parse(res.path.read_bytes(), res.name, key, res.base)
+        try:
+            data = res.path.read_bytes()
+        except OSError as exc:  # e.g. an import naming a folder
+            raise ToscaError(
+                [_plain("import-missing", f"cannot read {res.name}: {exc.strerror}", res.name)]
+            ) from None
+        doc = self._parse(data, res.name, key, res.base)
         with self._lock:
             self._docs[key] = (stamp, doc)
         return doc
@@ -248,6 +254,10 @@ class Processor:
         log = IssueLog()
         log.extend(tpl.issues)
         plan = run(tpl, inputs or {}, log, strict_inputs=True)
+        if plan is None and not log.errors:  # e.g. `topology_template:` left empty
+            log.add(
+                _plain("no-topology", "the template has no topology_template to plan", tpl.name)
+            )
         if log.errors or plan is None:
             raise ToscaError(log.issues)
         return plan

@@ -135,7 +135,9 @@ def _targets(ck, raw, path, nodes, groups, allowed_types) -> list[str]:
         return []
     out = []
     for i, t in enumerate(raw):
-        if t in nodes:
+        if not isinstance(t, str):
+            ck.err("bad-value", f"a target is a node template or group name, got {t!r}", (*path, i))
+        elif t in nodes:
             ok = not allowed_types or any(
                 nodes[t].type.is_a(ck.reg.canonical("node_types", a) or a) for a in allowed_types
             )
@@ -218,7 +220,7 @@ def substitution_mappings(ck: Checker, raw: Any, nodes: dict[str, NodeModel]) ->
                 )
                 continue
             node, member = target
-            if node not in nodes:
+            if not isinstance(node, str) or node not in nodes:
                 ck.err(
                     "unknown-node",
                     f"mapping names unknown node template {node!r}",

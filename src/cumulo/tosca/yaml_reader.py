@@ -17,6 +17,7 @@ import yaml
 from yaml import events as ev
 from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 Mark = tuple[int, int]  # 1-based line, column
 
@@ -40,23 +41,18 @@ class YMap(dict):
     """A mapping that remembers where it, its keys and its values are."""
 
     __slots__ = ("key_marks", "mark", "value_marks")
-
-    def __init__(self, mark: Mark = (0, 0)) -> None:
-        super().__init__()
-        self.mark = mark
-        self.key_marks: dict[Any, Mark] = {}
-        self.value_marks: dict[Any, Mark] = {}
+    # set by the composer right after creation (no __init__: it is the hot path)
+    mark: Mark
+    key_marks: dict[Any, Mark]
+    value_marks: dict[Any, Mark]
 
 
 class YList(list):
     """A sequence that remembers where it and each item are."""
 
     __slots__ = ("item_marks", "mark")
-
-    def __init__(self, mark: Mark = (0, 0)) -> None:
-        super().__init__()
-        self.mark = mark
-        self.item_marks: list[Mark] = []
+    mark: Mark
+    item_marks: list[Mark]
 
 
 @dataclass(frozen=True)
@@ -127,33 +123,45 @@ def decode(data: str | bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     return data
 
 
-class _Scalars:
-    """Turn plain scalars into Python values with YAML 1.1 rules (as SafeLoader)."""
+# Implicit scalar resolution of YAML 1.1 as PyYAML's SafeLoader does it, by first
+# character (an immutable table built once from PyYAML's own regexes).
+_RESOLVERS: dict[str, tuple] = {
+    first: tuple((tag, rx) for tag, rx in rules if tag in (_BOOL, _NULL, _INT, _FLOAT, _MERGE))
+    for first, rules in Resolver.yaml_implicit_resolvers.items()
+}
+_TRUE_WORDS = frozenset({"yes", "true", "on", "y"})
+_MERGE_KEY = object()
 
-    def __init__(self, loader: Any) -> None:
-        self._loader = loader
-        self._ctor = SafeConstructor()
 
-    def tag_of(self, event: ev.ScalarEvent) -> str | None:
-        tag = event.tag
-        if tag is None or tag == "!":
-            return self._loader.resolve(ScalarNode, event.value, event.implicit)
-        return tag
+def _plain(text: str, ctor: SafeConstructor) -> Any:
+    """The value of a plain (unquoted, untagged) scalar."""
+    for tag, rx in _RESOLVERS.get(text[:1], ()):
+        if rx.match(text):
+            if tag == _NULL:
+                return None
+            if tag == _BOOL:
+                return text.lower() in _TRUE_WORDS
+            if tag == _INT:
+                return ctor.construct_yaml_int(ScalarNode(tag, text))
+            if tag == _FLOAT:
+                return ctor.construct_yaml_float(ScalarNode(tag, text))
+            return _MERGE_KEY
+    return text
 
-    def value(self, tag: str | None, event: ev.ScalarEvent) -> Any:
-        text = event.value
-        if tag in _PASSTHROUGH:
-            return text
-        if tag == _NULL:
-            return None
-        if tag == _BOOL:
-            return text.lower() in ("yes", "true", "on", "y")
-        node = ScalarNode(tag, text)
-        if tag == _INT:
-            return self._ctor.construct_yaml_int(node)
-        if tag == _FLOAT:
-            return self._ctor.construct_yaml_float(node)
-        raise ValueError(f"unsupported YAML tag {tag!r}")
+
+def _tagged(tag: str, text: str, ctor: SafeConstructor) -> Any:
+    """The value of a scalar with an explicit tag (``!!str 1``)."""
+    if tag in _PASSTHROUGH:
+        return text
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return text.lower() in _TRUE_WORDS
+    if tag == _INT:
+        return ctor.construct_yaml_int(ScalarNode(tag, text))
+    if tag == _FLOAT:
+        return ctor.construct_yaml_float(ScalarNode(tag, text))
+    raise ValueError(f"unsupported YAML tag {tag!r}")
 
 
 def read_yaml(
@@ -167,7 +175,7 @@ def read_yaml(
     text = decode(data, max_bytes)
     loader = yaml.CSafeLoader(text)
     try:
-        return _compose(loader, _Scalars(loader), max_depth, max_nodes)
+        return _Composer(max_depth, max_nodes).run(loader.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         msg = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
@@ -179,144 +187,188 @@ def read_yaml(
 
 
 class _Frame:
-    __slots__ = ("anchor", "container", "key", "key_m", "merge", "merged", "weight")
+    __slots__ = ("anchor", "container", "is_map", "key", "key_m", "merge", "merged", "weight")
 
     def __init__(self, container: YMap | YList, anchor: str | None) -> None:
         self.container = container
+        self.is_map = type(container) is YMap
         self.anchor = anchor
-        self.merge = False
-        self.merged: set = set()  # keys that came from '<<': explicit ones override them
         self.key: Any = _NO_KEY
         self.key_m: Mark = (0, 0)
+        self.merge = False
+        self.merged: set | None = None  # keys from '<<': explicit ones override them
         self.weight = 1
 
 
 _NO_KEY = object()
 
 
-def _compose(loader: Any, scalars: _Scalars, max_depth: int, max_nodes: int):
-    stack: list[_Frame] = []
-    anchors: dict[str, tuple[Any, int]] = {}
-    open_anchors: dict[int, str] = {}  # id(frame) -> anchor, for recursive aliases
-    warnings: list[YamlProblem] = []
-    total = 0
-    root: Any = None
-    documents = 0
-    have_root = False
+def _fail(code: str, message: str, mark: Mark | None) -> YamlError:
+    return YamlError([YamlProblem(code, message, mark)])
 
-    def fail(code: str, message: str, mark: Mark | None) -> YamlError:
-        return YamlError([YamlProblem(code, message, mark)])
 
-    def attach(value: Any, mark: Mark, weight: int) -> None:
-        nonlocal root, have_root, total
-        total += weight
-        if total > max_nodes:
-            raise fail(
+class _Composer:
+    """Builds located containers from libyaml's events, counting every node
+    (aliases expanded) against the budget and refusing deep nesting."""
+
+    def __init__(self, max_depth: int, max_nodes: int) -> None:
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.open_anchors: set[str] = set()
+        self.warnings: list[YamlProblem] = []
+        self.total = 0
+        self.root: Any = None
+        self.have_root = False
+        self.ctor = SafeConstructor()
+
+    def run(self, get_event) -> tuple[Any, list[YamlProblem]]:
+        stack = self.stack
+        ctor = self.ctor
+        documents = 0
+        scalar_cls, alias_cls = ev.ScalarEvent, ev.AliasEvent
+        map_start, seq_start = ev.MappingStartEvent, ev.SequenceStartEvent
+        map_end, seq_end = ev.MappingEndEvent, ev.SequenceEndEvent
+        while True:
+            event = get_event()
+            if event is None:
+                break
+            cls = event.__class__
+            if cls is scalar_cls:
+                sm = event.start_mark
+                mark = (sm.line + 1, sm.column + 1)
+                tag = event.tag
+                text = event.value
+                if tag is None and event.implicit[0]:  # plain: resolve its type
+                    value = _plain(text, ctor)
+                    if value is _MERGE_KEY:
+                        top = stack[-1] if stack else None
+                        if top is not None and top.is_map and top.key is _NO_KEY:
+                            top.key, top.key_m, top.merge = "<<", mark, True
+                            continue
+                        value = text
+                elif tag is None or tag == "!":
+                    value = text
+                elif tag == "tag:yaml.org,2002:binary":
+                    raise _fail("binary-data", "binary data (!!binary) is not supported", mark)
+                else:
+                    try:
+                        value = _tagged(tag, text, ctor)
+                    except ValueError as exc:
+                        raise _fail("bad-tag", str(exc), mark) from None
+                if event.anchor:
+                    self.anchors[event.anchor] = (value, 1)
+                self.total += 1
+                if not stack:
+                    self.root, self.have_root = value, True
+                    continue
+                top = stack[-1]
+                top.weight += 1
+                if not top.is_map:
+                    top.container.append(value)
+                    top.container.item_marks.append(mark)
+                elif top.key is _NO_KEY:
+                    top.key, top.key_m = value, mark
+                else:
+                    self._put(top, value, mark)
+            elif cls is map_start or cls is seq_start:
+                sm = event.start_mark
+                mark = (sm.line + 1, sm.column + 1)
+                if event.tag not in _PASSTHROUGH:
+                    raise _fail("bad-tag", f"unsupported YAML tag {event.tag!r}", mark)
+                if len(stack) >= self.max_depth:
+                    raise _fail("too-deep", f"nesting deeper than {self.max_depth} levels", mark)
+                if cls is map_start:
+                    container: Any = YMap()
+                    container.key_marks = {}
+                    container.value_marks = {}
+                else:
+                    container = YList()
+                    container.item_marks = []
+                container.mark = mark
+                if event.anchor:
+                    self.open_anchors.add(event.anchor)
+                stack.append(_Frame(container, event.anchor))
+            elif cls is map_end or cls is seq_end:
+                frame = stack.pop()
+                if frame.anchor:
+                    self.open_anchors.discard(frame.anchor)
+                    self.anchors[frame.anchor] = (frame.container, frame.weight)
+                # its children were counted already: count only itself here
+                self.total -= frame.weight - 1
+                self._attach(frame.container, frame.container.mark, frame.weight)
+            elif cls is alias_cls:
+                sm = event.start_mark
+                mark = (sm.line + 1, sm.column + 1)
+                if event.anchor in self.open_anchors:
+                    raise _fail("recursive-alias", f"alias *{event.anchor} refers to itself", mark)
+                if event.anchor not in self.anchors:
+                    raise _fail("unknown-alias", f"unknown alias *{event.anchor}", mark)
+                value, weight = self.anchors[event.anchor]
+                self._attach(value, mark, weight)
+            elif cls is ev.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _fail(
+                        "many-documents",
+                        "more than one YAML document; a template is one document",
+                        _mark(event.start_mark),
+                    )
+        return (self.root if self.have_root else None), self.warnings
+
+    def _attach(self, value: Any, mark: Mark, weight: int) -> None:
+        self.total += weight
+        if self.total > self.max_nodes:
+            raise _fail(
                 "alias-bomb",
-                f"document expands to more than {max_nodes} nodes (alias expansion limit)",
+                f"document expands to more than {self.max_nodes} nodes (alias expansion limit)",
                 mark,
             )
+        stack = self.stack
         if not stack:
-            root, have_root = value, True
+            self.root, self.have_root = value, True
             return
         top = stack[-1]
         top.weight += weight
-        c = top.container
-        if isinstance(c, YList):
-            c.append(value)
-            c.item_marks.append(mark)
+        if not top.is_map:
+            top.container.append(value)
+            top.container.item_marks.append(mark)
         elif top.key is _NO_KEY:
             if isinstance(value, YMap | YList):
-                raise fail("bad-key", "a mapping key must be a scalar", mark)
+                raise _fail("bad-key", "a mapping key must be a scalar", mark)
             top.key, top.key_m = value, mark
         else:
-            key = top.key
-            top.key = _NO_KEY
-            if key == "<<" and top.merge:
-                top.merged.update(_merge(c, value, mark, fail))
-                return
-            if key in top.merged:
-                top.merged.discard(key)
-            elif key in c:
-                warnings.append(
-                    YamlProblem("duplicate-key", f"duplicate key {key!r}", top.key_m, True)
-                )
-            try:
-                c[key] = value
-            except TypeError:
-                raise fail("bad-key", f"unhashable mapping key {key!r}", top.key_m) from None
-            c.key_marks[key] = top.key_m
-            c.value_marks[key] = mark
+            self._put(top, value, mark)
 
-    while True:
-        event = loader.get_event()
-        if event is None:
-            break
-        cls = type(event)
-        if cls is ev.ScalarEvent:
-            mark = _mark(event.start_mark)
-            tag = scalars.tag_of(event)
-            if tag == "tag:yaml.org,2002:binary":
-                raise fail("binary-data", "binary data (!!binary) is not supported", mark)
-            if tag == _MERGE:
-                if stack and isinstance(stack[-1].container, YMap) and stack[-1].key is _NO_KEY:
-                    stack[-1].key, stack[-1].key_m = "<<", mark
-                    stack[-1].merge = True
-                    continue
-                value: Any = "<<"
-            else:
-                try:
-                    value = scalars.value(tag, event)
-                except ValueError as exc:
-                    raise fail("bad-tag", str(exc), mark) from None
-            if event.anchor:
-                anchors[event.anchor] = (value, 1)
-            attach(value, mark, 1)
-        elif cls is ev.MappingStartEvent or cls is ev.SequenceStartEvent:
-            mark = _mark(event.start_mark)
-            if event.tag not in _PASSTHROUGH:
-                raise fail("bad-tag", f"unsupported YAML tag {event.tag!r}", mark)
-            if len(stack) >= max_depth:
-                raise fail("too-deep", f"nesting deeper than {max_depth} levels", mark)
-            container = YMap(mark) if cls is ev.MappingStartEvent else YList(mark)
-            frame = _Frame(container, event.anchor)
-            if event.anchor:
-                open_anchors[id(frame.container)] = event.anchor
-            stack.append(frame)
-        elif cls is ev.MappingEndEvent or cls is ev.SequenceEndEvent:
-            frame = stack.pop()
-            anchor = frame.anchor
-            if anchor:
-                open_anchors.pop(id(frame.container), None)
-                anchors[anchor] = (frame.container, frame.weight)
-            # the container's children were counted already; count only itself here
-            total -= frame.weight - 1
-            attach(frame.container, frame.container.mark, frame.weight)
-        elif cls is ev.AliasEvent:
-            mark = _mark(event.start_mark)
-            if event.anchor in open_anchors.values():
-                raise fail("recursive-alias", f"alias *{event.anchor} refers to itself", mark)
-            if event.anchor not in anchors:
-                raise fail("unknown-alias", f"unknown alias *{event.anchor}", mark)
-            value, weight = anchors[event.anchor]
-            attach(value, mark, weight)
-        elif cls is ev.DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                raise fail(
-                    "many-documents",
-                    "more than one YAML document; a template is one document",
-                    _mark(event.start_mark),
-                )
-    return (root if have_root else None), warnings
+    def _put(self, top: _Frame, value: Any, mark: Mark) -> None:
+        c = top.container
+        key = top.key
+        top.key = _NO_KEY
+        if top.merge and key == "<<":
+            top.merge = False
+            top.merged = set(_merge(c, value, mark))
+            return
+        if top.merged and key in top.merged:
+            top.merged.discard(key)
+        elif key in c:
+            self.warnings.append(
+                YamlProblem("duplicate-key", f"duplicate key {key!r}", top.key_m, True)
+            )
+        try:
+            c[key] = value
+        except TypeError:
+            raise _fail("bad-key", f"unhashable mapping key {key!r}", top.key_m) from None
+        c.key_marks[key] = top.key_m
+        c.value_marks[key] = mark
 
 
-def _merge(target: YMap, value: Any, mark: Mark, fail) -> list:
+def _merge(target: YMap, value: Any, mark: Mark) -> list:
     added = []
     sources = value if isinstance(value, YList) else [value]
     for src in sources:
         if not isinstance(src, YMap):
-            raise fail("bad-merge", "'<<' merges only mappings", mark)
+            raise _fail("bad-merge", "'<<' merges only mappings", mark)
         for k, v in src.items():
             if k not in target:
                 target[k] = v
