@@ -273,3 +273,29 @@ def test_deploy_invalid_template_errors_point_at_the_users_file(
     assert f"{tpl}:5:13: error: unknown node type 'tosca.nodes.Nope'" in result.stderr
     assert "template.yaml" not in result.stderr
     assert 'input num_cpus: "abc" is not a float' in result.stderr
+
+
+def test_live_display_on_a_terminal_shows_status_resources_and_stops(
+    indigo: IndigoState,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from cumulo.cli.client.api import CumuloApi
+    from cumulo.cli.client.progress import wait_for_final
+
+    dep = indigo.add(statuses=["CREATE_IN_PROGRESS"] * 3 + ["CREATE_COMPLETE"])
+    dep.resources = [
+        {"uuid": "r1", "state": "CREATING", "toscaNodeName": "app",
+         "toscaNodeType": "tosca.nodes.indigo.dockerRun"},
+    ]  # fmt: skip
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    with CumuloApi(indigo.base_url) as api:
+        final = wait_for_final(api, dep.data["uuid"], console)
+    assert final is not None and final["status"] == "CREATE_COMPLETE"
+    drawn = screen.getvalue()
+    assert "CREATE_IN_PROGRESS" in drawn and "CREATE_COMPLETE" in drawn
+    assert "tosca.nodes.indigo.dockerRun" in drawn and "CREATING" in drawn
+    assert "deleted" not in drawn  # nothing is claimed before the first answer

@@ -8,6 +8,7 @@ client: nothing here imports the server, store or engine.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -45,7 +46,11 @@ ENV_HELP = "Talks to CUMULO_URL (default http://127.0.0.1:8000) with CUMULO_TOKE
 
 
 def _out() -> Console:
-    return Console(highlight=False, markup=False)
+    console = Console(highlight=False, markup=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped into grep or a file: never cut a uuid or a URL to fit 80 columns.
+        console = Console(highlight=False, markup=False, width=1000)
+    return console
 
 
 def _err() -> Console:

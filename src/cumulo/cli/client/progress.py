@@ -78,6 +78,29 @@ def poll_until(
         time.sleep(backoff.next())
 
 
+class _Screen:
+    """What the live display shows: the last poll's news, with the time ticking on."""
+
+    def __init__(self, view: Callable[[dict[str, Any] | None, list, float], Group]) -> None:
+        self.view = view
+        self.started = time.monotonic()
+        self.dep: dict[str, Any] | None = None
+        self.resources: list[dict[str, Any]] = []
+        self.final: float | None = None
+        self.polled = False
+
+    def update(self, dep: dict[str, Any] | None, resources: list, elapsed: float) -> None:
+        self.dep, self.resources, self.polled = dep, resources, True
+        if dep is None or dep.get("status") in FINAL_STATUSES:
+            self.final = elapsed  # stop the clock where the poll saw the end
+
+    def __rich__(self) -> Group:
+        if not self.polled:
+            return Group(Text("asking cumulo...", style="dim"))
+        elapsed = self.final if self.final is not None else time.monotonic() - self.started
+        return self.view(self.dep, self.resources, elapsed)
+
+
 def wait_for_final(
     api: CumuloApi,
     uuid: str,
@@ -109,12 +132,9 @@ def wait_for_final(
 
     describe = f"deployment {uuid}"
     if live and console.is_terminal:
-        with Live(console=console, refresh_per_second=8, transient=False) as screen:
-
-            def redraw(dep: dict[str, Any] | None, resources: list, elapsed: float) -> None:
-                screen.update(view(dep, resources, elapsed))
-
-            return poll_until(fetch, done, redraw, timeout, describe)
+        screen = _Screen(view)
+        with Live(screen, console=console, refresh_per_second=8, transient=False):
+            return poll_until(fetch, done, screen.update, timeout, describe)
 
     seen: list[str | None] = []
 

@@ -153,11 +153,11 @@ def deployment_view(dep: dict[str, Any], elapsed: float | None = None) -> Render
 def resources_view(resources: list[dict[str, Any]]) -> RenderableType:
     if not resources:
         return Text("no resources yet", style="dim")
-    table = Table(box=None, padding=(0, 2), header_style="bold")
-    table.add_column("NODE", no_wrap=True)
+    table = Table(box=None, padding=(0, 2), pad_edge=False, header_style="bold")
+    table.add_column("NODE", overflow="fold")
     table.add_column("TYPE", overflow="fold")
-    table.add_column("STATE", no_wrap=True)
-    table.add_column("PHYSICAL ID", overflow="fold")
+    table.add_column("STATE", no_wrap=True, min_width=11)
+    table.add_column("PHYSICAL ID", no_wrap=True, min_width=12)
     for res in sorted(resources, key=lambda r: (r.get("toscaNodeName") or "", r.get("uuid"))):
         state = res.get("state")
         table.add_row(
@@ -170,21 +170,27 @@ def resources_view(resources: list[dict[str, Any]]) -> RenderableType:
 
 
 def deployments_table(items: list[dict[str, Any]]) -> Table:
-    table = Table(box=None, padding=(0, 2), header_style="bold")
-    table.add_column("UUID", no_wrap=True)
-    table.add_column("STATUS", no_wrap=True)
-    table.add_column("CREATED", no_wrap=True)
-    table.add_column("SITE", no_wrap=True)
-    table.add_column("REASON", overflow="ellipsis", no_wrap=True, max_width=60)
+    """One row per deployment; on a narrow terminal only the reason is shortened."""
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    table.add_column("UUID", no_wrap=True, min_width=36)
+    table.add_column("STATUS", no_wrap=True, min_width=max(_status_width(items), 6))
+    table.add_column("CREATED", no_wrap=True, min_width=21)
+    table.add_column("SITE", no_wrap=True, overflow="ellipsis")
+    table.add_column("REASON", no_wrap=True, overflow="ellipsis", ratio=1)
     for dep in items:
+        reason = (dep.get("statusReason") or "").strip()
         table.add_row(
             dep.get("uuid", ""),
             status_text(dep.get("status")),
             _time(dep, "creationTime"),
             dep.get("cloudProviderName") or "",
-            (dep.get("statusReason") or "").splitlines()[0] if dep.get("statusReason") else "",
+            reason.splitlines()[0] if reason else "",
         )
     return table
+
+
+def _status_width(items: list[dict[str, Any]]) -> int:
+    return max((len(d.get("status") or "UNKNOWN") for d in items), default=0)
 
 
 def section(title: str) -> Text:
