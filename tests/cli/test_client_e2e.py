@@ -202,3 +202,19 @@ def test_bad_template_and_missing_input_are_located(server: str, tmp_path: Path)
     result = cli(server, "deploy", "vm")
     assert result.returncode == 1
     assert "400" in result.stderr and "ssh_public_key" in result.stderr
+
+
+def test_logs_follow_ends_with_the_final_status(server: str) -> None:
+    result = cli(server, "deploy", "run-docker", "-p", "docker_image=cumulo/httpd",
+                 "-p", "docker_tag=1", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    uuid = json.loads(result.stdout)["uuid"]
+    try:
+        followed = cli(server, "logs", uuid, "-f", timeout=120)
+        assert followed.returncode == 0, followed.stderr
+        lines = followed.stdout.splitlines()
+        assert "CREATE_COMPLETE" in lines[-1]
+        assert len(lines) == len(set(lines))  # each line printed once
+        assert followed.stdout == cli(server, "logs", uuid).stdout
+    finally:
+        remove(server, uuid)
