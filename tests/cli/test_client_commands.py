@@ -104,6 +104,11 @@ def test_deploy_wait_failure_prints_reason_and_exits_1(indigo: IndigoState) -> N
     assert "image nope:latest not found on site [local] [/bold]" in result.stderr
     assert "Traceback" not in result.output
 
+    result = cli("deploy", "run-docker", "-p", "docker_image=nope", "--wait", "--json")
+    assert result.exit_code == 1
+    assert '"status": "CREATE_FAILED"' in result.stdout
+    assert "not found on site [local]" in result.stderr
+
 
 def test_deploy_wait_json_prints_final_deployment(indigo: IndigoState) -> None:
     import json

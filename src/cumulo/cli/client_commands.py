@@ -83,18 +83,16 @@ def _client() -> Iterator[CumuloApi]:
 
 
 def _show_result(dep: dict[str, Any], json_out: bool) -> None:
-    """The final state of a deployment; exit 1 when it failed."""
+    """The final state of a deployment; exit 1, saying why, when it failed."""
     status = dep.get("status", "")
     if json_out:
         _print_json(dep)
-    elif status in FAILED_STATUSES:
-        reason = dep.get("statusReason") or "no reason given"
-        _complain(status, reason)
-    else:
+    elif status not in FAILED_STATUSES:
         out = _out()
         out.print(section("Outputs"))
         out.print(outputs_view(dep.get("outputs") or {}))
     if status in FAILED_STATUSES:
+        _complain(status, dep.get("statusReason") or "no reason given")
         raise typer.Exit(1)
 
 
