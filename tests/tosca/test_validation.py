@@ -301,3 +301,52 @@ def test_warnings_are_kept_apart_from_errors() -> None:
     report = check(text)
     assert report.ok
     assert report.warnings and all(not w.is_error for w in report.warnings)
+
+
+def test_node_filter_is_checked_against_the_target() -> None:
+    text = (
+        V13
+        + """
+topology_template:
+  node_templates:
+    small:
+      type: tosca.nodes.Compute
+      capabilities:
+        host: {properties: {num_cpus: 1}}
+    app:
+      type: tosca.nodes.SoftwareComponent
+      requirements:
+        - host:
+            node: small
+            node_filter:
+              capabilities:
+                - host:
+                    properties:
+                      - num_cpus: {in_range: [2, 8]}
+                      - mem_sise: {greater_or_equal: 1 GB}
+"""
+    )
+    report = check(text)
+    assert only(report.errors, "node-filter-unsatisfied").location.line == 18
+    assert only(report.errors, "unknown-property").hint == "did you mean 'mem_size'?"
+
+
+def test_copy_of_a_node_template() -> None:
+    text = (
+        TT
+        + """    a:
+      type: tosca.nodes.Compute
+      capabilities: {host: {properties: {num_cpus: 2}}}
+    b:
+      copy: a
+      capabilities: {host: {properties: {num_cpus: 4}}}
+    c: {copy: nowhere}
+"""
+    )
+    report = check(text)
+    assert only(report.errors, "bad-copy").location.line == 10
+    proc = Processor()
+    text_ok = text.replace("    c: {copy: nowhere}\n", "")
+    plan = proc.plan(proc.load_text(text_ok))
+    assert plan.instances_of("b")[0].type == "tosca.nodes.Compute"
+    assert plan.instances_of("b")[0].capabilities["host"]["num_cpus"] == 4

@@ -10,7 +10,7 @@ from cumulo.tosca.assignments import check_one
 from cumulo.tosca.function_checks import check_functions
 from cumulo.tosca.functions import Ctx, Evaluator, FunctionError
 from cumulo.tosca.inputs import input_definitions, resolve_inputs
-from cumulo.tosca.issues import IssueLog
+from cumulo.tosca.issues import IssueLog, did_you_mean
 from cumulo.tosca.model import NodeModel
 from cumulo.tosca.node_validation import Checker, check_node
 from cumulo.tosca.plan import Plan
@@ -40,9 +40,10 @@ def run(
         return None
     sections.check_topology_keys(ck, tt)
     input_defs = input_definitions(ck, tt.get("inputs"))
-    nodes = _nodes(ck, tt.get("node_templates"))
+    nodes = _nodes(ck, _with_copies(ck, tt.get("node_templates"), report=False))
     rel_templates = sections.relationship_templates(ck, tt.get("relationship_templates"))
-    raw_nodes = tt.get("node_templates") if isinstance(tt.get("node_templates"), dict) else {}
+    raw_nodes = _with_copies(ck, tt.get("node_templates"))
+    raw_nodes = raw_nodes if isinstance(raw_nodes, dict) else {}
     for name, node in nodes.items():
         check_requirements(ck, node, raw_nodes[name].get("requirements"), nodes, rel_templates)
     groups = sections.groups(ck, tt.get("groups"), nodes)
@@ -105,6 +106,32 @@ def _check_own_types(ck: Checker, tpl: Template) -> None:
     for td in tpl.registry.own_types():
         if td.origin.doc is tpl.doc:
             ck.log.extend(tpl.registry.resolve(td).issues)
+
+
+def _with_copies(ck: Checker, raw: Any, *, report: bool = True) -> dict:
+    """Node templates with ``copy: other`` expanded (the copy's own keys win)."""
+    if not isinstance(raw, dict):
+        return raw  # _nodes reports it
+    out = dict(raw)
+    for name, spec in raw.items():
+        if not isinstance(spec, dict) or "copy" not in spec:
+            continue
+        source = spec["copy"]
+        path = (*_TT, "node_templates", name, "copy")
+        original = raw.get(source) if isinstance(source, str) else None
+        if not isinstance(original, dict) or "copy" in original:
+            if report:
+                why = "a template that itself copies" if isinstance(original, dict) else "unknown"
+                ck.err(
+                    "bad-copy",
+                    f"copy names {why} node template {source!r}",
+                    path,
+                    hint=did_you_mean(source, raw),
+                )
+            out[name] = {k: v for k, v in spec.items() if k != "copy"}
+            continue
+        out[name] = {**original, **{k: v for k, v in spec.items() if k != "copy"}}
+    return out
 
 
 def _nodes(ck: Checker, raw: Any) -> dict[str, NodeModel]:

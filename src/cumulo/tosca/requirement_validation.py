@@ -8,6 +8,7 @@ from cumulo.tosca.assignments import check_assignments
 from cumulo.tosca.definitions import UNBOUNDED, RequirementDef
 from cumulo.tosca.issues import did_you_mean
 from cumulo.tosca.model import NodeModel, RequirementLink
+from cumulo.tosca.node_filter import check_node_filter
 from cumulo.tosca.node_validation import Checker, check_interfaces
 
 REQUIREMENT_KEYS = frozenset(
@@ -149,6 +150,8 @@ def _link(
             "requirement-self", f"requirement {rdef.name!r} targets its own node template", npath
         )
         return None
+    if "node_filter" in spec:
+        check_node_filter(ck, spec["node_filter"], (*rpath, "node_filter"), target)
     capability = _capability(ck, rdef, spec, target, rpath)
     link = RequirementLink(
         rdef.name, target.name if target else None, capability, rdef.relationship, rpath
