@@ -105,3 +105,16 @@ def test_outputs_view_unwraps_a_single_instance_list() -> None:
     text = render(outputs_view({"node_creds": creds}), terminal=False)
     assert "user:" in text and "cloudadm" in text
     assert "SECRET" not in text and "<hidden: see --json>" in text
+
+
+def test_page_links_are_followed_on_our_origin_and_prefix() -> None:
+    from cumulo.cli.client.api import CumuloApi
+
+    with CumuloApi("https://paas.example.org/orchestrator") as api:
+        inner = "http://10.0.0.1:8080/orchestrator/deployments?page=1&size=20"
+        assert api._relative(inner) == (
+            "https://paas.example.org/orchestrator/deployments?page=1&size=20"
+        )
+        assert api._relative("/orchestrator/deployments?page=2") == (
+            "https://paas.example.org/orchestrator/deployments?page=2"
+        )

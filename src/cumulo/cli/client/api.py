@@ -157,11 +157,12 @@ class CumuloApi:
             page = self._json("GET", self._relative(nxt))
 
     def _relative(self, href: str) -> str:
-        """A link's path: servers behind proxies may name another host; we keep ours."""
-        url = httpx.URL(href)
-        if not url.is_absolute_url:
-            return href
-        return url.raw_path.decode("ascii")
+        """A page link on our origin: a server behind a proxy may name its inner address."""
+        ours = httpx.URL(self.url)
+        link = httpx.URL(href)
+        if not link.is_absolute_url:
+            return str(ours.join(href))  # RFC 3986, so a path prefix is not doubled
+        return str(link.copy_with(scheme=ours.scheme, host=ours.host, port=ours.port))
 
     def deployments(self, size: int = 20, all_pages: bool = False) -> tuple[list[dict], int]:
         """Deployments newest first, and how many there are in total."""
