@@ -167,3 +167,38 @@ def test_one_processor_serves_threads() -> None:
     for t in threads:
         t.join()
     assert results == [5] * 20  # server x2, data, web, app
+
+
+def test_network_imports_only_when_allowed_and_then_cached(tmp_path: Path) -> None:
+    import http.server
+
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copy(DATA / "mapped" / "types.yaml", served / "types.yaml")
+    hits: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(served), **kw)
+
+        def log_message(self, *args) -> None:
+            hits.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/types.yaml"
+        text = V13 + f"imports: ['{url}']\n"
+        assert "import-unresolved" in codes(load_error(text))
+        cache = tmp_path / "cache"
+        for _ in range(2):  # a new Processor each time: the second reads the disk cache
+            proc = Processor(allow_network=True, cache_dir=cache)
+            tpl = proc.load_text(text)
+            assert tpl.registry.find("node_types", "mapped.nodes.Thing") is not None
+        assert len(hits) == 1 and len(list(cache.iterdir())) == 1
+        missing = V13 + f"imports: ['{url[:-10]}nope.yaml']\n"
+        issues = load_error(missing, proc=Processor(allow_network=True, cache_dir=cache))
+        assert "import-fetch-failed" in codes(issues)
+    finally:
+        server.shutdown()

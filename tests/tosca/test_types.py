@@ -194,3 +194,25 @@ topology_template:
     assert ops["create"].implementation == "install.yml"
     assert ops["configure"].implementation == "configure.yml"
     assert ops["configure"].inputs == {"port": 80, "extra": None}
+
+
+def test_operation_implementation_may_name_an_artifact() -> None:
+    text = (
+        V13
+        + """
+topology_template:
+  node_templates:
+    vm:
+      type: tosca.nodes.Compute
+      artifacts:
+        setup: {file: playbooks/setup.yml, type: tosca.artifacts.Implementation}
+      interfaces:
+        Standard:
+          create: {implementation: {primary: setup, dependencies: [roles.yml], timeout: 60}}
+          configure: setup
+"""
+    )
+    ops = plan(text).instances_of("vm")[0].interfaces["Standard"]
+    assert ops["create"].implementation == "playbooks/setup.yml"
+    assert ops["create"].dependencies == ["roles.yml"] and ops["create"].timeout == 60
+    assert ops["configure"].implementation == "playbooks/setup.yml"

@@ -152,7 +152,7 @@ def _link(
         return None
     if "node_filter" in spec:
         check_node_filter(ck, spec["node_filter"], (*rpath, "node_filter"), target)
-    capability = _capability(ck, rdef, spec, target, rpath)
+    capability = _capability(ck, rdef, spec, target, rpath, node)
     link = RequirementLink(
         rdef.name, target.name if target else None, capability, rdef.relationship, rpath
     )
@@ -160,8 +160,25 @@ def _link(
     return link
 
 
+def _check_source(ck: Checker, cdef, source: NodeModel, target: NodeModel, rpath: tuple) -> None:
+    """valid_source_types of the target capability: a warning (tosca-parser and IM ignore it)."""
+    if cdef.valid_source_types and not any(source.type.is_a(t) for t in cdef.valid_source_types):
+        ck.err(
+            "invalid-source-type",
+            f"capability {cdef.name!r} of {target.name!r} accepts "
+            f"{', '.join(cdef.valid_source_types)}, not {source.type.name}",
+            rpath,
+            warning=True,
+        )
+
+
 def _capability(
-    ck: Checker, rdef: RequirementDef, spec: dict, target: NodeModel | None, rpath: tuple
+    ck: Checker,
+    rdef: RequirementDef,
+    spec: dict,
+    target: NodeModel | None,
+    rpath: tuple,
+    source: NodeModel,
 ):
     wanted = spec.get("capability", rdef.capability)
     if target is None:
@@ -182,6 +199,7 @@ def _capability(
         return None
     for cname, cdef in caps.items():
         if ck.reg.is_subtype("capability_types", cdef.type, wanted_type):
+            _check_source(ck, cdef, source, target, rpath)
             return cname
     ck.err(
         "requirement-no-capability",

@@ -153,7 +153,10 @@ def make_instances(
                     )
                 )
             inst.interfaces = _operations(
-                node.interfaces, (*node.path, "interfaces"), lambda e, p: value(e, p, op=True)
+                node.interfaces,
+                (*node.path, "interfaces"),
+                lambda e, p: value(e, p, op=True),
+                node.artifacts,
             )
             inst.artifacts = {
                 k: {a: value(b, (*node.path, "artifacts", k)) for a, b in v.items()}
@@ -163,7 +166,12 @@ def make_instances(
     return out
 
 
-def _operations(interfaces, base: tuple, value) -> dict[str, dict[str, Operation]]:
+def _operations(
+    interfaces, base: tuple, value, artifacts: dict | None = None
+) -> dict[str, dict[str, Operation]]:
+    """Operations with their inputs evaluated; an implementation naming one of
+    the node's artifacts is that artifact's file."""
+    artifacts = artifacts or {}
     result: dict[str, dict[str, Operation]] = {}
     for iname, idef in interfaces.items():
         ops: dict[str, Operation] = {}
@@ -175,6 +183,8 @@ def _operations(interfaces, base: tuple, value) -> dict[str, dict[str, Operation
                 impl = impl.get("primary")
                 if isinstance(impl, dict):
                     impl = impl.get("file")
+            if isinstance(impl, str) and isinstance(artifacts.get(impl), dict):
+                impl = artifacts[impl].get("file", impl)
             path = (*base, iname, op_name)  # located in the template, where the user can act
             inputs = {**{k: _input_value(v) for k, v in idef.inputs.items()}}
             inputs.update({k: _input_value(v) for k, v in op.inputs.items()})
