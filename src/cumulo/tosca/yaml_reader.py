@@ -223,10 +223,13 @@ class _Composer:
         self.have_root = False
         self.ctor = SafeConstructor()
 
-    def run(self, get_event) -> tuple[Any, list[YamlProblem]]:
+    def run(self, get_event) -> tuple[Any, list[YamlProblem]]:  # the hot loop, inlined
         stack = self.stack
         ctor = self.ctor
+        resolvers = _RESOLVERS.get
+        no_key = _NO_KEY
         documents = 0
+        top: _Frame | None = None  # stack[-1], kept in a local: this loop runs per event
         scalar_cls, alias_cls = ev.ScalarEvent, ev.AliasEvent
         map_start, seq_start = ev.MappingStartEvent, ev.SequenceStartEvent
         map_end, seq_end = ev.MappingEndEvent, ev.SequenceEndEvent
@@ -239,39 +242,50 @@ class _Composer:
                 sm = event.start_mark
                 mark = (sm.line + 1, sm.column + 1)
                 tag = event.tag
-                text = event.value
+                value = event.value
                 if tag is None and event.implicit[0]:  # plain: resolve its type
-                    value = _plain(text, ctor)
-                    if value is _MERGE_KEY:
-                        top = stack[-1] if stack else None
-                        if top is not None and top.is_map and top.key is _NO_KEY:
-                            top.key, top.key_m, top.merge = "<<", mark, True
-                            continue
-                        value = text
-                elif tag is None or tag == "!":
-                    value = text
-                elif tag == "tag:yaml.org,2002:binary":
-                    raise _fail("binary-data", "binary data (!!binary) is not supported", mark)
-                else:
+                    if resolvers(value[:1]):
+                        value = _plain(value, ctor)
+                        if value is _MERGE_KEY:
+                            if top is not None and top.is_map and top.key is no_key:
+                                top.key, top.key_m, top.merge = "<<", mark, True
+                                continue
+                            value = event.value
+                elif tag is not None and tag != "!":
+                    if tag == "tag:yaml.org,2002:binary":
+                        raise _fail("binary-data", "binary data (!!binary) is not supported", mark)
                     try:
-                        value = _tagged(tag, text, ctor)
+                        value = _tagged(tag, value, ctor)
                     except ValueError as exc:
                         raise _fail("bad-tag", str(exc), mark) from None
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
                 self.total += 1
-                if not stack:
+                if top is None:
                     self.root, self.have_root = value, True
                     continue
-                top = stack[-1]
                 top.weight += 1
                 if not top.is_map:
                     top.container.append(value)
                     top.container.item_marks.append(mark)
-                elif top.key is _NO_KEY:
-                    top.key, top.key_m = value, mark
+                elif top.key is no_key:
+                    top.key = value
+                    top.key_m = mark
                 else:
-                    self._put(top, value, mark)
+                    key = top.key
+                    c = top.container
+                    if key in c or top.merge or top.merged:
+                        self._put(top, value, mark)  # the rare cases: duplicates, merges
+                        continue
+                    top.key = no_key
+                    try:
+                        c[key] = value
+                    except TypeError:
+                        raise _fail(
+                            "bad-key", f"unhashable mapping key {key!r}", top.key_m
+                        ) from None
+                    c.key_marks[key] = top.key_m
+                    c.value_marks[key] = mark
             elif cls is map_start or cls is seq_start:
                 sm = event.start_mark
                 mark = (sm.line + 1, sm.column + 1)
@@ -289,9 +303,11 @@ class _Composer:
                 container.mark = mark
                 if event.anchor:
                     self.open_anchors.add(event.anchor)
-                stack.append(_Frame(container, event.anchor))
+                top = _Frame(container, event.anchor)
+                stack.append(top)
             elif cls is map_end or cls is seq_end:
                 frame = stack.pop()
+                top = stack[-1] if stack else None
                 if frame.anchor:
                     self.open_anchors.discard(frame.anchor)
                     self.anchors[frame.anchor] = (frame.container, frame.weight)
