@@ -14,10 +14,10 @@ from cumulo.tosca.definitions import (
 )
 
 if TYPE_CHECKING:
-    from cumulo.tosca.type_resolution import _Ctx
+    from cumulo.tosca.type_resolution import DefinitionBuilder
 
 
-def capability_def(ctx: _Ctx, name: str, spec: Any, parent: CapabilityDef | None):
+def capability_def(ctx: DefinitionBuilder, name: str, spec: Any, parent: CapabilityDef | None):
     path = ("capabilities", name)
     if isinstance(spec, str):
         spec = {"type": spec}
@@ -81,7 +81,7 @@ def capability_def(ctx: _Ctx, name: str, spec: Any, parent: CapabilityDef | None
 
 
 def requirement_def(
-    ctx: _Ctx, name: str, spec: Any, parent: RequirementDef | None, path: tuple
+    ctx: DefinitionBuilder, name: str, spec: Any, parent: RequirementDef | None, path: tuple
 ) -> RequirementDef | None:
     if isinstance(spec, str):  # short form: the capability type
         spec = {"capability": spec}

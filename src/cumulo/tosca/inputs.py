@@ -14,7 +14,7 @@ from typing import Any
 from cumulo.tosca.definitions import Origin, PropertyDef
 from cumulo.tosca.issues import Issue, IssueLog, Severity, did_you_mean
 from cumulo.tosca.node_validation import Checker
-from cumulo.tosca.type_resolution import _Ctx
+from cumulo.tosca.type_resolution import DefinitionBuilder
 from cumulo.tosca.values import MISSING, check_value
 
 INPUT_KEYS = frozenset(
@@ -42,7 +42,7 @@ def input_definitions(ck: Checker, raw: Any) -> dict[str, PropertyDef]:
         ck.err("bad-section", "'inputs' must be a map", path)
         return {}
     issues: list[Issue] = []
-    ctx = _Ctx(ck.reg, Origin(ck.doc, ("topology_template",)), issues)
+    ctx = DefinitionBuilder(ck.reg, Origin(ck.doc, ("topology_template",)), issues)
     defs: dict[str, PropertyDef] = {}
     ctx.properties(defs, raw, "inputs", required=True)
     for name, spec in raw.items():

@@ -65,7 +65,7 @@ def resolve_type(reg: Registry, td: TypeDef, chain: tuple[str, ...]) -> Resolved
     elif td.kind == "data_types" and raw.get("derived_from") in PRIMITIVE_TYPES:
         out.primitive = raw["derived_from"]
     _check_keys(td, raw, issues)
-    ctx = _Ctx(reg, td.origin, issues)
+    ctx = DefinitionBuilder(reg, td.origin, issues)
     ctx.properties(out.properties, raw.get("properties"), "properties", required=True)
     ctx.properties(out.attributes, raw.get("attributes"), "attributes", required=False)
     if td.kind == "data_types":
@@ -159,7 +159,7 @@ def _check_keys(td: TypeDef, raw: dict, issues: list[Issue]) -> None:
             )
 
 
-class _Ctx:
+class DefinitionBuilder:
     """Builds definitions for one type, recording issues at their place."""
 
     def __init__(self, reg: Registry, origin: Origin, issues: list[Issue]) -> None:
