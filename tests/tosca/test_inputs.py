@@ -103,3 +103,9 @@ topology_template:
     assert {"unknown-type", "type-mismatch", "bad-constraint", "unknown-field"} <= codes(
         report.errors
     )
+
+
+def test_empty_form_fields_for_non_strings_mean_not_given() -> None:
+    p = plan(INPUTS, {"name": "x", "cpus": "", "optional": ""})
+    assert p.inputs["cpus"] == 1  # the default
+    assert p.inputs["optional"] == ""  # a string may be empty

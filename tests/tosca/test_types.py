@@ -216,3 +216,22 @@ topology_template:
     assert ops["create"].implementation == "playbooks/setup.yml"
     assert ops["create"].dependencies == ["roles.yml"] and ops["create"].timeout == 60
     assert ops["configure"].implementation == "playbooks/setup.yml"
+
+
+def test_a_template_redefining_a_library_type_does_not_leak(tmp_path) -> None:
+    lib = tmp_path / "lib.yaml"
+    lib.write_text(
+        V13 + "node_types:\n  lib.Base:\n    derived_from: tosca.nodes.Root\n"
+        "    properties: {p: {type: integer, default: 1}}\n"
+        "  lib.Child: {derived_from: lib.Base}\n"
+    )
+    proc = Processor()
+    mine = proc.load_text(
+        V13 + "imports: [lib.yaml]\nnode_types:\n  lib.Base:\n    derived_from: tosca.nodes.Root\n"
+        "    properties: {q: {type: string, default: x}}\n",
+        base_dir=tmp_path,
+    )
+    assert set(mine.registry.get("node_types", "lib.Base").properties) == {"q"}
+    other = proc.load_text(V13 + "imports: [lib.yaml]\n", base_dir=tmp_path)
+    assert set(other.registry.get("node_types", "lib.Child").properties) == {"p"}
+    assert set(mine.registry.get("node_types", "lib.Child").properties) == {"p"}

@@ -87,8 +87,11 @@ def resolve_inputs(
             )
     for name, pdef in defs.items():
         schema = pdef.schema
-        if name in params and params[name] is not None:
-            value, problems = check_value(params[name], schema, ck.reg, lenient=True)
+        given = params.get(name)
+        if given == "" and ck.reg.primitive_of(schema.type) != "string":
+            given = None  # an empty form field for a number, a size, a list...: not given
+        if given is not None:
+            value, problems = check_value(given, schema, ck.reg, lenient=True)
             for p in problems:
                 where = ".".join(str(x) for x in (name, *p.path))
                 log.add(

@@ -145,7 +145,9 @@ class Registry:
                 return done
         from cumulo.tosca.type_resolution import resolve_type
 
-        resolved = resolve_type(self, typedef, chain)
+        # resolved against the registry that defines it, so a template's own types
+        # never leak into the shared library's memo
+        resolved = resolve_type(owner, typedef, chain)
         if chain and resolved.issues and any(i.code == "derivation-cycle" for i in resolved.issues):
             return resolved  # partial result inside a cycle: not memoised
         with owner._lock:
