@@ -100,3 +100,9 @@ def test_node_instances_carry_types_and_is_a() -> None:
     )
     assert web.is_a("tosca.nodes.SoftwareComponent") and not web.is_a("tosca.nodes.Compute")
     assert web.requirements[0].node == "front"
+
+
+def test_plan_hosting_chain() -> None:
+    p = plan(STACK)
+    assert p.hosting_chain("app") == ["app", "web", "front"]
+    assert p.hosting_chain("worker") == ["worker"]

@@ -350,3 +350,11 @@ def test_copy_of_a_node_template() -> None:
     plan = proc.plan(proc.load_text(text_ok))
     assert plan.instances_of("b")[0].type == "tosca.nodes.Compute"
     assert plan.instances_of("b")[0].capabilities["host"]["num_cpus"] == 4
+
+
+def test_deprecated_normative_types_warn_in_1_2_and_later() -> None:
+    text = "node_templates:\n    v: {type: tosca.nodes.BlockStorage, properties: {size: 1 GB}}\n"
+    report = check(V13 + "topology_template:\n  " + text)
+    assert only(report.warnings, "deprecated").hint == "use tosca.nodes.Storage.BlockStorage"
+    old = check("tosca_definitions_version: tosca_simple_yaml_1_0\ntopology_template:\n  " + text)
+    assert "deprecated" not in codes(old.warnings)

@@ -30,6 +30,11 @@ NODE_KEYS = frozenset(
         "copy",
     }
 )
+# normative types the 1.2 profile replaced (still accepted, with a warning)
+DEPRECATED_TYPES = {
+    "tosca.nodes.BlockStorage": "tosca.nodes.Storage.BlockStorage",
+    "tosca.nodes.ObjectStorage": "tosca.nodes.Storage.ObjectStorage",
+}
 OPERATION_KEYS = frozenset({"implementation", "inputs", "description", "outputs", "metadata"})
 
 
@@ -60,6 +65,15 @@ class Checker:
                 hint=did_you_mean(name, self.reg.names(kind)),
             )
             return None
+        replacement = DEPRECATED_TYPES.get(resolved.name)
+        if replacement and self.doc.version >= "1.2":
+            self.err(
+                "deprecated",
+                f"{resolved.name} is deprecated since TOSCA 1.2",
+                (*path, "type"),
+                hint=f"use {replacement}",
+                warning=True,
+            )
         if resolved.name not in self._type_issues_seen:
             self._type_issues_seen.add(resolved.name)
             self.log.extend(resolved.issues)

@@ -112,6 +112,15 @@ class Plan:
     def instances_of(self, node: str) -> list[NodeInstance]:
         return [i for i in self.instances if i.node == node]
 
+    def hosting_chain(self, node: str) -> list[str]:
+        """``node``, what it is hosted on, and so on down to a Compute (or whatever
+        hosts nothing further): ``["app", "web", "server"]``."""
+        hosts = {i.node: i.host for i in self.instances}
+        chain = [node]
+        while hosts.get(chain[-1]) and hosts[chain[-1]] not in chain:
+            chain.append(hosts[chain[-1]])  # type: ignore[arg-type]
+        return chain
+
     def evaluate_outputs(self, attributes: AttributesFn) -> dict[str, Any]:
         """Every output's value; runtime values not known yet are None."""
         return {
