@@ -77,3 +77,19 @@ def test_inputs_prints_the_form_schema() -> None:
     assert result.exit_code == 0, result.output
     names = [f["name"] for f in json.loads(result.output)["inputs"]]
     assert names == ["cpus", "mem", "replicas"]
+
+
+def test_without_parameters_required_inputs_are_listed_not_demanded(tmp_path) -> None:
+    tpl = tmp_path / "t.yaml"
+    tpl.write_text(
+        "tosca_definitions_version: tosca_simple_yaml_1_3\n"
+        "topology_template:\n  inputs:\n    key: {type: string}\n"
+        "  node_templates:\n    vm: {type: tosca.nodes.Compute}\n"
+    )
+    preview = runner.invoke(app, ["validate", str(tpl)])
+    assert preview.exit_code == 0, preview.output
+    assert "required inputs not given (pass -p NAME=VALUE): key" in preview.output
+    other = tmp_path / "p.json"
+    other.write_text("{}")
+    strict = runner.invoke(app, ["validate", str(tpl), "--params", str(other)])
+    assert strict.exit_code == 1 and "'key' is required" in strict.output

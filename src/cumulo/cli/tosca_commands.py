@@ -53,6 +53,13 @@ def _params(items: list[str] | None, params_file: Path | None) -> dict[str, Any]
         raise _usage(exc.message) from None
 
 
+def _required(tpl: Any, name: str) -> bool:
+    spec = tpl.inputs.get(name)
+    return (
+        isinstance(spec, dict) and spec.get("required", True) is not False and "default" not in spec
+    )
+
+
 def validate(
     template: TEMPLATE,
     param: Annotated[
@@ -75,7 +82,8 @@ def validate(
     plan, issues = None, []
     try:
         tpl = proc.load_file(template)
-        plan = proc.plan(tpl, values)
+        # without any parameter, a preview: required inputs are listed, not demanded
+        plan = proc.plan(tpl, values, require_inputs=bool(param or params))
         issues = plan.warnings
     except ToscaError as exc:
         issues = exc.issues
@@ -104,6 +112,9 @@ def validate(
             )
         elif plan is not None:
             typer.echo(render_summary(plan))
+            missing = [n for n, v in plan.inputs.items() if v is None and _required(tpl, n)]
+            if missing:
+                typer.echo(f"required inputs not given (pass -p NAME=VALUE): {', '.join(missing)}")
             typer.echo(f"{template}: valid ({len(warnings)} warning(s))")
     raise typer.Exit(1 if errors else 0)
 

@@ -247,13 +247,23 @@ class Processor:
         run(tpl, inputs, log, strict_inputs=inputs is not None)
         return Report(log.issues)
 
-    def plan(self, tpl: Template, inputs: Mapping[str, Any] | None = None) -> Plan:
-        """The deployable plan; raises ToscaError listing every error."""
+    def plan(
+        self,
+        tpl: Template,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        require_inputs: bool = True,
+    ) -> Plan:
+        """The deployable plan; raises ToscaError listing every error.
+
+        ``require_inputs=False`` plans without demanding required inputs (they
+        are None): a preview, as ``cumulo validate`` without parameters shows.
+        """
         from cumulo.tosca.pipeline import run
 
         log = IssueLog()
         log.extend(tpl.issues)
-        plan = run(tpl, inputs or {}, log, strict_inputs=True)
+        plan = run(tpl, inputs or {}, log, strict_inputs=require_inputs)
         if plan is None and not log.errors:  # e.g. `topology_template:` left empty
             log.add(
                 _plain("no-topology", "the template has no topology_template to plan", tpl.name)
