@@ -93,3 +93,15 @@ def test_without_parameters_required_inputs_are_listed_not_demanded(tmp_path) ->
     other.write_text("{}")
     strict = runner.invoke(app, ["validate", str(tpl), "--params", str(other)])
     assert strict.exit_code == 1 and "'key' is required" in strict.output
+
+
+def test_warnings_about_imported_files_are_counted_unless_verbose(tmp_path) -> None:
+    (tmp_path / "lib.yaml").write_text(
+        "tosca_definitions_version: tosca_simple_yaml_1_3\ndescription: a\ndescription: b\n"
+    )
+    tpl = tmp_path / "t.yaml"
+    tpl.write_text("tosca_definitions_version: tosca_simple_yaml_1_3\nimports: [lib.yaml]\n")
+    quiet = runner.invoke(app, ["validate", str(tpl)])
+    assert quiet.exit_code == 0 and "1 warning(s) in imported files (-v shows them)" in quiet.output
+    loud = runner.invoke(app, ["validate", str(tpl), "-v"])
+    assert "lib.yaml:3:1: warning: duplicate key 'description'" in loud.output

@@ -71,6 +71,9 @@ def validate(
     ] = None,
     import_map: IMPORT_MAP = None,
     as_json: JSON = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also show warnings about imported files.")
+    ] = False,
 ) -> None:
     """Validate a TOSCA template (and parameters) and summarise its plan."""
     from cumulo.cli.tosca_render import render_issue, render_summary, source_reader, summary
@@ -104,8 +107,16 @@ def validate(
         )
     else:
         lines = source_reader(proc.import_map)
-        for issue in [*errors, *warnings]:
+        # warnings about imported type libraries are not the template author's to fix
+        mine = str(template)
+        shown = [w for w in warnings if verbose or not w.location or w.location.file == mine]
+        for issue in [*errors, *shown]:
             typer.echo(render_issue(issue, lines), err=bool(errors))
+        if len(shown) < len(warnings):
+            typer.echo(
+                f"{len(warnings) - len(shown)} warning(s) in imported files (-v shows them)",
+                err=bool(errors),
+            )
         if errors:
             typer.echo(
                 f"{template}: invalid: {len(errors)} error(s), {len(warnings)} warning(s)", err=True
