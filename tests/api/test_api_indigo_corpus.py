@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.tosca.corpus import CORPUS_DIR as CORPUS
+from tests.tosca.corpus import TYPES_DIR as TYPES
+from tests.tosca.corpus import import_map
 
 from cumulo.api import create_app
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
-
-CORPUS = Path("/work/shared/compat/indigo")
-TYPES = CORPUS / "tosca-types"
-BRANCHES = ("master", "devel", "dodas_roll", "add-ek")
 
 
 def _templates() -> list[Path]:
@@ -27,9 +26,8 @@ def _templates() -> list[Path]:
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     if not TYPES.is_dir():
         pytest.skip(f"INDIGO corpus not found at {CORPUS}")
-    prefix = "https://raw.githubusercontent.com/indigo-dc/tosca-types/"
-    import_map = ";".join(f"{prefix}{b}/={TYPES}" for b in BRANCHES)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("corpus"), import_map=import_map)
+    mapping = ";".join(f"{prefix}={folder}" for prefix, folder in import_map().items())
+    settings = Settings(data_dir=tmp_path_factory.mktemp("corpus"), import_map=mapping)
     engine = Engine(settings)
     with TestClient(create_app(settings, engine=engine, workers=0)) as c:
         yield c

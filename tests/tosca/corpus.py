@@ -1,4 +1,4 @@
-"""The INDIGO TOSCA corpus in /work/shared/compat/indigo: where it is, how to
+"""The INDIGO TOSCA corpus in ../shared/compat/indigo: where it is, how to
 resolve its imports offline, and what tosca-parser 2.15.0 said of each file.
 
 Importable by the tests, the benchmark and the compatibility-doc script.
@@ -10,7 +10,9 @@ import csv
 import os
 from pathlib import Path
 
-CORPUS_DIR = Path(os.environ.get("CUMULO_INDIGO_CORPUS", "/work/shared/compat/indigo"))
+# shared/ lies beside the repository, on a developer's machine as in CI.
+_BESIDE_REPO = Path(__file__).resolve().parents[2].parent / "shared" / "compat" / "indigo"
+CORPUS_DIR = Path(os.environ.get("CUMULO_INDIGO_CORPUS", _BESIDE_REPO))
 TYPES_DIR = CORPUS_DIR / "tosca-types"
 BRANCHES = ("master", "devel", "dodas_roll", "add-ek")
 URL_BASE = "https://raw.githubusercontent.com/indigo-dc/tosca-types/"
