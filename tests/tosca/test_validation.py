@@ -358,3 +358,17 @@ def test_deprecated_normative_types_warn_in_1_2_and_later() -> None:
     assert only(report.warnings, "deprecated").hint == "use tosca.nodes.Storage.BlockStorage"
     old = check("tosca_definitions_version: tosca_simple_yaml_1_0\ntopology_template:\n  " + text)
     assert "deprecated" not in codes(old.warnings)
+
+
+def test_capability_named_on_the_target_must_fit_the_requirement() -> None:
+    text = (
+        TT
+        + """    vm: {type: tosca.nodes.Compute}
+    sw:
+      type: tosca.nodes.SoftwareComponent
+      requirements:
+        - host: {node: vm, capability: os}
+"""
+    )
+    issue = only(check(text).errors, "requirement-no-capability")
+    assert "tosca.capabilities.OperatingSystem" in issue.message

@@ -47,6 +47,7 @@ class Checker:
         self.log = log
         self._type_issues_seen: set[str] = set()
         self.declared_nodes: list[str] = []  # every node template name, valid or not
+        self.nodes: dict = {}  # the valid ones, once built (name -> NodeModel)
 
     def err(self, code: str, message: str, path: tuple, **kw: Any) -> None:
         self.log.add(self.doc.issue(code, message, path, **kw))

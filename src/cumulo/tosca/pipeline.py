@@ -41,6 +41,7 @@ def run(
     sections.check_topology_keys(ck, tt)
     input_defs = input_definitions(ck, tt.get("inputs"))
     nodes = _nodes(ck, _with_copies(ck, tt.get("node_templates"), report=False))
+    ck.nodes = nodes
     rel_templates = sections.relationship_templates(ck, tt.get("relationship_templates"))
     raw_nodes = _with_copies(ck, tt.get("node_templates"))
     raw_nodes = raw_nodes if isinstance(raw_nodes, dict) else {}

@@ -184,7 +184,18 @@ def _capability(
     if target is None:
         return wanted
     caps = target.type.capabilities
-    if isinstance(wanted, str) and wanted in caps:
+    if isinstance(wanted, str) and wanted in caps:  # a capability named on the target
+        if rdef.capability and not ck.reg.is_subtype(
+            "capability_types", caps[wanted].type, rdef.capability
+        ):
+            ck.err(
+                "requirement-no-capability",
+                f"requirement {rdef.name!r} needs capability {rdef.capability}; "
+                f"{target.name!r}'s {wanted!r} is a {caps[wanted].type}",
+                (*rpath, "capability"),
+            )
+            return None
+        _check_source(ck, caps[wanted], source, target, rpath)
         return wanted
     wanted_type = ck.reg.canonical("capability_types", wanted) if wanted else None
     if wanted is not None and wanted_type is None:
