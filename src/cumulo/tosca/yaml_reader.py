@@ -338,7 +338,7 @@ class _Composer:
         if self.total > self.max_nodes:
             raise _fail(
                 "alias-bomb",
-                f"document expands to more than {self.max_nodes} nodes (alias expansion limit)",
+                f"document has more than {self.max_nodes} nodes once aliases are expanded",
                 mark,
             )
         stack = self.stack
