@@ -53,6 +53,18 @@ def _params(items: list[str] | None, params_file: Path | None) -> dict[str, Any]
         raise _usage(exc.message) from None
 
 
+def _in_order(issues: list, template: str) -> list:
+    """As a compiler lists them: parameters, then the template by line, then imports."""
+
+    def key(issue: Any) -> tuple:
+        loc = issue.location
+        if loc is None:
+            return (0, "", 0, 0)
+        return (1 if loc.file == template else 2, loc.file, loc.line, loc.column)
+
+    return sorted(issues, key=key)
+
+
 def _required(tpl: Any, name: str) -> bool:
     spec = tpl.inputs.get(name)
     return (
@@ -110,7 +122,7 @@ def validate(
         # warnings about imported type libraries are not the template author's to fix
         mine = str(template)
         shown = [w for w in warnings if verbose or not w.location or w.location.file == mine]
-        for issue in [*errors, *shown]:
+        for issue in [*_in_order(errors, mine), *_in_order(shown, mine)]:
             typer.echo(render_issue(issue, lines), err=bool(errors))
         if len(shown) < len(warnings):
             typer.echo(
