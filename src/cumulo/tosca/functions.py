@@ -75,7 +75,7 @@ class Evaluator:
             handler: Callable = getattr(self, f"_f_{name}")
             try:
                 return handler(expr, args, ctx, attrs, depth + 1)
-            except (TypeError, ValueError) as exc:  # arguments of the wrong shape
+            except (TypeError, ValueError, AttributeError) as exc:  # arguments of the wrong shape
                 raise FunctionError(f"{name}: bad arguments {_show(_flat(args))}") from exc
         if isinstance(expr, dict):
             return {k: self._value(v, ctx, attrs, depth + 1) for k, v in expr.items()}
