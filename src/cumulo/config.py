@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     default_provider_timeout_mins: int = Field(default=30, ge=1)
     # SQLite: how long a writer waits for the database lock.
     sqlite_busy_timeout_ms: int = 15000
+    # Secrets at rest: comma-separated Fernet keys, the primary first; empty means the
+    # key ring file ``secret.keys`` in the data directory (created at first start).
+    secret_keys: str = ""
 
     @property
     def db_url(self) -> str:

@@ -13,6 +13,7 @@ from cumulo.config import Settings
 from cumulo.drivers.base import Driver
 from cumulo.engine.jobs import JobQueue
 from cumulo.engine.sites import make_driver
+from cumulo.secrets import SecretBox, open_box
 from cumulo.store import Database, migrate
 from cumulo.store.models import Site
 from cumulo.tosca import Plan, Processor, parse_import_map
@@ -30,6 +31,7 @@ class Engine:
         # Set when a job is enqueued in this process, so idle workers start at once.
         self.wakeup = threading.Event()
         self._processor: Processor | None = None
+        self._secrets: SecretBox | None = None
         self._drivers: dict[tuple[str, str], Driver] = {}
         self._lock = threading.Lock()
         # Fail at start, naming the entry, rather than at the first deployment.
@@ -37,6 +39,14 @@ class Engine:
 
     def notify(self) -> None:
         self.wakeup.set()
+
+    @property
+    def secrets(self) -> SecretBox:
+        """The installation's secret box (``cumulo.secrets``): encrypts what is stored."""
+        with self._lock:
+            if self._secrets is None:
+                self._secrets = open_box(self.settings)
+            return self._secrets
 
     @property
     def processor(self) -> Processor:
