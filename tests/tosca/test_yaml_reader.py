@@ -77,3 +77,24 @@ def test_size_limit_and_binary_bytes() -> None:
     with pytest.raises(YamlError) as info:
         read_yaml(b"\xff\xfe\x00binary")
     assert info.value.problems[0].code == "binary-data"
+
+
+def test_pure_python_parser_gives_the_same_located_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from cumulo.tosca import yaml_reader
+
+    text = "a: &x {b: [1, 'two', yes, ~, 0x1f]}\nc: *x\nd:\n  <<: *x\n  e: 2.5\n"
+    fast, _ = read_yaml(text)
+    monkeypatch.setattr(yaml_reader, "_LOADER", yaml.SafeLoader)
+    slow, _ = read_yaml(text)
+    assert (
+        fast
+        == slow
+        == {
+            "a": {"b": [1, "two", True, None, 31]},
+            "c": {"b": [1, "two", True, None, 31]},
+            "d": {"b": [1, "two", True, None, 31], "e": 2.5},
+        }
+    )
+    assert fast["d"].value_marks == slow["d"].value_marks

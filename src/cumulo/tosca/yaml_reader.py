@@ -10,7 +10,9 @@ bombs and deeply nested input fail early with a clear message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -20,6 +22,10 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 Mark = tuple[int, int]  # 1-based line, column
+
+# libyaml when PyYAML was built with it (its wheels are); the pure-Python parser
+# gives the same events, slower
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DEFAULT_MAX_BYTES = 1 << 20
 DEFAULT_MAX_DEPTH = 64
@@ -125,10 +131,12 @@ def decode(data: str | bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
 
 # Implicit scalar resolution of YAML 1.1 as PyYAML's SafeLoader does it, by first
 # character (an immutable table built once from PyYAML's own regexes).
-_RESOLVERS: dict[str, tuple] = {
-    first: tuple((tag, rx) for tag, rx in rules if tag in (_BOOL, _NULL, _INT, _FLOAT, _MERGE))
-    for first, rules in Resolver.yaml_implicit_resolvers.items()
-}
+_RESOLVERS: Mapping[str, tuple] = MappingProxyType(
+    {
+        first: tuple((tag, rx) for tag, rx in rules if tag in (_BOOL, _NULL, _INT, _FLOAT, _MERGE))
+        for first, rules in Resolver.yaml_implicit_resolvers.items()
+    }
+)
 _TRUE_WORDS = frozenset({"yes", "true", "on", "y"})
 _MERGE_KEY = object()
 
@@ -173,7 +181,7 @@ def read_yaml(
 ) -> tuple[Any, list[YamlProblem]]:
     """Parse one YAML document; return (root, warnings) or raise YamlError."""
     text = decode(data, max_bytes)
-    loader = yaml.CSafeLoader(text)
+    loader = _LOADER(text)
     try:
         return _Composer(max_depth, max_nodes).run(loader.get_event)
     except yaml.MarkedYAMLError as exc:
