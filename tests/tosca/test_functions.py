@@ -171,3 +171,30 @@ topology_template:
     report = check(text, {})
     lines = sorted(i.location.line for i in report.errors)
     assert lines == [10, 11]
+
+
+def test_get_property_nested_paths_and_indexes() -> None:
+    text = (
+        V13
+        + """
+node_types:
+  my.Store:
+    derived_from: tosca.nodes.Root
+    properties:
+      credential: {type: tosca.datatypes.Credential}
+      hosts: {type: list, entry_schema: {type: string}}
+topology_template:
+  node_templates:
+    store:
+      type: my.Store
+      properties:
+        credential: {user: bob, token: s3cret}
+        hosts: [a.example, b.example]
+  outputs:
+    token: { value: { get_property: [store, credential, token] } }
+    second: { value: { get_property: [store, hosts, 1] } }
+    missing: { value: { get_property: [store, hosts, 7] } }
+"""
+    )
+    out = plan(text).evaluate_outputs(lambda n, i: {})
+    assert out == {"token": "s3cret", "second": "b.example", "missing": None}
