@@ -195,7 +195,7 @@ def read_yaml(
 
 
 class _Frame:
-    __slots__ = ("anchor", "container", "is_map", "key", "key_m", "merge", "merged", "weight")
+    __slots__ = ("anchor", "container", "is_map", "key", "key_m", "merge", "merged", "start")
 
     def __init__(self, container: YMap | YList, anchor: str | None) -> None:
         self.container = container
@@ -205,7 +205,7 @@ class _Frame:
         self.key_m: Mark = (0, 0)
         self.merge = False
         self.merged: set | None = None  # keys from '<<': explicit ones override them
-        self.weight = 1
+        self.start = 0  # the running node count when it opened (itself included)
 
 
 _NO_KEY = object()
@@ -226,7 +226,6 @@ class _Composer:
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.open_anchors: set[str] = set()
         self.warnings: list[YamlProblem] = []
-        self.total = 0
         self.root: Any = None
         self.have_root = False
         self.ctor = SafeConstructor()
@@ -238,6 +237,8 @@ class _Composer:
         no_key = _NO_KEY
         documents = 0
         top: _Frame | None = None  # stack[-1], kept in a local: this loop runs per event
+        total = 0  # nodes so far, aliases expanded: the budget against YAML bombs
+        max_nodes = self.max_nodes
         scalar_cls, alias_cls = ev.ScalarEvent, ev.AliasEvent
         map_start, seq_start = ev.MappingStartEvent, ev.SequenceStartEvent
         map_end, seq_end = ev.MappingEndEvent, ev.SequenceEndEvent
@@ -268,11 +269,10 @@ class _Composer:
                         raise _fail("bad-tag", str(exc), mark) from None
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
-                self.total += 1
+                total += 1
                 if top is None:
                     self.root, self.have_root = value, True
                     continue
-                top.weight += 1
                 if not top.is_map:
                     top.container.append(value)
                     top.container.item_marks.append(mark)
@@ -312,16 +312,19 @@ class _Composer:
                 if event.anchor:
                     self.open_anchors.add(event.anchor)
                 top = _Frame(container, event.anchor)
+                total += 1
+                top.start = total
                 stack.append(top)
             elif cls is map_end or cls is seq_end:
                 frame = stack.pop()
                 top = stack[-1] if stack else None
                 if frame.anchor:
                     self.open_anchors.discard(frame.anchor)
-                    self.anchors[frame.anchor] = (frame.container, frame.weight)
-                # its children were counted already: count only itself here
-                self.total -= frame.weight - 1
-                self._attach(frame.container, frame.container.mark, frame.weight)
+                    weight = total - frame.start + 1
+                    self.anchors[frame.anchor] = (frame.container, weight)
+                if total > max_nodes:
+                    raise self._too_many(frame.container.mark)
+                self._attach(frame.container, frame.container.mark)
             elif cls is alias_cls:
                 sm = event.start_mark
                 mark = (sm.line + 1, sm.column + 1)
@@ -330,7 +333,10 @@ class _Composer:
                 if event.anchor not in self.anchors:
                     raise _fail("unknown-alias", f"unknown alias *{event.anchor}", mark)
                 value, weight = self.anchors[event.anchor]
-                self._attach(value, mark, weight)
+                total += weight
+                if total > max_nodes:
+                    raise self._too_many(mark)
+                self._attach(value, mark)
             elif cls is ev.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
@@ -341,20 +347,20 @@ class _Composer:
                     )
         return (self.root if self.have_root else None), self.warnings
 
-    def _attach(self, value: Any, mark: Mark, weight: int) -> None:
-        self.total += weight
-        if self.total > self.max_nodes:
-            raise _fail(
-                "alias-bomb",
-                f"document has more than {self.max_nodes} nodes once aliases are expanded",
-                mark,
-            )
+    def _too_many(self, mark: Mark) -> YamlError:
+        return _fail(
+            "alias-bomb",
+            f"document has more than {self.max_nodes} nodes once aliases are expanded",
+            mark,
+        )
+
+    def _attach(self, value: Any, mark: Mark) -> None:
+        """Put a finished container (or an alias's value) into its parent."""
         stack = self.stack
         if not stack:
             self.root, self.have_root = value, True
             return
         top = stack[-1]
-        top.weight += weight
         if not top.is_map:
             top.container.append(value)
             top.container.item_marks.append(mark)
