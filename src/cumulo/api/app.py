@@ -14,6 +14,7 @@ from cumulo.api.routers import deployments, resources, root
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.engine.worker import WorkerPool
+from cumulo.web import install_dashboard
 
 
 class StripTrailingSlash:
@@ -63,5 +64,6 @@ def create_app(
     app.include_router(root.router)
     app.include_router(deployments.router)
     app.include_router(resources.router)
+    install_dashboard(app)
     app.add_middleware(StripTrailingSlash)
     return app
