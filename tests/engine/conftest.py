@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cumulo.config import Settings
+from cumulo.drivers.docker_images import DEFAULT_IMAGES
+from cumulo.engine.runtime import Engine
+from cumulo.engine.sites import probe_and_register
 from cumulo.store import Database, migrate
 from cumulo.store.pg_cluster import PgCluster, unavailable
 
@@ -31,3 +36,20 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     migrate(database.engine)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """An in-process engine on SQLite with the real Docker engine as its site."""
+    eng = Engine(Settings(data_dir=tmp_path, job_lease_seconds=0.5))
+    problem = probe_and_register(
+        eng.db, "local", "docker", eng.settings.docker_host, DEFAULT_IMAGES
+    )
+    if problem:
+        pytest.skip(f"needs the real Docker engine: {problem}")
+    if subprocess.run(
+        ["docker", "image", "inspect", "cumulo/httpd:1"], capture_output=True
+    ).returncode:
+        pytest.skip("image cumulo/httpd:1 missing: run scripts/build-images.sh")
+    yield eng
+    eng.close()

@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
+import threading
 import time
-from pathlib import Path
 
 import pytest
+from engine_helpers import labelled
 from sqlalchemy import select
 
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
-from cumulo.config import Settings
-from cumulo.drivers.docker_images import DEFAULT_IMAGES
-from cumulo.engine import deploy
+from cumulo.engine import attempt, deploy
 from cumulo.engine.node_requests import node_request
 from cumulo.engine.runtime import Engine
 from cumulo.engine.services import NewDeployment, create_deployment, request_delete
-from cumulo.engine.sites import probe_and_register
-from cumulo.engine.states import NodeState, advance
+from cumulo.engine.states import NodeState, Status, advance
 from cumulo.engine.worker import run_job
 from cumulo.store.models import Deployment, Resource, Site
 
 pytestmark = pytest.mark.e2e
-
-
-def _labelled(dep_id: str) -> list[str]:
-    out = subprocess.run(
-        ["docker", "ps", "-aq", "--no-trunc", "--filter", f"label=cumulo.deployment={dep_id}"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return out.stdout.split()
-
-
-@pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
-    eng = Engine(Settings(data_dir=tmp_path, job_lease_seconds=0.5))
-    problem = probe_and_register(
-        eng.db, "local", "docker", eng.settings.docker_host, DEFAULT_IMAGES
-    )
-    if problem:
-        pytest.skip(f"needs the real Docker engine: {problem}")
-    if subprocess.run(
-        ["docker", "image", "inspect", "cumulo/httpd:1"], capture_output=True
-    ).returncode:
-        pytest.skip("image cumulo/httpd:1 missing: run scripts/build-images.sh")
-    yield eng
-    eng.close()
 
 
 def test_takeover_after_a_crash_between_create_and_record(engine: Engine) -> None:
@@ -59,19 +32,21 @@ def test_takeover_after_a_crash_between_create_and_record(engine: Engine) -> Non
         # has the driver make the container... and dies before recording it.
         first = engine.queue.claim("doomed")
         assert first is not None
-        plan = engine.plan(dep.template, params)
+        ctx = deploy.prepare(engine, first, threading.Event(), Status.CREATE_IN_PROGRESS)
+        assert ctx is not None
+        plan = ctx.plan
         with engine.db.session() as s:
             site = s.get(Site, "local")
             assert site is not None
             s.expunge(site)
-        deploy._start_attempt(engine, dep.id, site, plan)
+        attempt._open_attempt(ctx, site)
         with engine.db.session() as s:
             res = s.scalars(select(Resource).where(Resource.deployment_id == dep.id)).one()
             advance(s, res, NodeState.CREATING)
         (inst,) = plan.instances
         req = node_request(dep.id, inst, host_physical_id=None, ssh_user="u", ssh_public_keys=())
         orphan = engine.driver(site).create(req).physical_id
-        assert _labelled(dep.id) == [orphan]
+        assert labelled(dep.id) == [orphan]
 
         time.sleep(0.6)  # the dead worker's lease expires
         second = engine.queue.claim("rescuer")
@@ -83,10 +58,10 @@ def test_takeover_after_a_crash_between_create_and_record(engine: Engine) -> Non
             assert got is not None and got.status == "CREATE_COMPLETE", got.status_reason
             res = s.scalars(select(Resource).where(Resource.deployment_id == dep.id)).one()
             assert (res.state, res.physical_id) == ("CONFIGURED", orphan)
-        assert _labelled(dep.id) == [orphan]  # found again, not made twice
+        assert labelled(dep.id) == [orphan]  # found again, not made twice
     finally:
         request_delete(engine, dep.id, LOCAL_ADMIN)
         job = engine.queue.claim("cleaner")
         assert job is not None
         run_job(engine, job, "cleaner")
-    assert _labelled(dep.id) == []
+    assert labelled(dep.id) == []

@@ -71,6 +71,13 @@ FINAL_STATUSES = frozenset(
     {S.CREATE_COMPLETE, S.CREATE_FAILED, S.UPDATE_COMPLETE, S.UPDATE_FAILED, S.DELETE_FAILED}
 )
 
+# The failure that ends each kind of work in progress.
+FAILED_OF = {
+    S.CREATE_IN_PROGRESS: S.CREATE_FAILED,
+    S.UPDATE_IN_PROGRESS: S.UPDATE_FAILED,
+    S.DELETE_IN_PROGRESS: S.DELETE_FAILED,
+}
+
 N = NodeState
 _ANY_LIVE = frozenset({N.ERROR, N.DELETING})
 RESOURCE_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {

@@ -1,0 +1,373 @@
+"""One attempt of a deployment on one site: realize its node instances, then its outputs.
+
+``run_attempt(ctx, site) -> AttemptResult`` is the unit the federation's loop
+calls once per site. Each database change is its own short transaction; no
+transaction is held across a driver call. Resource states and physical ids
+are stored as they change, so a job taken over after a crash resumes from
+them: a resource already CONFIGURED is kept, and ``Driver.create`` finds again
+what a dead worker had started.
+
+Timeouts are wall-clock instants derived from stored timestamps (the
+deployment's creation for ``timeoutMins``, the attempt's start for
+``providerTimeoutMins``), so a takeover does not restart the clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from cumulo.drivers.base import Driver, NodeRequest, Realized
+from cumulo.engine.cancel_watch import CancelWatch
+from cumulo.engine.deadlines import Deadline
+from cumulo.engine.events import record
+from cumulo.engine.node_requests import node_request, ssh_keys_from_inputs
+from cumulo.engine.outputs import evaluate, json_safe
+from cumulo.engine.runtime import Engine
+from cumulo.engine.states import (
+    CONFIGURE_PATH,
+    NodeState,
+    Status,
+    advance,
+    set_resource_state,
+)
+from cumulo.errors import CumuloError, DriverTimeout
+from cumulo.store.db import utcnow
+from cumulo.store.models import Attempt, Deployment, Resource, Site
+from cumulo.tosca import NodeInstance, Plan
+
+log = logging.getLogger(__name__)
+
+SUCCEEDED, FAILED, CANCELLED = "SUCCEEDED", "FAILED", "CANCELLED"
+
+
+class Cancelled(Exception):
+    """The deployment left the status the job serves (e.g. a delete) or the job was taken over."""
+
+
+class NodeFailed(Exception):
+    def __init__(self, node: str, index: int, cause: str) -> None:
+        # Drivers name the node themselves ("node app: ..."); say it once, with the index.
+        cause = cause.removeprefix(f"node {node}: ")
+        super().__init__(f"node {node}[{index}]: {cause}")
+        self.node, self.index, self.cause = node, index, cause
+
+
+@dataclass
+class AttemptContext:
+    """What one job knows of the deployment it serves, shared by its attempts."""
+
+    engine: Engine
+    dep_id: str
+    plan: Plan
+    lost: threading.Event  # set when the job's lease was taken over
+    in_progress: Status  # the status the job serves: CREATE_ or UPDATE_IN_PROGRESS
+    deadline: datetime  # overall (timeoutMins), UTC
+    provider_timeout: timedelta  # per attempt (providerTimeoutMins)
+    # Keep the resources if this attempt fails (keepLastAttempt, on the last attempt).
+    keep_on_failure: bool = False
+    # Remove the attempt's resources on failure (a create does; an update keeps what it had).
+    clean_on_failure: bool = True
+    # Plan (node, index) -> stored index; an update keeps surviving instances' indexes.
+    index_map: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def stored_index(self, inst: NodeInstance) -> int:
+        return self.index_map.get((inst.node, inst.index), inst.index)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    site: str
+    outcome: str  # SUCCEEDED / FAILED / CANCELLED
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == SUCCEEDED
+
+
+def run_attempt(ctx: AttemptContext, site: Site) -> AttemptResult:
+    """Try the deployment on ``site``; on failure clean up (unless kept) and say why."""
+    opened = _open_attempt(ctx, site)
+    if opened is None:
+        return AttemptResult(site.name, CANCELLED)
+    attempt_id, started_at = opened
+    deadline = Deadline.earliest(
+        (ctx.deadline, "the deployment's timeout (timeoutMins)"),
+        (started_at + ctx.provider_timeout, f"the timeout on site {site.name} "
+         "(providerTimeoutMins)"),
+    )  # fmt: skip
+    try:
+        driver = ctx.engine.driver(site)
+        _ping(driver, site)
+        attributes = _realize_all(ctx, driver, site, deadline)
+        outputs = evaluate(ctx.plan, _plan_attributes(ctx, attributes))
+    except Cancelled:
+        log.info("deployment %s: job stopped (cancelled or taken over)", ctx.dep_id)
+        return AttemptResult(site.name, CANCELLED)
+    except NodeFailed as exc:
+        return _fail_attempt(ctx, attempt_id, site, (exc.node, exc.index), str(exc))
+    except CumuloError as exc:
+        return _fail_attempt(ctx, attempt_id, site, None, str(exc))
+    _end_attempt(ctx, attempt_id, SUCCEEDED)
+    return AttemptResult(site.name, SUCCEEDED, outputs)
+
+
+def _ping(driver: Driver, site: Site) -> None:
+    try:
+        driver.ping()
+    except CumuloError as exc:
+        raise CumuloError(f"site {site.name} is unreachable: {exc}") from exc
+
+
+def _open_attempt(ctx: AttemptContext, site: Site) -> tuple[int, datetime] | None:
+    """Open an attempt (or resume the running one after a takeover) and its resource rows."""
+    required_by: dict[str, set[str]] = defaultdict(set)
+    for inst in ctx.plan.instances:
+        for req in inst.requirements or ():
+            if req.node:
+                required_by[req.node].add(inst.node)
+    with ctx.engine.db.session() as s:
+        dep = s.get(Deployment, ctx.dep_id)
+        if dep is None or dep.status != ctx.in_progress:
+            return None
+        attempt = s.scalars(
+            select(Attempt)
+            .where(Attempt.deployment_id == ctx.dep_id, Attempt.status == "RUNNING")
+            .order_by(Attempt.id.desc())
+        ).first()
+        if attempt is None or attempt.site_name != site.name:
+            if attempt is not None:  # a takeover moved on to another site
+                attempt.status, attempt.ended_at = FAILED, utcnow()
+            number = len(s.scalars(select(Attempt.id).where(Attempt.deployment_id == dep.id)).all())
+            attempt = Attempt(
+                deployment_id=dep.id, number=number + 1, site_name=site.name, started_at=utcnow()
+            )
+            s.add(attempt)
+            s.flush()
+            record(s, dep.id, "info", f"attempt {attempt.number} on site {site.name}")
+        else:
+            record(s, dep.id, "info", f"resuming attempt {attempt.number} on site {site.name}")
+        dep.site_name = site.name
+        dep.task = "DEPLOYER"
+        existing = {(r.node_name, r.node_index): r for r in dep.resources}
+        for inst in ctx.plan.instances:
+            key = (inst.node, ctx.stored_index(inst))
+            res = existing.get(key)
+            if res is None:
+                res = Resource(
+                    deployment_id=dep.id, node_name=key[0], node_index=key[1],
+                    node_type=inst.type, state=NodeState.INITIAL.value, attributes={},
+                )  # fmt: skip
+                s.add(res)
+            elif res.state == NodeState.ERROR:
+                set_resource_state(s, res, NodeState.INITIAL)
+            if res.state == NodeState.INITIAL or res.attempt_id is None:
+                res.attempt_id = attempt.id
+                res.site_name = site.name
+            res.required_by = sorted(required_by.get(inst.node, ()))
+        return attempt.id, attempt.started_at
+
+
+def _realize_all(
+    ctx: AttemptContext, driver: Driver, site: Site, deadline: Deadline
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """Each instance in plan order; the stored (node, index) -> runtime attributes."""
+    keys = ssh_keys_from_inputs(ctx.plan.inputs)
+    attributes: dict[tuple[str, int], dict[str, Any]] = {}
+    physical: dict[tuple[str, int], str] = {}
+    for inst in ctx.plan.instances:  # dependency order: hosts before what they host
+        index = ctx.stored_index(inst)
+        key = (inst.node, index)
+        host_id = None
+        if inst.host:
+            host_id = physical.get((inst.host, index)) or physical.get((inst.host, 0))
+        req = node_request(
+            ctx.dep_id, inst, host_physical_id=host_id,
+            ssh_user=ctx.engine.settings.default_ssh_user, ssh_public_keys=keys,
+        )  # fmt: skip
+        if index != inst.index:
+            req = replace(req, index=index)
+        done = _resume_point(ctx, key)
+        if done is not None:
+            physical[key], attributes[key] = done
+            continue
+        try:
+            deadline.check(f"node {inst.node}[{index}] was not started")
+            pid, attrs = _realize_one(ctx, driver, site, req, deadline)
+        except (Cancelled, NodeFailed):
+            raise
+        except CumuloError as exc:
+            raise NodeFailed(inst.node, index, str(exc)) from exc
+        except Exception as exc:  # a driver bug must still fail the node, not the worker
+            log.exception("driver error on %s %s[%s]", ctx.dep_id, inst.node, index)
+            raise NodeFailed(inst.node, index, f"internal driver error: {exc!r}") from exc
+        if pid:
+            physical[key] = pid
+        attributes[key] = attrs
+    return attributes
+
+
+def _plan_attributes(
+    ctx: AttemptContext, stored: dict[tuple[str, int], dict[str, Any]]
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """Attributes keyed by plan index (outputs are evaluated over the plan)."""
+    return {
+        (inst.node, inst.index): stored.get((inst.node, ctx.stored_index(inst)), {})
+        for inst in ctx.plan.instances
+    }
+
+
+def _resume_point(ctx: AttemptContext, key: tuple[str, int]) -> tuple[str, dict[str, Any]] | None:
+    """The stored result of a node already configured, or None; raises Cancelled."""
+    with ctx.engine.db.session() as s:
+        check_running(s, ctx)
+        res = _resource(s, ctx.dep_id, key)
+        if res.state in (NodeState.CONFIGURED, NodeState.STARTED, NodeState.STOPPED):
+            return res.physical_id or "", dict(res.attributes or {})
+    return None
+
+
+def _realize_one(
+    ctx: AttemptContext, driver: Driver, site: Site, req: NodeRequest, deadline: Deadline
+) -> tuple[str | None, dict[str, Any]]:
+    key = (req.node, req.index)
+    label = f"{req.node}[{req.index}]"
+    db = ctx.engine.db
+    if not driver.realizes(req):
+        with db.session() as s:
+            res = _resource(s, req.deployment_id, key)
+            advance(s, res, NodeState.CONFIGURING, CONFIGURE_PATH)
+            record(
+                s, req.deployment_id, "info",
+                f"{req.type} is not realized by site {site.name}: its interface operations "
+                "were skipped (configuration by Ansible is not available yet)", node=label,
+            )  # fmt: skip
+            advance(s, res, NodeState.CONFIGURED, CONFIGURE_PATH)
+        return None, {}
+    with db.session() as s:
+        advance(s, _resource(s, req.deployment_id, key), NodeState.CREATING)
+    realized = driver.create(req)
+    with db.session() as s:
+        res = _resource(s, req.deployment_id, key)
+        res.physical_id = realized.physical_id
+        res.attributes = json_safe(realized.attributes)
+        advance(s, res, NodeState.CONFIGURING)
+        record(s, req.deployment_id, "driver", f"created {realized.physical_id}", node=label)
+        check_running(s, ctx)
+    # A delete while we wait removes the container, which ends the wait at once.
+    with CancelWatch(lambda: _still_running(ctx), lambda: driver.delete(realized.physical_id)):
+        try:
+            ready: Realized = driver.wait_ready(req, realized, deadline.monotonic())
+        except DriverTimeout as exc:
+            raise NodeFailed(req.node, req.index, deadline.explain(str(exc))) from exc
+        except CumuloError:
+            with db.session() as s:
+                check_running(s, ctx)  # cancelled: its container was removed on purpose
+            raise
+    with db.session() as s:
+        res = _resource(s, req.deployment_id, key)
+        res.physical_id = ready.physical_id
+        res.attributes = json_safe(ready.attributes)
+        advance(s, res, NodeState.CONFIGURED)
+        record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
+    return ready.physical_id, dict(ready.attributes)
+
+
+def _resource(s: Any, dep_id: str, key: tuple[str, int]) -> Resource:
+    return s.scalars(
+        select(Resource).where(
+            Resource.deployment_id == dep_id,
+            Resource.node_name == key[0],
+            Resource.node_index == key[1],
+        )
+    ).one()
+
+
+def _still_running(ctx: AttemptContext) -> bool:
+    with ctx.engine.db.session() as s:
+        status = s.scalar(select(Deployment.status).where(Deployment.id == ctx.dep_id))
+    return status == ctx.in_progress
+
+
+def check_running(s: Any, ctx: AttemptContext) -> None:
+    """Raise ``Cancelled`` if the job was taken over or the deployment left its status."""
+    if ctx.lost.is_set():
+        raise Cancelled()
+    status = s.scalar(select(Deployment.status).where(Deployment.id == ctx.dep_id))
+    if status != ctx.in_progress:
+        raise Cancelled()
+
+
+def _end_attempt(
+    ctx: AttemptContext, attempt_id: int, outcome: str, error: str | None = None
+) -> None:
+    with ctx.engine.db.session() as s:
+        attempt = s.get(Attempt, attempt_id)
+        if attempt is not None:
+            attempt.status, attempt.error, attempt.ended_at = outcome, error, utcnow()
+
+
+def _fail_attempt(
+    ctx: AttemptContext,
+    attempt_id: int,
+    site: Site,
+    failed: tuple[str, int] | None,
+    error: str,
+) -> AttemptResult:
+    """Record the failure; clean the attempt's resources up unless they are to be kept."""
+    db = ctx.engine.db
+    with db.session() as s:
+        if failed is not None:
+            set_resource_state(s, _resource(s, ctx.dep_id, failed), NodeState.ERROR)
+        record(s, ctx.dep_id, "error", f"attempt failed on site {site.name}: {error}")
+    outputs: dict[str, Any] = {}
+    if ctx.keep_on_failure:
+        outputs = _kept_outputs(ctx)
+        cleanup = "the resources of the failed attempt are kept (keepLastAttempt)"
+    elif ctx.clean_on_failure:
+        cleanup = _clean_up(ctx, attempt_id, site)
+    else:
+        cleanup = None
+    if cleanup is not None:
+        with db.session() as s:
+            record(s, ctx.dep_id, "info", cleanup)
+        if cleanup.startswith("cleanup of the failed attempt failed"):
+            error += f"; {cleanup}"
+    _end_attempt(ctx, attempt_id, FAILED, error)
+    return AttemptResult(site.name, FAILED, outputs, error)
+
+
+def _clean_up(ctx: AttemptContext, attempt_id: int, site: Site) -> str:
+    try:
+        removed = ctx.engine.driver(site).delete_deployment(ctx.dep_id)
+        cleanup = f"removed {len(removed)} resource(s) of the failed attempt"
+    except Exception as exc:  # the deployment must fail cleanly even if cleanup cannot run
+        return f"cleanup of the failed attempt failed: {exc}"
+    with ctx.engine.db.session() as s:
+        for res in s.scalars(select(Resource).where(Resource.attempt_id == attempt_id)):
+            if res.state != NodeState.ERROR:
+                set_resource_state(s, res, NodeState.ERROR)
+            res.physical_id = None
+    return cleanup
+
+
+def _kept_outputs(ctx: AttemptContext) -> dict[str, Any]:
+    """The outputs over what the failed attempt made (addresses, credentials), for debugging."""
+    with ctx.engine.db.session() as s:
+        stored = {
+            (r.node_name, r.node_index): dict(r.attributes or {})
+            for r in s.scalars(select(Resource).where(Resource.deployment_id == ctx.dep_id))
+        }
+    try:
+        return evaluate(ctx.plan, _plan_attributes(ctx, stored))
+    except Exception:  # outputs of a half-made deployment are a help, never a new failure
+        log.warning("deployment %s: outputs of the kept attempt", ctx.dep_id, exc_info=True)
+        return {}
