@@ -99,3 +99,16 @@ def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> Non
     assert r.status_code == 404 and set(r.json()) == {"code", "title", "message"}
     r = client.patch("/")
     assert r.status_code == 405 and r.json()["code"] == 405
+
+
+def test_a_locked_deployment_is_not_deleted_until_unlocked(client, engine, make_deployments):
+    from cumulo.auth.identity import LOCAL_ADMIN
+    from cumulo.engine.services import set_locked
+
+    (dep_id,) = make_deployments(1)
+    set_locked(engine, dep_id, LOCAL_ADMIN, True)
+    r = client.delete(f"/deployments/{dep_id}")
+    assert r.status_code == 409 and "locked" in r.json()["message"]
+    assert client.get(f"/deployments/{dep_id}").json()["status"] == "CREATE_COMPLETE"
+    set_locked(engine, dep_id, LOCAL_ADMIN, False)
+    assert client.delete(f"/deployments/{dep_id}").status_code == 204

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cumulo.auth.identity import Identity
+from cumulo.engine.events import record as record_event
 from cumulo.engine.jobs import JobKind, enqueue
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import Status, check_deployment_transition, set_deployment_status
-from cumulo.errors import NotFound
+from cumulo.errors import Conflict, NotFound
 from cumulo.store.models import Deployment
 
 
@@ -26,6 +27,7 @@ class NewDeployment:
     max_providers_retry: int | None = None
     keep_last_attempt: bool = False
     user_group: str | None = None
+    description: str | None = None
 
 
 def not_found(dep_id: str) -> NotFound:
@@ -46,6 +48,7 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
             max_providers_retry=new.max_providers_retry,
             keep_last_attempt=new.keep_last_attempt,
             user_group=new.user_group,
+            description=new.description,
             owner_issuer=owner.issuer,
             owner_subject=owner.subject,
             task="NONE",
@@ -63,7 +66,19 @@ def request_delete(engine: Engine, dep_id: str, caller: Identity) -> None:
         dep = s.get(Deployment, dep_id)
         if dep is None:
             raise not_found(dep_id)
+        if dep.locked:
+            raise Conflict(f"the deployment <{dep_id}> is locked against deletion: unlock it first")
         check_deployment_transition(dep.status, Status.DELETE_IN_PROGRESS)
         set_deployment_status(s, dep, Status.DELETE_IN_PROGRESS)
         enqueue(s, JobKind.DELETE, dep.id)
     engine.notify()
+
+
+def set_locked(engine: Engine, dep_id: str, caller: Identity, locked: bool) -> None:
+    """Lock a deployment against deletion, or unlock it."""
+    with engine.db.session() as s:
+        dep = s.get(Deployment, dep_id)
+        if dep is None:
+            raise not_found(dep_id)
+        dep.locked = locked
+        record_event(s, dep.id, "info", "locked against deletion" if locked else "unlocked")

@@ -9,7 +9,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from cumulo.store.db import utcnow
@@ -49,6 +59,10 @@ class Deployment(Base):
     physical_id: Mapped[str | None] = mapped_column(String(255))
     # Bumped on every change; the lifecycle issue uses it for optimistic locking.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The owner's words for it (the dashboard's "description"), and a lock
+    # against deletion the owner sets and clears.
+    description: Mapped[str | None] = mapped_column(Text)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def __init__(self, **kw: Any) -> None:
         # The id is known before the first flush, so events can refer to it at once.
