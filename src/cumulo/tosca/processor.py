@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cumulo.errors import ToscaError
-from cumulo.tosca.documents import Document, check_header
+from cumulo.tosca.documents import TYPE_SECTIONS, Document, check_header
 from cumulo.tosca.import_map import PROFILES_DIR, default_import_map
 from cumulo.tosca.imports import ImportFailed, ImportResolver, Resolved
 from cumulo.tosca.issues import Issue, IssueLog, Location, Severity
@@ -87,13 +87,17 @@ class Processor:
                     )
                 ]
             )
-        return self.load_text(data, name=str(p), base_dir=p.resolve().parent)
+        resolved = p.resolve()
+        return self._load(data, str(p), resolved.parent, key=str(resolved))
 
     def load_text(
         self, text: str | bytes, name: str = "template.yaml", base_dir: Path | str | None = None
     ) -> Template:
         base = Path(base_dir).resolve() if base_dir is not None else None
-        doc = self._parse(text, name, name, base)
+        return self._load(text, name, base, key=name)
+
+    def _load(self, text: str | bytes, name: str, base: Path | None, *, key: str) -> Template:
+        doc = self._parse(text, name, key, base)
         log = IssueLog()
         log.extend(doc.issues)
         self._raise_if_fatal(doc.issues)
@@ -106,7 +110,7 @@ class Processor:
             raise ToscaError(log.issues)
         library = self._library(imported, log)
         registry = library
-        if any(isinstance(doc.root.get(k), dict) for k in _type_sections()):
+        if any(isinstance(doc.root.get(k), dict) for k in TYPE_SECTIONS):
             registry = Registry(library)
             registry.add_document(doc, override=True)
         return Template(
@@ -121,7 +125,7 @@ class Processor:
         except YamlError as exc:
             raise ToscaError([_from_yaml(p, name) for p in exc.problems]) from None
         if not isinstance(root, YMap):
-            what = "empty" if root is None else f"a {type(root).__name__}, not a map"
+            what = "empty" if root is None else f"a {_kind(root)}, not a map"
             raise ToscaError([_plain("not-a-map", f"the document is {what}", name)])
         doc = Document(name, key, root, base)
         doc.issues.extend(_from_yaml(p, name) for p in problems)
@@ -273,10 +277,10 @@ class Processor:
         return plan
 
 
-def _type_sections() -> tuple[str, ...]:
-    from cumulo.tosca.documents import TYPE_SECTIONS
-
-    return TYPE_SECTIONS
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "list"
+    return "single value" if not isinstance(value, dict) else "map"
 
 
 def _plain(code: str, message: str, file: str) -> Issue:
