@@ -99,8 +99,13 @@ class IssueLog:
         # the same problem found twice (statically, then while evaluating) on one
         # line is one problem
         loc = issue.location
-        key = (issue.severity, issue.code, issue.message, loc.file if loc else None,
-               loc.line if loc else issue.path)
+        key = (
+            issue.severity,
+            issue.code,
+            issue.message,
+            loc.file if loc else None,
+            loc.line if loc else issue.path,
+        )
         if key not in self._seen:
             self._seen.add(key)
             self.issues.append(issue)
