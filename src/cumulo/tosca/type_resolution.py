@@ -320,8 +320,8 @@ class DefinitionBuilder:
             return [str(x) for x in raw]
         out = []
         for i, name in enumerate(raw):
-            found = self.reg.canonical(kind, name) or self.reg.canonical("node_types", name)
-            if found is None and kind == "capability_types":
+            found = self.reg.canonical(kind, name)
+            if found is None and kind == "capability_types":  # 1.3 also allows node types
                 found = self.reg.canonical("node_types", name)
             if found is None:
                 self.type_name(kind, name, (*path, i))
