@@ -106,3 +106,49 @@ def test_plan_hosting_chain() -> None:
     p = plan(STACK)
     assert p.hosting_chain("app") == ["app", "web", "front"]
     assert p.hosting_chain("worker") == ["worker"]
+
+
+def test_plans_never_share_the_cached_documents() -> None:
+    from cumulo.tosca import Processor
+
+    text = (
+        V13
+        + """
+node_types:
+  my.N:
+    derived_from: tosca.nodes.Root
+    properties:
+      users: {type: list, entry_schema: {type: string}, default: [root]}
+topology_template:
+  node_templates:
+    n: {type: my.N}
+"""
+    )
+    proc = Processor()
+    tpl = proc.load_text(text)
+    first = proc.plan(tpl).instances[0].properties["users"]
+    first.append("mallory")
+    assert type(first) is list
+    assert proc.plan(tpl).instances[0].properties["users"] == ["root"]
+
+
+def test_values_reached_through_functions_are_copies_too() -> None:
+    from cumulo.tosca import Processor
+
+    text = (
+        V13
+        + """
+topology_template:
+  inputs:
+    tags: {type: list, entry_schema: {type: string}, default: [a]}
+  node_templates:
+    vm: {type: tosca.nodes.Compute}
+  outputs:
+    tags: {value: {get_input: tags}}
+"""
+    )
+    proc = Processor()
+    tpl = proc.load_text(text)
+    out = proc.plan(tpl).evaluate_outputs(lambda n, i: {})
+    out["tags"].append("b")
+    assert proc.plan(tpl).evaluate_outputs(lambda n, i: {})["tags"] == ["a"]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cumulo.tosca.plan import AttributesFn, Deferred, NodeInstance
+from cumulo.tosca.plan import AttributesFn, Deferred, NodeInstance, own_copy
 from cumulo.tosca.primitives import FUNCTION_NAMES, is_function
 
 if TYPE_CHECKING:
@@ -53,12 +53,12 @@ class Evaluator:
     # -- entry points --------------------------------------------------------
     def plan_value(self, expr: Any, ctx: Ctx) -> Any:
         """Evaluate what can be now; the rest becomes Deferred. Raises FunctionError."""
-        return self._value(expr, ctx, None, 0)
+        return own_copy(self._value(expr, ctx, None, 0))
 
     def final(self, expr: Any, instance: NodeInstance | None, attributes: AttributesFn) -> Any:
         ctx = Ctx(instance.node, instance.index) if instance else Ctx()
         try:
-            return self._value(expr, ctx, attributes, 0)
+            return own_copy(self._value(expr, ctx, attributes, 0))
         except FunctionError:
             return None
 

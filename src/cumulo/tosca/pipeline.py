@@ -13,7 +13,7 @@ from cumulo.tosca.inputs import input_definitions, resolve_inputs
 from cumulo.tosca.issues import IssueLog, did_you_mean
 from cumulo.tosca.model import NodeModel
 from cumulo.tosca.node_validation import Checker, check_node
-from cumulo.tosca.plan import Plan
+from cumulo.tosca.plan import Plan, own_copy
 from cumulo.tosca.primitives import contains_function
 from cumulo.tosca.requirement_validation import check_requirements
 from cumulo.tosca.template import Template
@@ -78,7 +78,7 @@ def run(
     for policy in policies:
         policy.properties = {k: _policy_value(evaluator, v) for k, v in policy.properties.items()}
     return Plan(
-        inputs=inputs,
+        inputs=own_copy(inputs),
         instances=instances,
         outputs=outputs,
         policies=policies,
@@ -93,7 +93,7 @@ def run(
 
 def _policy_value(evaluator: Evaluator, value: Any) -> Any:
     if not contains_function(value):
-        return value
+        return own_copy(value)
     try:
         return evaluator.plan_value(value, Ctx())
     except FunctionError:

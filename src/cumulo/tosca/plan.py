@@ -19,6 +19,16 @@ if TYPE_CHECKING:
 AttributesFn = Callable[[str, int], Mapping[str, Any]]
 
 
+def own_copy(value: Any) -> Any:
+    """A plan's own copy of a template value (plain dicts and lists): the parsed
+    documents are cached and shared, so a plan never hands them out."""
+    if isinstance(value, dict):
+        return {k: own_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [own_copy(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Deferred:
     """A function call that needs runtime attributes; evaluated by ``Plan.evaluate``."""

@@ -7,7 +7,7 @@ from typing import Any
 from cumulo.tosca.functions import Ctx, Evaluator, FunctionError
 from cumulo.tosca.model import NodeModel
 from cumulo.tosca.node_validation import Checker
-from cumulo.tosca.plan import Deferred, NodeInstance, Operation, Requirement
+from cumulo.tosca.plan import Deferred, NodeInstance, Operation, Requirement, own_copy
 from cumulo.tosca.primitives import contains_function
 
 HOSTED_ON = "tosca.relationships.HostedOn"
@@ -100,7 +100,7 @@ def make_instances(
                 expr: Any, path: tuple, c: Ctx = ctx, first: bool = index == 0, op: bool = False
             ) -> Any:
                 if not contains_function(expr):
-                    return expr
+                    return own_copy(expr)
                 try:
                     return ev.plan_value(expr, c)
                 except FunctionError as exc:
