@@ -202,3 +202,14 @@ def test_network_imports_only_when_allowed_and_then_cached(tmp_path: Path) -> No
         assert "import-fetch-failed" in codes(issues)
     finally:
         server.shutdown()
+
+
+def test_one_shot_functions() -> None:
+    import cumulo.tosca as tosca
+
+    tpl = tosca.load_file(DATA / "valid_webapp.yaml")
+    assert tosca.check(tpl).ok
+    assert len(tosca.plan(tpl, {"replicas": 3}).instances_of("server")) == 3
+    text = V13 + "imports: ['https://example.org/t/types.yaml']\n"
+    mapped = tosca.load_text(text, import_map={"https://example.org/t/": DATA / "mapped"})
+    assert mapped.registry.find("node_types", "mapped.nodes.Thing") is not None

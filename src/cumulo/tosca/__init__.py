@@ -20,6 +20,7 @@ from cumulo.tosca.plan import (
     Requirement,
 )
 from cumulo.tosca.processor import Processor
+from cumulo.tosca.shortcuts import check, load_file, load_text, plan
 from cumulo.tosca.template import Report, Template
 
 __all__ = [
@@ -38,7 +39,11 @@ __all__ = [
     "Severity",
     "Template",
     "ToscaError",
+    "check",
     "default_import_map",
     "import_map_from_env",
+    "load_file",
+    "load_text",
     "parse_import_map",
+    "plan",
 ]
