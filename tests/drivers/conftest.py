@@ -47,8 +47,7 @@ def deployment(engine: docker.DockerClient) -> Iterator[str]:
     """A deployment id; every container labelled with it is removed afterwards."""
     dep = str(uuid.uuid4())
     yield dep
-    for c in engine.containers.list(all=True, filters={"label": f"cumulo.deployment={dep}"}):
-        c.remove(force=True, v=True)
+    remove_everything_of(engine, dep)
 
 
 @pytest.fixture
@@ -62,8 +61,19 @@ def make_deployment(engine: docker.DockerClient) -> Iterator[Callable[[], str]]:
 
     yield make
     for dep in made:
-        for c in engine.containers.list(all=True, filters={"label": f"cumulo.deployment={dep}"}):
-            c.remove(force=True, v=True)
+        remove_everything_of(engine, dep)
+
+
+def remove_everything_of(engine: docker.DockerClient, dep: str) -> None:
+    """The deployment's containers, then its volumes and compose networks."""
+    mine = {"label": f"cumulo.deployment={dep}"}
+    for c in engine.containers.list(all=True, filters=mine):
+        c.remove(force=True, v=True)
+    for v in engine.volumes.list(filters=mine):
+        v.remove(force=True)
+    for n in engine.networks.list(filters={"label": "com.docker.compose.project"}):
+        if n.attrs["Labels"]["com.docker.compose.project"].startswith(f"cumulo-{dep}"):
+            n.remove()
 
 
 @pytest.fixture(scope="session")

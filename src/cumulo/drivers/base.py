@@ -60,6 +60,11 @@ class NodeRequest:
     ssh_user: str = "cloudadm"
     ssh_public_keys: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
+    # The node's requirements on other nodes, each a dict: name, node (the
+    # target), relationship (type), properties (of the relationship) and
+    # target_physical_id (when the target is already made), e.g. an AttachesTo
+    # a BlockStorage with its ``location``.
+    requirements: tuple[Mapping[str, Any], ...] = ()
 
     def is_a(self, type_name: str) -> bool:
         return type_name in self.types

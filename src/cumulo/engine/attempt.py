@@ -192,6 +192,7 @@ def _realize_all(
         req = node_request(
             ctx.dep_id, inst, host_physical_id=host_id,
             ssh_user=ctx.engine.settings.default_ssh_user, ssh_public_keys=keys,
+            physical_ids=physical,
         )  # fmt: skip
         if index != inst.index:
             req = replace(req, index=index)

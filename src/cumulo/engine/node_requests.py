@@ -38,6 +38,7 @@ def node_request(
     host_physical_id: str | None,
     ssh_user: str,
     ssh_public_keys: tuple[str, ...],
+    physical_ids: Mapping[tuple[str, int], str] | None = None,
 ) -> NodeRequest:
     artifacts = getattr(instance, "artifacts", None) or {}
     return NodeRequest(
@@ -52,7 +53,28 @@ def node_request(
         host_physical_id=host_physical_id,
         ssh_user=ssh_user,
         ssh_public_keys=ssh_public_keys,
+        requirements=_requirements(instance, physical_ids or {}),
     )
+
+
+def _requirements(
+    instance: Any, physical_ids: Mapping[tuple[str, int], str]
+) -> tuple[dict[str, Any], ...]:
+    """Each requirement with its target's physical id (same index, else instance 0)."""
+    found = []
+    for req in getattr(instance, "requirements", None) or ():
+        target = getattr(req, "node", None)
+        pid = physical_ids.get((target, instance.index)) or physical_ids.get((target, 0))
+        found.append(
+            {
+                "name": req.name,
+                "node": target,
+                "relationship": req.relationship,
+                "properties": _plain(req.properties or {}),
+                "target_physical_id": pid,
+            }
+        )
+    return tuple(found)
 
 
 def _artifact(artifact: Any) -> dict[str, Any]:

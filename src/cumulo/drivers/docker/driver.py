@@ -24,6 +24,14 @@ from cumulo.drivers.docker.engine_calls import (
 from cumulo.drivers.docker.readiness import wait_application, wait_vm
 from cumulo.drivers.docker.spec import APPLICATION, VM, ContainerSpec
 from cumulo.drivers.docker.vm import vm_attributes, vm_spec
+from cumulo.drivers.docker.volumes import (
+    STORAGE_TYPES,
+    create_volume,
+    is_storage,
+    remove_deployment_volumes,
+    remove_volume,
+    volume_of,
+)
 from cumulo.drivers.docker_images import BUILT_IMAGES
 from cumulo.errors import ImageNotFound, SiteError
 
@@ -42,7 +50,7 @@ class DockerDriver:
     """The Driver protocol (``cumulo.drivers.base``) over one Docker engine."""
 
     kind = "docker"
-    native_types = COMPUTE_TYPES | APPLICATION_TYPES
+    native_types = COMPUTE_TYPES | APPLICATION_TYPES | STORAGE_TYPES
 
     def __init__(self, site: SiteInfo) -> None:
         self.site = site
@@ -69,6 +77,8 @@ class DockerDriver:
 
     def create(self, request: NodeRequest) -> Realized:
         with self.engine.calls(f"node {request.node}"):
+            if is_storage(request):
+                return Realized(*create_volume(self.engine.client, request, self.site.name))
             existing = self._find(request)
             if existing is None:
                 spec = self._spec(request)
@@ -128,6 +138,8 @@ class DockerDriver:
             ) from None
 
     def wait_ready(self, request: NodeRequest, realized: Realized, deadline: float) -> Realized:
+        if volume_of(realized.physical_id):
+            return realized  # a volume is usable once made
         with self.engine.calls(f"node {request.node}"):
             try:
                 container = self.engine.client.containers.get(realized.physical_id)
@@ -158,8 +170,12 @@ class DockerDriver:
     # -- lifecycle ----------------------------------------------------------
 
     def delete(self, physical_id: str) -> None:
-        with self.engine.calls(f"container {physical_id[:12]}"):
-            self._remove(physical_id)
+        with self.engine.calls(f"resource {physical_id[:19]}"):
+            volume = volume_of(physical_id)
+            if volume:
+                remove_volume(self.engine.client, volume)
+            else:
+                self._remove(physical_id)
 
     def _remove(self, physical_id: str) -> None:
         try:
@@ -176,13 +192,19 @@ class DockerDriver:
             ids = [c["Id"] for c in self.engine.client.api.containers(all=True, filters=filters)]
             for cid in ids:
                 self._remove(cid)
-            return ids
+            # volumes last: a volume still mounted cannot be removed
+            client, site = self.engine.client, self.site.name
+            return ids + remove_deployment_volumes(client, deployment_id, site)
 
     def start(self, physical_id: str) -> None:
+        if volume_of(physical_id):
+            return  # nothing runs in a volume
         with self.engine.calls(f"container {physical_id[:12]}"):
             self._existing(physical_id).start()
 
     def stop(self, physical_id: str) -> None:
+        if volume_of(physical_id):
+            return
         with self.engine.calls(f"container {physical_id[:12]}"):
             self._existing(physical_id).stop(timeout=10)
 
@@ -195,7 +217,14 @@ class DockerDriver:
             ) from None
 
     def observe(self, physical_id: str) -> str:
-        with self.engine.calls(f"container {physical_id[:12]}"):
+        volume = volume_of(physical_id)
+        with self.engine.calls(f"resource {physical_id[:19]}"):
+            if volume:
+                try:
+                    self.engine.client.api.inspect_volume(volume)
+                except docker.errors.NotFound:
+                    return "DELETED"
+                return "STARTED"
             try:
                 state = self.engine.client.api.inspect_container(physical_id)["State"]
             except docker.errors.NotFound:

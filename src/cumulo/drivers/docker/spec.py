@@ -21,6 +21,8 @@ class ContainerSpec:
     limits: dict[str, int] = field(default_factory=dict)  # nano_cpus, mem_limit
     hostname: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # named volume -> {"bind": mount point, "mode": "rw"} (attached block storage)
+    volumes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def create_kwargs(self, name: str) -> dict[str, Any]:
         """Keyword arguments for ``docker.DockerClient().containers.create``."""
@@ -35,6 +37,8 @@ class ContainerSpec:
         }
         if self.command:
             kwargs["command"] = self.command
+        if self.volumes:
+            kwargs["volumes"] = self.volumes
         if self.hostname:
             kwargs["hostname"] = self.hostname
         if self.kind == VM:

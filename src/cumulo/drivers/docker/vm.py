@@ -21,6 +21,7 @@ from cumulo.drivers.docker.ports import (
     published_ports,
 )
 from cumulo.drivers.docker.spec import VM, ContainerSpec
+from cumulo.drivers.docker.volumes import mounts
 from cumulo.drivers.docker_images import DEFAULT_DISTRIBUTION, DEFAULT_IMAGES, DEFAULT_VERSION
 from cumulo.errors import ImageNotFound, SiteError
 
@@ -123,6 +124,7 @@ def vm_spec(request: NodeRequest, site: SiteInfo) -> ContainerSpec:
         limits=host_limits(request.node, request.capabilities),
         hostname=lbl.hostname(request.node),
         labels={lbl.KIND: VM, lbl.SSH_USER: request.ssh_user},
+        volumes=mounts(request),
     )
 
 
@@ -152,6 +154,12 @@ def vm_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
             }
             for n, s, k in entries
         ],
+        # attached block storage: volume name -> mount point
+        "volumes": {
+            m["Name"]: m["Destination"]
+            for m in attrs.get("Mounts") or []
+            if m.get("Type") == "volume" and m.get("Name")
+        },
     }
 
 
