@@ -3,6 +3,8 @@
 #   cumulo/debian-base:12  minimal bookworm root file system (mmdebstrap, docker import)
 #   cumulo/vm-debian:12    a VM-like image: sshd, sudo, python3 and our init (base + init)
 #   cumulo/httpd:1         busybox httpd on :8080 serving /www (a few MB)
+#   cumulo/redis:7         Debian's redis-server on :6379 (the compose example's database)
+#   cumulo/counter-web:1   a Python web app on :8000 counting visits in Redis (its web app)
 # Idempotent and quiet: an image is rebuilt only when missing, when its build
 # inputs changed (label cumulo.inputs), or with --force.
 # Usage: scripts/build-images.sh [--force]
@@ -23,6 +25,8 @@ SUITE=bookworm
 BASE=cumulo/debian-base:12
 VM=cumulo/vm-debian:12
 HTTPD=cumulo/httpd:1
+REDIS=cumulo/redis:7
+COUNTER=cumulo/counter-web:1
 PACKAGES=(openssh-server sudo python3 iproute2 procps ca-certificates bash busybox-static
   netbase less)
 
@@ -141,6 +145,37 @@ build_httpd() {  # HASH
     "$tmp/root.tar" "$HTTPD" >/dev/null
 }
 
+# The base image plus Debian packages installed with apt inside a helper
+# container (from the mirror in the base's sources), then committed.
+with_packages() {  # HASH IMAGE CHANGES... -- PACKAGES...
+  local hash=$1 image=$2 cid changes=() packages
+  shift 2
+  while [ "$1" != -- ]; do changes+=(--change "$1"); shift; done
+  shift
+  packages="$*"
+  log "building $image (apt-get install $packages)"
+  cid=$(docker create "$BASE" sh -c "apt-get update -q >/dev/null && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $packages \
+    >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/*.log")
+  HELPERS+=("$cid")
+  [ -z "${EXTRA_FILE:-}" ] || docker cp "$EXTRA_FILE" "$cid:$EXTRA_DEST" >/dev/null
+  docker start -a "$cid" >"$WORK/apt.log" 2>&1 || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get failed for $image"; }
+  docker commit --change "LABEL cumulo.inputs=$hash" --change 'ENV LANG=C.UTF-8' \
+    "${changes[@]}" "$cid" "$image" >/dev/null
+}
+
+build_redis() {  # HASH
+  EXTRA_FILE= with_packages "$1" "$REDIS" 'EXPOSE 6379' 'WORKDIR /var/lib/redis' 'USER redis' \
+    'CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/var/lib/redis", "--appendonly", "yes"]' \
+    -- redis-server
+}
+
+build_counter() {  # HASH
+  EXTRA_FILE="$INPUTS/counter-web/app.py" EXTRA_DEST=/usr/local/lib/counter-web.py \
+    with_packages "$1" "$COUNTER" 'EXPOSE 8000' 'USER nobody' \
+    'CMD ["python3", "-u", "/usr/local/lib/counter-web.py"]' -- python3-redis
+}
+
 # Build IMAGE with FUNCTION when needed; remember the image it replaced.
 REPLACED=()
 ensure() {  # IMAGE HASH FUNCTION
@@ -159,6 +194,10 @@ vm_hash=$(inputs_hash "$base_id" "$INPUTS/vm-debian/init.sh" build-vm-v1)
 ensure "$VM" "$vm_hash" build_vm
 httpd_hash=$(inputs_hash "$base_id" "$INPUTS/httpd/index.html" build-httpd-v1)
 ensure "$HTTPD" "$httpd_hash" build_httpd
+redis_hash=$(inputs_hash "$base_id" build-redis-v1)
+ensure "$REDIS" "$redis_hash" build_redis
+counter_hash=$(inputs_hash "$base_id" "$INPUTS/counter-web/app.py" build-counter-v1)
+ensure "$COUNTER" "$counter_hash" build_counter
 # Drop the replaced (now untagged) images, derived ones first, so rebuilds do
 # not pile up; one still used by a container stays.
 for old in "${REPLACED[@]}"; do docker image rm "$old" >/dev/null 2>&1 || true; done

@@ -13,6 +13,8 @@ from pathlib import Path
 
 VM_DEBIAN_12 = "cumulo/vm-debian:12"
 HTTPD = "cumulo/httpd:1"  # busybox httpd on :8080, for "Run docker" tests and benchmarks
+REDIS = "cumulo/redis:7"  # the docker-compose example's database
+COUNTER_WEB = "cumulo/counter-web:1"  # the docker-compose example's web application
 
 # distribution -> version -> image; versions by number and by code name.
 DEFAULT_IMAGES: Mapping[str, Mapping[str, str]] = {
@@ -22,7 +24,7 @@ DEFAULT_DISTRIBUTION = "debian"
 DEFAULT_VERSION = "12"
 
 # Every image the build script makes (the base is an intermediate one).
-BUILT_IMAGES = ("cumulo/debian-base:12", VM_DEBIAN_12, HTTPD)
+BUILT_IMAGES = ("cumulo/debian-base:12", VM_DEBIAN_12, HTTPD, REDIS, COUNTER_WEB)
 
 IMAGE_INPUTS = Path(__file__).parent / "images"
 

@@ -16,6 +16,7 @@ import docker.errors
 from cumulo.drivers.base import NodeRequest, Realized, SiteInfo
 from cumulo.drivers.docker import labels as lbl
 from cumulo.drivers.docker.application import application_attributes, application_spec
+from cumulo.drivers.docker.compose import COMPOSE_TYPES, ComposeProjects, is_compose, project_of
 from cumulo.drivers.docker.engine_calls import (
     EngineConnection,
     explain,
@@ -50,11 +51,12 @@ class DockerDriver:
     """The Driver protocol (``cumulo.drivers.base``) over one Docker engine."""
 
     kind = "docker"
-    native_types = COMPUTE_TYPES | APPLICATION_TYPES | STORAGE_TYPES
+    native_types = COMPUTE_TYPES | APPLICATION_TYPES | STORAGE_TYPES | COMPOSE_TYPES
 
     def __init__(self, site: SiteInfo) -> None:
         self.site = site
         self.engine = EngineConnection(site.name, site.endpoint)
+        self.compose = ComposeProjects(self.engine, site)
 
     # -- what we make -------------------------------------------------------
 
@@ -79,6 +81,8 @@ class DockerDriver:
         with self.engine.calls(f"node {request.node}"):
             if is_storage(request):
                 return Realized(*create_volume(self.engine.client, request, self.site.name))
+            if is_compose(request):
+                return Realized(*self.compose.up(request))
             existing = self._find(request)
             if existing is None:
                 spec = self._spec(request)
@@ -141,6 +145,11 @@ class DockerDriver:
         if volume_of(realized.physical_id):
             return realized  # a volume is usable once made
         with self.engine.calls(f"node {request.node}"):
+            project = project_of(realized.physical_id)
+            if project:
+                return Realized(
+                    realized.physical_id, self.compose.wait(request.node, project, deadline)
+                )
             try:
                 container = self.engine.client.containers.get(realized.physical_id)
             except docker.errors.NotFound:
@@ -171,9 +180,11 @@ class DockerDriver:
 
     def delete(self, physical_id: str) -> None:
         with self.engine.calls(f"resource {physical_id[:19]}"):
-            volume = volume_of(physical_id)
+            volume, project = volume_of(physical_id), project_of(physical_id)
             if volume:
                 remove_volume(self.engine.client, volume)
+            elif project:
+                self.compose.remove(project)
             else:
                 self._remove(physical_id)
 
@@ -193,20 +204,29 @@ class DockerDriver:
             for cid in ids:
                 self._remove(cid)
             # volumes last: a volume still mounted cannot be removed
+            self.compose.remove_deployment(deployment_id)
             client, site = self.engine.client, self.site.name
             return ids + remove_deployment_volumes(client, deployment_id, site)
 
     def start(self, physical_id: str) -> None:
         if volume_of(physical_id):
             return  # nothing runs in a volume
-        with self.engine.calls(f"container {physical_id[:12]}"):
-            self._existing(physical_id).start()
+        with self.engine.calls(f"resource {physical_id[:19]}"):
+            project = project_of(physical_id)
+            if project:
+                self.compose.set_running(project, True)
+            else:
+                self._existing(physical_id).start()
 
     def stop(self, physical_id: str) -> None:
         if volume_of(physical_id):
             return
-        with self.engine.calls(f"container {physical_id[:12]}"):
-            self._existing(physical_id).stop(timeout=10)
+        with self.engine.calls(f"resource {physical_id[:19]}"):
+            project = project_of(physical_id)
+            if project:
+                self.compose.set_running(project, False)
+            else:
+                self._existing(physical_id).stop(timeout=10)
 
     def _existing(self, physical_id: str) -> Any:
         try:
@@ -225,6 +245,8 @@ class DockerDriver:
                 except docker.errors.NotFound:
                     return "DELETED"
                 return "STARTED"
+            if project_of(physical_id):
+                return self.compose.observe(project_of(physical_id) or "")
             try:
                 state = self.engine.client.api.inspect_container(physical_id)["State"]
             except docker.errors.NotFound:
