@@ -76,9 +76,7 @@ def test_two_service_app_answers_and_is_removed_without_a_trace(
 def _refused(driver: DockerDriver, deployment: str, content: str, engine) -> str:
     with pytest.raises(SiteError) as caught:
         driver.create(compose_request(deployment, content))
-    assert not engine.containers.list(
-        all=True, filters={"label": f"cumulo.deployment={deployment}"}
-    )
+    assert not labelled(engine, deployment)
     return str(caught.value)
 
 
