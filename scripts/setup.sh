@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-SYSTEM_PACKAGES=(docker.io mmdebstrap debian-archive-keyring openssh-client ca-certificates python3-venv postgresql)
+SYSTEM_PACKAGES=(docker.io docker-compose mmdebstrap debian-archive-keyring openssh-client ca-certificates python3-venv postgresql)
 
 install_system_packages() {
   local missing=()

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # How often an idle worker looks for a job (it is also woken on enqueue in-process).
     job_poll_seconds: float = Field(default=0.5, gt=0)
     default_ssh_user: str = "cloudadm"
+    # Outputs may name services <name>.<ip>.<dns_zone>; with dns_port > 0, cumulo
+    # serve answers such names itself on 127.0.0.1:dns_port (a wildcard DNS).
+    dns_zone: str = Field(default="myip.localhost", pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+    dns_port: int = Field(default=0, ge=0, le=65535)
     # Used when a request gives no timeoutMins / providerTimeoutMins.
     default_timeout_mins: int = Field(default=720, ge=1)
     default_provider_timeout_mins: int = Field(default=30, ge=1)

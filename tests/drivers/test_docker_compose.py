@@ -8,9 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import docker
 import pytest
+import yaml
 from driver_helpers import deadline, http_get, labelled
 
-from cumulo.catalogue import COMPOSE_DIR
+from cumulo import catalogue
 from cumulo.drivers.base import NodeRequest, SiteInfo
 from cumulo.drivers.docker import DockerDriver
 from cumulo.drivers.docker.compose import compose_command
@@ -19,7 +20,17 @@ from cumulo.errors import SiteError
 pytestmark = pytest.mark.e2e
 
 COMPOSE = ("tosca.nodes.indigo.DockerCompose", "tosca.nodes.Root")
-EXAMPLE = (COMPOSE_DIR / "counter-app.yaml").read_text()
+
+
+def example_compose() -> str:
+    """The compose file of the catalogue's two-service example."""
+    doc = yaml.safe_load(catalogue.find("compose-counter").read_text())
+    return doc["topology_template"]["node_templates"]["compose_app"]["properties"][
+        "docker_compose_file_content"
+    ]
+
+
+EXAMPLE = example_compose()
 
 
 def compose_request(deployment: str, content: str = EXAMPLE, **properties) -> NodeRequest:

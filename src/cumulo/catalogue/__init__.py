@@ -15,8 +15,6 @@ from typing import Any
 import yaml
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-# Compose files of the catalogue's examples (tests and benchmarks read them too).
-COMPOSE_DIR = Path(__file__).parent / "compose"
 _META_SUFFIX = ".meta.yaml"
 
 

@@ -47,8 +47,13 @@ def _register_local_site(engine: Any, settings: Settings) -> None:
     from cumulo.drivers.docker_images import DEFAULT_IMAGES
     from cumulo.engine.sites import probe_and_register
 
+    name = settings.local_site_name
+    options = {  # compose projects' folders; the zone of DNS names in outputs
+        "work_dir": str(settings.data_dir.resolve() / "sites" / name),
+        "dns_zone": settings.dns_zone,
+    }
     problem = probe_and_register(
-        engine.db, settings.local_site_name, "docker", settings.docker_host, DEFAULT_IMAGES
+        engine.db, name, "docker", settings.docker_host, DEFAULT_IMAGES, options
     )
     if problem:
         typer.echo(
@@ -84,11 +89,29 @@ def serve(
     engine = _engine(settings)
     _register_local_site(engine, settings)
     app = create_app(settings, engine=engine)
+    dns = _dns_responder(settings)
     typer.echo(
         f"cumulo is serving at http://{settings.host}:{settings.port} (data: {settings.data_dir})"
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    if dns is not None:
+        dns.close()
     engine.close()
+
+
+def _dns_responder(settings: Settings) -> Any:
+    """The wildcard DNS responder of the local site's names, when a port is set."""
+    if not settings.dns_port:
+        return None
+    from cumulo.drivers.docker.dns import DnsResponder
+
+    try:
+        dns = DnsResponder(settings.dns_zone, "127.0.0.1", settings.dns_port).start()
+    except OSError as exc:
+        typer.echo(f"error: DNS responder on 127.0.0.1:{settings.dns_port}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"DNS: *.<ip>.{settings.dns_zone} answered on 127.0.0.1:{dns.port} (udp)")
+    return dns
 
 
 def worker(

@@ -89,14 +89,21 @@ def choose_site(session: Session) -> Site:
 
 
 def probe_and_register(
-    db: Database, name: str, kind: str, endpoint: str, images: Mapping[str, Mapping[str, str]]
+    db: Database,
+    name: str,
+    kind: str,
+    endpoint: str,
+    images: Mapping[str, Mapping[str, str]],
+    options: Mapping[str, Any] | None = None,
 ) -> str | None:
     """Register a site, AVAILABLE if its backend answers; return why not, or None."""
-    site = Site(name=name, kind=kind, endpoint=endpoint, images=dict(images), options={})
+    options = dict(options or {})
+    site = Site(name=name, kind=kind, endpoint=endpoint, images=dict(images), options=options)
     problem: str | None = None
     try:
         make_driver(site).ping()
     except Exception as exc:  # any failure to reach the backend makes the site unavailable
         problem = str(exc) or type(exc).__name__
-    register_site(db, name, kind, endpoint, images, status=UNAVAILABLE if problem else AVAILABLE)
+    status = UNAVAILABLE if problem else AVAILABLE
+    register_site(db, name, kind, endpoint, images, options, status=status)
     return problem

@@ -29,6 +29,7 @@ from cumulo.drivers.docker import labels as lbl
 from cumulo.drivers.docker.compose_env import project_environment, substitute
 from cumulo.drivers.docker.compose_policy import ComposePolicy, check
 from cumulo.drivers.docker.compose_source import compose_document
+from cumulo.drivers.docker.dns import DEFAULT_ZONE, dns_name
 from cumulo.drivers.docker.engine_calls import EngineConnection
 from cumulo.drivers.docker.ports import LOCALHOST, published_ports
 from cumulo.drivers.docker.readiness import wait_application
@@ -76,6 +77,7 @@ class ComposeProjects:
         self.policy = ComposePolicy.from_options(site.options.get("compose_policy"))
         work = site.options.get("work_dir") or Path.home() / ".cache" / "cumulo" / site.name
         self.folder = Path(work) / "compose"
+        self.zone = str(site.options.get("dns_zone") or DEFAULT_ZONE)
 
     def up(self, request: NodeRequest) -> tuple[str, dict[str, Any]]:
         command = compose_command()
@@ -141,13 +143,16 @@ class ComposeProjects:
             service = container.labels.get(SERVICE_LABEL, container.name)
             ports.setdefault(service, {}).update(published_ports(container.attrs))
         endpoints: dict[str, str] = {}
+        by_name: dict[str, str] = {}
         for service, bound in sorted(ports.items()):
             tcp = sorted((int(k.split("/")[0]), p) for k, p in bound.items() if k.endswith("/tcp"))
             for target, host_port in tcp:
                 key = service if len(tcp) == 1 else f"{service}:{target}"
                 endpoints[key] = f"http://{LOCALHOST}:{host_port}"
+                by_name[key] = f"http://{dns_name(service, LOCALHOST, self.zone)}:{host_port}"
+        names = {service: dns_name(service, LOCALHOST, self.zone) for service in sorted(ports)}
         return {"public_address": [LOCALHOST], "project": project, "ports": ports,
-                "endpoints": endpoints}  # fmt: skip
+                "endpoints": endpoints, "dns_endpoints": by_name, "dns_names": names}  # fmt: skip
 
     def set_running(self, project: str, running: bool) -> None:
         for container in self.containers(project):

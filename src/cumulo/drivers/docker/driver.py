@@ -17,11 +17,13 @@ from cumulo.drivers.base import NodeRequest, Realized, SiteInfo
 from cumulo.drivers.docker import labels as lbl
 from cumulo.drivers.docker.application import application_attributes, application_spec
 from cumulo.drivers.docker.compose import COMPOSE_TYPES, ComposeProjects, is_compose, project_of
+from cumulo.drivers.docker.dns import dns_name
 from cumulo.drivers.docker.engine_calls import (
     EngineConnection,
     explain,
     is_port_taken,
 )
+from cumulo.drivers.docker.ports import LOCALHOST
 from cumulo.drivers.docker.readiness import wait_application, wait_vm
 from cumulo.drivers.docker.spec import APPLICATION, VM, ContainerSpec
 from cumulo.drivers.docker.vm import vm_attributes, vm_spec
@@ -170,11 +172,11 @@ class DockerDriver:
             container.reload()
             return Realized(container.id, self._attributes(container.attrs))
 
-    @staticmethod
-    def _attributes(attrs: dict[str, Any]) -> dict[str, Any]:
-        if _kind(attrs) == VM:
-            return vm_attributes(attrs)
-        return application_attributes(attrs)
+    def _attributes(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        found = vm_attributes(attrs) if _kind(attrs) == VM else application_attributes(attrs)
+        node = ((attrs.get("Config") or {}).get("Labels") or {}).get(lbl.NODE, "")
+        found["dns_name"] = dns_name(node, LOCALHOST, self.compose.zone)
+        return found
 
     # -- lifecycle ----------------------------------------------------------
 
