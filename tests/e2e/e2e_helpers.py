@@ -10,9 +10,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+
+from cumulo import catalogue
 
 CUMULO = str(Path(sys.executable).with_name("cumulo"))
 IMAGES = ("cumulo/httpd:1", "cumulo/vm-debian:12")
@@ -83,3 +86,48 @@ def serving(data: Path, *extra: str) -> Iterator[str]:
                 pytest.fail(f"cumulo serve did not answer in 60 s:\n{log_path.read_text()}")
             time.sleep(0.1)
         yield url
+
+
+FINAL = {"CREATE_COMPLETE", "CREATE_FAILED", "DELETE_FAILED"}
+
+
+def catalogue_template(name: str) -> str:
+    path = catalogue.find(name)
+    assert path is not None, f"catalogue template {name} missing"
+    return path.read_text()
+
+
+def create_deployment(url: str, name: str, parameters: dict[str, Any]) -> str:
+    r = httpx.post(
+        f"{url}/deployments",
+        json={"template": catalogue_template(name), "parameters": parameters},
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "CREATE_IN_PROGRESS"
+    return body["uuid"]
+
+
+def wait_final(url: str, dep_id: str, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{url}/deployments/{dep_id}", timeout=10).json()
+        if body["status"] in FINAL:
+            return body
+        time.sleep(0.1)
+    pytest.fail(f"deployment {dep_id} not final after {timeout} s: {body}")
+
+
+def delete_and_wait_gone(url: str, dep_id: str, timeout: float = 60) -> None:
+    r = httpx.delete(f"{url}/deployments/{dep_id}", timeout=10)
+    assert r.status_code == 204, r.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = httpx.get(f"{url}/deployments/{dep_id}", timeout=10)
+        if r.status_code == 404:
+            assert r.json()["message"] == f"The deployment <{dep_id}> doesn't exist"
+            return
+        assert r.json()["status"] == "DELETE_IN_PROGRESS", r.json()
+        time.sleep(0.1)
+    pytest.fail(f"deployment {dep_id} still there {timeout} s after DELETE")

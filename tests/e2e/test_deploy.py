@@ -3,70 +3,22 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from e2e_helpers import containers_of
-
-from cumulo import catalogue
+from e2e_helpers import containers_of, create_deployment, delete_and_wait_gone, wait_final
 
 pytestmark = pytest.mark.e2e
 
-FINAL = {"CREATE_COMPLETE", "CREATE_FAILED", "DELETE_FAILED"}
-
-
-def _template(name: str) -> str:
-    path = catalogue.find(name)
-    assert path is not None, f"catalogue template {name} missing"
-    return path.read_text()
-
-
-def _create(url: str, name: str, parameters: dict[str, Any]) -> str:
-    r = httpx.post(
-        f"{url}/deployments",
-        json={"template": _template(name), "parameters": parameters},
-        timeout=30,
-    )
-    assert r.status_code == 201, r.text
-    body = r.json()
-    assert body["status"] == "CREATE_IN_PROGRESS"
-    return body["uuid"]
-
-
-def _wait_final(url: str, dep_id: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = httpx.get(f"{url}/deployments/{dep_id}", timeout=10).json()
-        if body["status"] in FINAL:
-            return body
-        time.sleep(0.1)
-    pytest.fail(f"deployment {dep_id} not final after {timeout} s: {body}")
-
-
-def _delete_and_wait_gone(url: str, dep_id: str, timeout: float = 60) -> None:
-    r = httpx.delete(f"{url}/deployments/{dep_id}", timeout=10)
-    assert r.status_code == 204, r.text
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = httpx.get(f"{url}/deployments/{dep_id}", timeout=10)
-        if r.status_code == 404:
-            assert r.json()["message"] == f"The deployment <{dep_id}> doesn't exist"
-            return
-        assert r.json()["status"] == "DELETE_IN_PROGRESS", r.json()
-        time.sleep(0.1)
-    pytest.fail(f"deployment {dep_id} still there {timeout} s after DELETE")
-
 
 def test_run_docker_serves_http_then_delete_leaves_nothing(server: str) -> None:
-    dep_id = _create(
+    dep_id = create_deployment(
         server,
         "run-docker",
         {"docker_image": "cumulo/httpd", "docker_tag": "1", "docker_ports": [8080]},
     )
-    dep = _wait_final(server, dep_id)
+    dep = wait_final(server, dep_id)
     assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
     assert dep["cloudProviderName"] == "local"
     endpoints = dep["outputs"]["endpoints"]
@@ -81,15 +33,17 @@ def test_run_docker_serves_http_then_delete_leaves_nothing(server: str) -> None:
     log = httpx.get(f"{server}/deployments/{dep_id}/log").text
     assert "CREATE_IN_PROGRESS -> CREATE_COMPLETE" in log and "app[0]" in log
 
-    _delete_and_wait_gone(server, dep_id)
+    delete_and_wait_gone(server, dep_id)
     assert containers_of(dep_id) == []
 
 
 def test_vm_accepts_ssh_with_the_users_key(server: str, tmp_path: Path) -> None:
     key = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    dep_id = _create(server, "vm", {"ssh_public_key": key.with_suffix(".pub").read_text()})
-    dep = _wait_final(server, dep_id)
+    dep_id = create_deployment(
+        server, "vm", {"ssh_public_key": key.with_suffix(".pub").read_text()}
+    )
+    dep = wait_final(server, dep_id)
     assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
     out = dep["outputs"]
     assert out["node_ip"] == "127.0.0.1"
@@ -102,15 +56,15 @@ def test_vm_accepts_ssh_with_the_users_key(server: str, tmp_path: Path) -> None:
     result = subprocess.run(ssh, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [out["ssh_account"], "sudo-ok"]
-    _delete_and_wait_gone(server, dep_id)
+    delete_and_wait_gone(server, dep_id)
     assert containers_of(dep_id) == []
 
 
 def test_an_image_the_site_lacks_fails_the_deployment_and_leaves_nothing(server: str) -> None:
-    dep_id = _create(
+    dep_id = create_deployment(
         server, "run-docker", {"docker_image": "cumulo/no-such-image", "docker_tag": "404"}
     )
-    dep = _wait_final(server, dep_id)
+    dep = wait_final(server, dep_id)
     assert dep["status"] == "CREATE_FAILED"
     reason = dep["statusReason"]
     assert "app" in reason, reason
@@ -118,12 +72,14 @@ def test_an_image_the_site_lacks_fails_the_deployment_and_leaves_nothing(server:
     assert containers_of(dep_id) == []
     (res,) = httpx.get(f"{server}/deployments/{dep_id}/resources").json()["content"]
     assert res["state"] == "ERROR"
-    _delete_and_wait_gone(server, dep_id)
+    delete_and_wait_gone(server, dep_id)
 
 
 def test_a_delete_during_the_create_leaves_nothing(server: str, tmp_path: Path) -> None:
     key = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    dep_id = _create(server, "vm", {"ssh_public_key": key.with_suffix(".pub").read_text()})
-    _delete_and_wait_gone(server, dep_id)  # accepted while CREATE_IN_PROGRESS
+    dep_id = create_deployment(
+        server, "vm", {"ssh_public_key": key.with_suffix(".pub").read_text()}
+    )
+    delete_and_wait_gone(server, dep_id)  # accepted while CREATE_IN_PROGRESS
     assert containers_of(dep_id) == []
