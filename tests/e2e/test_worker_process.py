@@ -6,21 +6,28 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_helpers import containers_of, running, serving
-from test_deploy import _create, _delete_and_wait_gone, _wait_final
+from e2e_helpers import (
+    containers_of,
+    create_deployment,
+    delete_and_wait_gone,
+    running,
+    serving,
+    wait_final,
+)
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_separate_worker_process_runs_the_jobs(docker_ready: None, tmp_path: Path) -> None:
     with serving(tmp_path, "--workers", "0") as url:
-        dep_id = _create(url, "run-docker", {"docker_image": "cumulo/httpd", "docker_tag": "1"})
+        params = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
+        dep_id = create_deployment(url, "run-docker", params)
         # No worker yet: the job waits in the database.
         assert httpx.get(f"{url}/deployments/{dep_id}").json()["status"] == "CREATE_IN_PROGRESS"
         worker_log = tmp_path / "worker.log"
         with running(["worker", "--workers", "1", "--data-dir", str(tmp_path)], worker_log):
-            dep = _wait_final(url, dep_id, timeout=60)
+            dep = wait_final(url, dep_id, timeout=60)
             assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
             assert len(containers_of(dep_id)) == 1
-            _delete_and_wait_gone(url, dep_id)
+            delete_and_wait_gone(url, dep_id)
         assert containers_of(dep_id) == []
