@@ -235,3 +235,23 @@ def test_a_template_redefining_a_library_type_does_not_leak(tmp_path) -> None:
     other = proc.load_text(V13 + "imports: [lib.yaml]\n", base_dir=tmp_path)
     assert set(other.registry.get("node_types", "lib.Child").properties) == {"p"}
     assert set(mine.registry.get("node_types", "lib.Child").properties) == {"p"}
+
+
+def test_problems_inside_lazily_read_library_types_are_located(tmp_path) -> None:
+    (tmp_path / "lib.yaml").write_text(
+        V13
+        + "node_types:\n  lib.Unused: {derived_from: tosca.nodes.Root}\n"
+        + "  lib.Used:\n    derived_from: tosca.nodes.Root\n    properties:\n"
+        + "      p: {type: strng}\n      p2: {type: string}\n      p2: {type: integer}\n"
+    )
+    proc = Processor()
+    tpl = proc.load_text(
+        V13 + "imports: [lib.yaml]\ntopology_template:\n  node_templates:\n"
+        "    n: {type: lib.Used}\n",
+        base_dir=tmp_path,
+    )
+    report = proc.check(tpl)
+    issue = only(report.errors, "unknown-type")
+    assert issue.location.file.endswith("lib.yaml") and issue.location.line == 7
+    warning = only(report.warnings, "duplicate-key")
+    assert warning.location.line == 9

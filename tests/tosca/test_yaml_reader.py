@@ -98,3 +98,55 @@ def test_pure_python_parser_gives_the_same_located_tree(monkeypatch: pytest.Monk
         }
     )
     assert fast["d"].value_marks == slow["d"].value_marks
+
+
+LIBRARY = """tosca_definitions_version: tosca_simple_yaml_1_3
+node_types:
+  a.First:
+    derived_from: tosca.nodes.Root
+    properties:
+      p: {type: string, default: x}
+
+  a.Second: {derived_from: a.First}
+  a.Third: 7
+data_types:
+  d.One:
+    derived_from: tosca.datatypes.Root
+    properties:
+      q:
+        type: integer
+        type: string
+"""
+
+
+def test_lazy_sections_give_the_same_values_and_places() -> None:
+    from cumulo.tosca.yaml_reader import LazyValue, materialise
+
+    lazy_root, _ = read_yaml(LIBRARY, lazy_sections=frozenset({"node_types", "data_types"}))
+    full_root, warnings = read_yaml(LIBRARY)
+    assert isinstance(lazy_root["node_types"]["a.First"], LazyValue)
+    for section in ("node_types", "data_types"):
+        for name, value in full_root[section].items():
+            assert materialise(lazy_root[section][name]) == value
+            for path in [(section, name), (section, name, "derived_from")]:
+                assert mark_at(lazy_root, path) == mark_at(full_root, path)
+    assert mark_at(lazy_root, ("data_types", "d.One", "properties", "q", "type")) == (16, 15)
+    # the duplicate key inside a lazy entry is found when the entry is read
+    assert [w.code for w in warnings] == ["duplicate-key"]
+    assert [p.code for p in lazy_root["data_types"]["d.One"].problems] == ["duplicate-key"]
+
+
+def test_lazy_reading_falls_back_when_anchors_are_used() -> None:
+    from cumulo.tosca.yaml_reader import LazyValue
+
+    text = LIBRARY + "  d.Two: &two {derived_from: d.One}\n  d.Three: *two\n"
+    root, _ = read_yaml(text, lazy_sections=frozenset({"node_types", "data_types"}))
+    assert not isinstance(root["node_types"]["a.First"], LazyValue)
+    assert root["data_types"]["d.Three"] == {"derived_from": "d.One"}
+
+
+def test_lazy_reading_still_rejects_bad_yaml_anywhere() -> None:
+    text = LIBRARY.replace("a.Third: 7", "a.Third: [unclosed")
+    with pytest.raises(YamlError) as info:
+        read_yaml(text, lazy_sections=frozenset({"node_types"}))
+    assert info.value.problems[0].code == "not-yaml"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cumulo.tosca.issues import Issue, Location, Severity, did_you_mean, format_path
-from cumulo.tosca.yaml_reader import YMap, key_mark, mark_at
+from cumulo.tosca.yaml_reader import YMap, key_mark, mark_at, materialise
 
 VERSIONS = {
     "tosca_simple_yaml_1_0": "1.0",
@@ -85,7 +85,7 @@ class Document:
         node: Any = self.root
         for part in path:
             try:
-                node = node[part]
+                node = materialise(node[part])
             except (KeyError, IndexError, TypeError):
                 return None
         return node

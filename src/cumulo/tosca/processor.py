@@ -32,6 +32,7 @@ from cumulo.tosca.yaml_reader import (
 )
 
 NORMATIVE = PROFILES_DIR / "normative.yaml"
+_LAZY = frozenset(TYPE_SECTIONS)
 # problems that stop loading (the rest are reported by check / plan)
 _FATAL_HEADER = {
     "missing-version",
@@ -117,10 +118,17 @@ class Processor:
             doc=doc, registry=registry, imports=[d for d, _ in imported], issues=log.issues
         )
 
-    def _parse(self, data: str | bytes, name: str, key: str, base: Path | str | None) -> Document:
+    def _parse(
+        self, data: str | bytes, name: str, key: str, base: Path | str | None, lazy: bool = False
+    ) -> Document:
         try:
             root, problems = read_yaml(
-                data, max_bytes=self.max_bytes, max_depth=self.max_depth, max_nodes=self.max_nodes
+                data,
+                max_bytes=self.max_bytes,
+                max_depth=self.max_depth,
+                max_nodes=self.max_nodes,
+                # a library's types are composed when a template uses them
+                lazy_sections=_LAZY if lazy else frozenset(),
             )
         except YamlError as exc:
             raise ToscaError([_from_yaml(p, name) for p in exc.problems]) from None
@@ -137,7 +145,7 @@ class Processor:
         if fatal:
             raise ToscaError(issues)
 
-    def _document(self, res: Resolved) -> Document:
+    def _document(self, res: Resolved, *, lazy: bool = True) -> Document:
         """A parsed imported document, from the cache when the file is unchanged."""
         try:
             st = os.stat(res.path)
@@ -167,7 +175,7 @@ class Processor:
             raise ToscaError(
                 [_plain("import-missing", f"cannot read {res.name}: {exc.strerror}", res.name)]
             ) from None
-        doc = self._parse(data, res.name, key, res.base)
+        doc = self._parse(data, res.name, key, res.base, lazy=lazy)
         with self._lock:
             self._docs[key] = (stamp, doc)
         return doc
@@ -235,7 +243,9 @@ class Processor:
             cached = self._libraries.get(("normative",))
         if cached is not None:
             return cached
-        doc = self._document(Resolved(NORMATIVE, "cumulo:normative.yaml", NORMATIVE.parent))
+        # small, and most of it used by every template: composed whole
+        normative = Resolved(NORMATIVE, "cumulo:normative.yaml", NORMATIVE.parent)
+        doc = self._document(normative, lazy=False)
         reg = Registry()
         reg.add_document(doc, override=True)
         with self._lock:

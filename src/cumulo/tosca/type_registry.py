@@ -12,12 +12,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from cumulo.tosca.definitions import Origin, ResolvedType
 from cumulo.tosca.documents import TYPE_SECTIONS, Document
 from cumulo.tosca.issues import Issue
 from cumulo.tosca.values import PRIMITIVE_TYPES, DataTypeInfo
-from cumulo.tosca.yaml_reader import YMap
+from cumulo.tosca.yaml_reader import LazyValue, materialise
 
 # The segment normative names use for each kind: tosca.nodes.Compute, tosca:Compute, Compute.
 _SHORT = {
@@ -40,8 +41,17 @@ _LEGACY_INTERFACES = {
 class TypeDef:
     kind: str
     name: str
-    raw: YMap
+    stored: Any  # the definition, or a LazyValue of a library read lazily
     origin: Origin
+
+    @property
+    def raw(self) -> Any:
+        return materialise(self.stored)
+
+    @property
+    def read_problems(self) -> list:
+        """YAML warnings (duplicate keys) found when a lazy definition was read."""
+        return self.stored.problems if isinstance(self.stored, LazyValue) else []
 
     @property
     def parent(self) -> object:
@@ -68,7 +78,7 @@ class Registry:
                     continue
                 typedef = TypeDef(kind, name, raw, Origin(doc, (kind, name)))
                 previous = self._defs[kind].get(name)
-                if previous is not None and not override and previous.raw != raw:
+                if previous is not None and not override and previous.raw != materialise(raw):
                     self.issues.append(
                         doc.issue(
                             "duplicate-type",

@@ -19,7 +19,7 @@ from cumulo.tosca.definitions import (
     RequirementDef,
     ResolvedType,
 )
-from cumulo.tosca.issues import Issue, did_you_mean
+from cumulo.tosca.issues import Issue, Location, Severity, did_you_mean
 from cumulo.tosca.values import MISSING, PRIMITIVE_TYPES, Schema, check_value
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ DEFAULT_INTERFACE_TYPES = {
 
 def resolve_type(reg: Registry, td: TypeDef, chain: tuple[str, ...]) -> ResolvedType:
     chain = (*chain, td.name)
-    issues: list[Issue] = []
+    td.raw  # noqa: B018 (reads a lazy definition now, so its YAML warnings are known)
+    issues: list[Issue] = [_read_warning(td, p) for p in td.read_problems]
     raw = td.raw if isinstance(td.raw, dict) else {}
     if td.raw is not None and not isinstance(td.raw, dict):
         issues.append(td.origin.issue("bad-type", f"type {td.name!r} must be a map"))
@@ -94,6 +95,11 @@ def resolve_type(reg: Registry, td: TypeDef, chain: tuple[str, ...]) -> Resolved
             setattr(out, attr, ctx.type_list(raw[key], (key,), kind))
     out.issues = issues
     return out
+
+
+def _read_warning(td: TypeDef, problem: Any) -> Issue:
+    loc = Location(td.origin.doc.name, *problem.mark) if problem.mark else None
+    return Issue(Severity.WARNING, problem.code, problem.message, loc, "", None)
 
 
 def _parent(reg, td, raw, chain, issues) -> ResolvedType | None:

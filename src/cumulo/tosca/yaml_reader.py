@@ -10,6 +10,7 @@ bombs and deeply nested input fail early with a clear message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -86,7 +87,7 @@ def mark_at(root: Any, path: tuple) -> Mark | None:
             best = node.value_marks.get(part, best)
             if i == len(path) - 1:
                 return best
-            node = node[part]
+            node = materialise(node[part])
         elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
             best = node.item_marks[part]
             node = node[part]
@@ -178,12 +179,27 @@ def read_yaml(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_nodes: int = DEFAULT_MAX_NODES,
+    lazy_sections: frozenset[str] = frozenset(),
 ) -> tuple[Any, list[YamlProblem]]:
-    """Parse one YAML document; return (root, warnings) or raise YamlError."""
+    """Parse one YAML document; return (root, warnings) or raise YamlError.
+
+    ``lazy_sections``: top-level sections (of a type library) whose entries are
+    checked as YAML now but composed only when used (``LazyValue``): most
+    templates use a few of a library's types.
+    """
     text = decode(data, max_bytes)
+    if lazy_sections and not _LAZY_SAFE.search(text):
+        try:
+            return _read(text, max_depth, max_nodes, _Source(text, lazy_sections, max_depth))
+        except _LazyAbort:
+            pass  # anchors or odd layout: compose everything now
+    return _read(text, max_depth, max_nodes, None)
+
+
+def _read(text: str, max_depth: int, max_nodes: int, source: _Source | None):
     loader = _LOADER(text)
     try:
-        return _Composer(max_depth, max_nodes).run(loader.get_event)
+        return _Composer(max_depth, max_nodes, source).run(loader.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         msg = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
@@ -195,7 +211,18 @@ def read_yaml(
 
 
 class _Frame:
-    __slots__ = ("anchor", "container", "is_map", "key", "key_m", "merge", "merged", "start")
+    __slots__ = (
+        "anchor",
+        "container",
+        "is_map",
+        "key",
+        "key_m",
+        "lazy",
+        "merge",
+        "merged",
+        "pending",
+        "start",
+    )
 
     def __init__(self, container: YMap | YList, anchor: str | None) -> None:
         self.container = container
@@ -206,6 +233,8 @@ class _Frame:
         self.merge = False
         self.merged: set | None = None  # keys from '<<': explicit ones override them
         self.start = 0  # the running node count when it opened (itself included)
+        self.lazy = False  # a section whose entries are read on demand (LazyValue)
+        self.pending: LazyValue | None = None  # its last entry, still open at the end
 
 
 _NO_KEY = object()
@@ -219,7 +248,7 @@ class _Composer:
     """Builds located containers from libyaml's events, counting every node
     (aliases expanded) against the budget and refusing deep nesting."""
 
-    def __init__(self, max_depth: int, max_nodes: int) -> None:
+    def __init__(self, max_depth: int, max_nodes: int, source: _Source | None = None) -> None:
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self.stack: list[_Frame] = []
@@ -229,6 +258,7 @@ class _Composer:
         self.root: Any = None
         self.have_root = False
         self.ctor = SafeConstructor()
+        self.source = source
 
     def run(self, get_event) -> tuple[Any, list[YamlProblem]]:  # the hot loop, inlined
         stack = self.stack
@@ -279,6 +309,8 @@ class _Composer:
                 elif top.key is no_key:
                     top.key = value
                     top.key_m = mark
+                    if top.lazy:
+                        _next_entry(top, value, mark)
                 else:
                     key = top.key
                     c = top.container
@@ -301,6 +333,15 @@ class _Composer:
                     raise _fail("bad-tag", f"unsupported YAML tag {event.tag!r}", mark)
                 if len(stack) >= self.max_depth:
                     raise _fail("too-deep", f"nesting deeper than {self.max_depth} levels", mark)
+                if top is not None and top.lazy and top.key is not no_key:
+                    section = stack[0].key
+                    lazy = LazyValue(self.source, section, top.key, top.key_m[0])  # type: ignore[arg-type]
+                    top.pending = lazy
+                    total += self._skip(get_event, event, len(stack))
+                    if total > max_nodes:
+                        raise self._too_many(mark)
+                    self._put(top, lazy, mark)
+                    continue
                 if cls is map_start:
                     container: Any = YMap()
                     container.key_marks = {}
@@ -312,12 +353,22 @@ class _Composer:
                 if event.anchor:
                     self.open_anchors.add(event.anchor)
                 top = _Frame(container, event.anchor)
+                if (
+                    self.source is not None
+                    and len(stack) == 1
+                    and cls is map_start
+                    and stack[0].key in self.source.sections
+                ):
+                    top.lazy = not event.flow_style
                 total += 1
                 top.start = total
                 stack.append(top)
             elif cls is map_end or cls is seq_end:
                 frame = stack.pop()
                 top = stack[-1] if stack else None
+                if frame.pending is not None:  # the section's last entry ends here
+                    em = event.start_mark
+                    frame.pending.end = em.line if em.column == 0 else em.line + 1
                 if frame.anchor:
                     self.open_anchors.discard(frame.anchor)
                     weight = total - frame.start + 1
@@ -346,6 +397,27 @@ class _Composer:
                         _mark(event.start_mark),
                     )
         return (self.root if self.have_root else None), self.warnings
+
+    def _skip(self, get_event, first: Any, depth: int) -> int:
+        """Consume a lazy entry's events (libyaml still checks them); its node count."""
+        if first.anchor:
+            raise _LazyAbort
+        map_start, seq_start = ev.MappingStartEvent, ev.SequenceStartEvent
+        map_end, seq_end = ev.MappingEndEvent, ev.SequenceEndEvent
+        level, count = 1, 1
+        while level:
+            event = get_event()
+            cls = event.__class__
+            count += 1
+            if cls is map_start or cls is seq_start:
+                level += 1
+                if event.anchor or level + depth > self.max_depth:
+                    raise _LazyAbort  # composing it all reports the depth with its place
+            elif cls is map_end or cls is seq_end:
+                level -= 1
+            elif cls is ev.AliasEvent or event.anchor:
+                raise _LazyAbort
+        return count
 
     def _too_many(self, mark: Mark) -> YamlError:
         return _fail(
@@ -406,3 +478,75 @@ def _merge(target: YMap, value: Any, mark: Mark) -> list:
                 target.value_marks[k] = src.value_marks.get(k, mark)
                 added.append(k)
     return added
+
+
+# -- lazy sections ---------------------------------------------------------
+# Document markers, directives and anchors make line slices unsafe: compose all.
+_LAZY_SAFE = re.compile(r"^(?:---|\.\.\.|%)|[&*][^\s,\]}]", re.MULTILINE)
+
+
+class _LazyAbort(Exception):
+    """This document cannot be read lazily; compose it whole instead."""
+
+
+class _Source:
+    """The text of a document read lazily, and which sections are lazy."""
+
+    def __init__(self, text: str, sections: frozenset[str], max_depth: int) -> None:
+        self.text = text
+        self.sections = sections
+        self.max_depth = max_depth
+        self._lines: list[str] | None = None
+
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.splitlines(keepends=True)
+        return self._lines
+
+
+def _next_entry(section: _Frame, key: Any, mark: Mark) -> None:
+    """A new key in a lazy section closes the previous entry on the line before."""
+    if section.pending is not None:
+        section.pending.end = mark[0] - 1
+        section.pending = None
+    if mark[1] != section.container.mark[1]:
+        raise _LazyAbort  # keys not aligned with the section: not a plain block map
+
+
+class LazyValue:
+    """An entry of a type library composed on first use, from its own lines.
+
+    libyaml has already checked the whole document; ``load`` parses the entry's
+    lines again (line numbers kept) and returns the located value.
+    """
+
+    __slots__ = ("_value", "end", "key", "problems", "section", "source", "start")
+
+    def __init__(self, source: _Source, section: str, key: Any, start: int) -> None:
+        self.source = source
+        self.section = section
+        self.key = key
+        self.start = start  # 1-based line of its key
+        self.end = start  # 1-based last line, set when the next entry starts
+        self._value: Any = _NO_KEY
+        self.problems: list[YamlProblem] = []
+
+    def load(self) -> Any:
+        if self._value is _NO_KEY:
+            lines = self.source.lines()[self.start - 1 : self.end]
+            text = "\n" * (self.start - 1) + "".join(lines)
+            try:
+                root, problems = _read(text, self.source.max_depth, DEFAULT_MAX_NODES, None)
+            except YamlError:
+                root, problems = None, []
+            if not isinstance(root, YMap) or list(root) != [self.key]:
+                # never expected (libyaml read it whole already); be right anyway
+                whole, problems = _read(self.source.text, self.source.max_depth, 1 << 30, None)
+                root = {self.key: materialise(whole[self.section][self.key])}
+            self.problems = problems
+            self._value = root[self.key]
+        return self._value
+
+
+def materialise(value: Any) -> Any:
+    return value.load() if isinstance(value, LazyValue) else value
