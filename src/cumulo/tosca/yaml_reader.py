@@ -130,7 +130,7 @@ def read_yaml(
     templates use a few of a library's types.
     """
     text = decode(data, max_bytes)
-    if lazy_sections and not _LAZY_SAFE.search(text):
+    if lazy_sections and not _lazy_unsafe(text):
         try:
             return _read(text, max_depth, max_nodes, LazySource(text, lazy_sections, max_depth))
         except LazyAbort:
@@ -156,7 +156,17 @@ def _read(text: str, max_depth: int, max_nodes: int, source: LazySource | None):
 
 # -- lazy sections ---------------------------------------------------------
 # Document markers, directives and anchors make line slices unsafe: compose all.
-_LAZY_SAFE = re.compile(r"^(?:---|\.\.\.|%)|[&*][^\s,\]}]", re.MULTILINE)
+_ANCHOR_OR_ALIAS = re.compile(r"[&*][^\s,\]}]")
+
+
+def _lazy_unsafe(text: str) -> bool:
+    """True when line slices could misread the text (markers, anchors, aliases).
+    Substring tests first: they are fast, and usually settle it."""
+    if text.startswith(("---", "...", "%")) or "\n---" in text or "\n..." in text:
+        return True
+    if "\n%" in text:
+        return True
+    return ("&" in text or "*" in text) and _ANCHOR_OR_ALIAS.search(text) is not None
 
 
 class LazyAbort(Exception):
