@@ -26,7 +26,7 @@ class DeploymentFilter:
     user_group: str | None = None
 
 
-def _where(f: DeploymentFilter) -> list:  # type: ignore[type-arg]
+def where_clauses(f: DeploymentFilter) -> list:  # type: ignore[type-arg]
     clauses = []
     if f.owner is not None:
         clauses += [Deployment.owner_subject == f.owner[0], Deployment.owner_issuer == f.owner[1]]
@@ -41,7 +41,7 @@ def page_of_deployments(
     """One page and the total count; ordered with ``id`` as tie-breaker (uses an index)."""
     column = getattr(Deployment, sort_column)
     order = [column.desc(), Deployment.id.desc()] if descending else [column, Deployment.id]
-    where = _where(f)
+    where = where_clauses(f)
     total = s.scalar(select(func.count()).select_from(Deployment).where(*where)) or 0
     rows = s.scalars(
         select(Deployment).where(*where).order_by(*order).offset(number * size).limit(size)

@@ -12,9 +12,23 @@ from fastapi.templating import Jinja2Templates
 from cumulo import __version__
 from cumulo.api.deps import current_identity
 from cumulo.auth.identity import Identity
+from cumulo.web.details import when
+
+
+def badge(status: str | None) -> str:
+    """The badge colour of a status: ok, busy (in progress) or bad."""
+    status = status or ""
+    if status.endswith("_COMPLETE"):
+        return "ok"
+    if status.endswith("_IN_PROGRESS"):
+        return "busy"
+    return "bad" if status.endswith("_FAILED") or status == "UNKNOWN" else ""
+
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals["version"] = __version__
+TEMPLATES.env.filters["when"] = when
+TEMPLATES.env.filters["badge"] = badge
 
 # Main navigation: (path under /ui, label); admin entries only for admins.
 NAV = [("/catalogue", "Catalogue"), ("/deployments", "My deployments"), ("/keys", "SSH keys")]

@@ -16,6 +16,7 @@ from cumulo.api.paging import page_request, paged
 from cumulo.api.render import deployment_json
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentPage, DeploymentRequest
 from cumulo.auth.identity import Identity
+from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine
 from cumulo.engine.services import NewDeployment, create_deployment, not_found, request_delete
 from cumulo.errors import BadRequest, Forbidden, UnsupportedMediaType
@@ -164,9 +165,5 @@ def log(dep_id: str, engine: Engine = Depends(get_engine)) -> PlainTextResponse:
     with engine.db.session() as s:
         if s.get(Deployment, dep_id) is None:
             raise not_found(dep_id)
-        lines = []
-        for ev in events_of(s, dep_id):
-            stamp = ev.at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-            where = f" {ev.node}:" if ev.node else ""
-            lines.append(f"{stamp} [{ev.kind}]{where} {ev.message}")
+        lines = [format_event(ev) for ev in events_of(s, dep_id)]
     return PlainTextResponse("\n".join(lines) + ("\n" if lines else ""))

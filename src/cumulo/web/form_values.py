@@ -1,0 +1,382 @@
+"""From a submitted wizard form to deployment parameters, with a message per field.
+
+Field names in the HTML form: ``p.NAME`` for a single value (and
+``p.NAME.unit`` for a size); rows of a list, map or table repeat
+``p.NAME`` / ``p.NAME.key`` + ``p.NAME.value`` / ``p.NAME.FIELD``. An empty
+optional field means "not given" (the template's default applies). The values
+are then checked again by the TOSCA processor (``merge_tosca_errors``), so
+these checks are for clear messages, not the last word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cumulo.tosca import units
+
+SSH_KEY_RE = re.compile(
+    r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)"
+    r"@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$"
+)
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9-]{1,63})*$"
+)
+PORT_RANGE_RE = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
+CIDR_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$|^[0-9a-fA-F:]+/\d{1,3}$")
+
+# Widgets whose value is text.
+TEXT_WIDGETS = frozenset(
+    {"text", "textarea", "password", "random_password", "email", "hostname", "ssh_key", "hidden"}
+)
+
+
+class FormData(Protocol):
+    def getlist(self, key: str) -> list[Any]: ...
+
+
+class FieldError(ValueError):
+    """A value the user must correct; the message is shown next to the field."""
+
+
+@dataclass
+class Parsed:
+    parameters: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    # What the user typed, to fill the form again after an error.
+    raw: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _texts(form: FormData, key: str) -> list[str]:
+    return [v if isinstance(v, str) else "" for v in form.getlist(key)]
+
+
+def _one(form: FormData, key: str) -> str:
+    values = _texts(form, key)
+    return values[-1].strip() if values else ""
+
+
+def _number(text: str, spec: Mapping[str, Any], integer: bool) -> int | float:
+    try:
+        value: int | float = int(text) if integer else float(text)
+    except ValueError:
+        raise FieldError("Enter a whole number" if integer else "Enter a number") from None
+    if not integer and not math.isfinite(value):
+        raise FieldError("Enter a finite number")
+    _check_bounds(value, spec, spec.get("unit"))
+    return value
+
+
+def _check_bounds(value: float, spec: Mapping[str, Any], unit: str | None) -> None:
+    unit_text = f" {unit}" if unit else ""
+    lo, hi = spec.get("min"), spec.get("max")
+    if lo is not None and (value <= lo if spec.get("min_exclusive") else value < lo):
+        word = "more than" if spec.get("min_exclusive") else "at least"
+        raise FieldError(f"Must be {word} {lo:g}{unit_text}")
+    if hi is not None and (value >= hi if spec.get("max_exclusive") else value > hi):
+        word = "less than" if spec.get("max_exclusive") else "at most"
+        raise FieldError(f"Must be {word} {hi:g}{unit_text}")
+
+
+def _text(text: str, spec: Mapping[str, Any]) -> str:
+    widget = spec.get("widget")
+    if widget == "ssh_key" and not SSH_KEY_RE.match(text):
+        raise FieldError(
+            "Not an SSH public key: paste one line such as 'ssh-ed25519 AAAA… you@host'"
+        )
+    if widget == "email" and not EMAIL_RE.match(text):
+        raise FieldError("Enter an e-mail address such as name@example.org")
+    if widget == "hostname" and not HOSTNAME_RE.match(text):
+        raise FieldError("Enter a host name: letters, digits, '-' and '.'")
+    lo, hi = spec.get("min_length"), spec.get("max_length")
+    if lo is not None and len(text) < lo:
+        raise FieldError(f"At least {lo} characters")
+    if hi is not None and len(text) > hi:
+        raise FieldError(f"At most {hi} characters")
+    pattern = spec.get("pattern")
+    if isinstance(pattern, str):
+        try:
+            ok = re.fullmatch(pattern, text) is not None
+        except re.error:
+            ok = True  # the template's own problem; the processor reports it
+        if not ok:
+            raise FieldError(f"Must match the pattern {pattern}")
+    return text
+
+
+def _choice(text: str, spec: Mapping[str, Any]) -> Any:
+    for choice in spec.get("choices") or []:
+        if str(choice.get("value")) == text:
+            return choice.get("value")
+    raise FieldError("Choose one of the listed values")
+
+
+def _size(number: str, unit: str, spec: Mapping[str, Any]) -> str:
+    unit = unit or str(spec.get("unit") or "GB")
+    if unit not in units.units_of(units.SIZE):
+        raise FieldError(f"Unknown unit {unit!r}")
+    value = _number(number, {}, integer=False)
+    if value < 0:
+        raise FieldError("Must not be negative")
+    field_unit = spec.get("unit")
+    if field_unit:  # bounds are numbers in the field's unit
+        as_field_unit = units.parse_size(f"{value} {unit}") / units.parse_size(f"1 {field_unit}")
+        _check_bounds(as_field_unit, spec, str(field_unit))
+    return f"{value:g} {unit}"
+
+
+def scalar(text: str, spec: Mapping[str, Any]) -> Any:
+    """One non-empty value of ``spec``'s widget, converted; FieldError if wrong."""
+    widget = spec.get("widget")
+    if spec.get("choices"):
+        return _choice(text, spec)
+    if widget == "integer":
+        return _number(text, spec, integer=True)
+    if widget == "float":
+        return _number(text, spec, integer=False)
+    if widget == "boolean":
+        return text.lower() in ("true", "on", "yes", "1")
+    return _text(text, spec)
+
+
+def _port_rule(row: Mapping[str, str]) -> dict[str, Any]:
+    m = PORT_RANGE_RE.match(row.get("port", ""))
+    if not m:
+        raise FieldError("A port is a number such as 8080 or a range such as 8000-8100")
+    first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+    if not (1 <= first <= last <= 65535):
+        raise FieldError("Ports are between 1 and 65535, the range low to high")
+    rule: dict[str, Any] = {"protocol": row.get("protocol") or "tcp"}
+    if rule["protocol"] not in ("tcp", "udp", "icmp"):
+        raise FieldError("The protocol is tcp, udp or icmp")
+    if first == last:
+        rule["source"] = first
+    else:
+        rule["source_range"] = [first, last]
+    cidr = row.get("remote_cidr", "").strip()
+    if cidr:
+        if not CIDR_RE.match(cidr):
+            raise FieldError(f"{cidr!r} is not a network such as 0.0.0.0/0 or 192.0.2.0/24")
+        rule["remote_cidr"] = cidr
+    return rule
+
+
+def _rows(form: FormData, name: str, columns: list[str]) -> list[dict[str, str]]:
+    """The table rows of ``name``, without the rows left wholly empty."""
+    cols = {c: _texts(form, f"p.{name}.{c}") for c in columns}
+    n = max((len(v) for v in cols.values()), default=0)
+    rows = [
+        {c: (cols[c][i].strip() if i < len(cols[c]) else "") for c in columns} for i in range(n)
+    ]
+    return [r for r in rows if any(r.values())]
+
+
+def _key_values(rows: list[dict[str, str]], entry: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for row in rows:
+        key = row["key"]
+        if not key:
+            raise FieldError(f"A value ({row['value']!r}) has no name")
+        if key in out:
+            raise FieldError(f"The name {key!r} is given twice")
+        out[key] = scalar(row["value"], entry) if row["value"] else ""
+    return out
+
+
+def _record(row: Mapping[str, str], fields: list[Mapping[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for f in fields:
+        text = row.get(str(f["name"]), "")
+        if text:
+            out[str(f["name"])] = scalar(text, f)
+        elif f.get("required") and "default" not in f:
+            raise FieldError(f"{f.get('label') or f['name']} is required in every row")
+    return out
+
+
+# Rows of each table widget: (column names, converter of the rows to the value).
+def _table(spec: Mapping[str, Any]) -> tuple[list[str], Callable[[list[dict[str, str]]], Any]]:
+    widget = spec.get("widget")
+    entry = spec.get("entry_schema") or {}
+    fields = entry.get("fields") or []
+    if widget == "ports":
+
+        def ports(rows: list[dict[str, str]]) -> Any:
+            rules = [_port_rule(r) for r in rows]
+            if spec.get("type") == "list":
+                return rules
+            return {f"port_{r.get('source') or r['source_range'][0]}": r for r in rules}
+
+        return ["protocol", "port", "remote_cidr"], ports
+    if widget == "list_of_maps" and fields:
+        return [str(f["name"]) for f in fields], lambda rows: [_record(r, fields) for r in rows]
+    if widget == "list_of_maps":
+        inner = entry.get("entry_schema") or {"widget": "text"}
+        return ["key", "value"], lambda rows: [_key_values([r], inner) for r in rows]
+    if fields:  # a map of a data type: rows named by "key"
+        return ["key", *[str(f["name"]) for f in fields]], lambda rows: {
+            r["key"]: _record(r, fields) for r in rows
+        }
+    return ["key", "value"], lambda rows: _key_values(rows, entry or {"widget": "text"})
+
+
+TABLE_WIDGETS = frozenset({"map", "key_value", "list_of_maps", "ports"})
+
+
+def table_columns(spec: Mapping[str, Any]) -> list[str]:
+    return _table(spec)[0]
+
+
+def _value(form: FormData, spec: Mapping[str, Any], raw: dict[str, list[str]]) -> Any:
+    """The value of one input, or ``None`` when not given."""
+    name, widget = str(spec["name"]), spec.get("widget")
+    if widget in TABLE_WIDGETS:
+        columns, convert = _table(spec)
+        rows = _rows(form, name, columns)
+        for c in columns:
+            raw[f"p.{name}.{c}"] = [r[c] for r in rows]
+        return convert(rows) if rows else _empty_table(spec)
+    if widget == "list":
+        items = [t.strip() for t in _texts(form, f"p.{name}") if t.strip()]
+        raw[f"p.{name}"] = items
+        entry = spec.get("entry_schema") or {"widget": "text"}
+        return [scalar(t, entry) for t in items] if items else _empty_table(spec)
+    if widget == "boolean":
+        values = _texts(form, f"p.{name}")
+        raw[f"p.{name}"] = values
+        return any(v.lower() in ("true", "on") for v in values)
+    text = _one(form, f"p.{name}")
+    raw[f"p.{name}"] = [text]
+    if widget == "size":
+        unit = _one(form, f"p.{name}.unit")
+        raw[f"p.{name}.unit"] = [unit]
+        return _size(text, unit, spec) if text else None
+    return scalar(text, spec) if text else None
+
+
+def _empty_table(spec: Mapping[str, Any]) -> Any:
+    """An emptied list or map: given as empty when the template's default is too."""
+    default = spec.get("default")
+    return default if default in ([], {}) else None
+
+
+def parse_form(form: FormData, fields: list[Mapping[str, Any]]) -> Parsed:
+    """The parameters of the inputs in ``fields`` (form_schema inputs) and the errors."""
+    out = Parsed()
+    for spec in fields:
+        name = str(spec["name"])
+        try:
+            value = _value(form, spec, out.raw)
+        except FieldError as exc:
+            out.errors[name] = str(exc)
+            continue
+        if value is None:
+            if spec.get("required") and "default" not in spec:
+                out.errors[name] = "This field is required"
+            continue
+        out.parameters[name] = value
+    return out
+
+
+def merge_tosca_errors(issues: list[Any], fields: list[Mapping[str, Any]]) -> tuple[dict, list]:
+    """The processor's issues: ``inputs.NAME`` ones by field, the rest for the form's top."""
+    names = {str(f["name"]) for f in fields}
+    by_field: dict[str, str] = {}
+    general: list[str] = []
+    for issue in issues:
+        if not getattr(issue, "is_error", True):
+            continue
+        path = str(getattr(issue, "path", "") or "")
+        name = path.removeprefix("inputs.").split(".")[0] if path.startswith("inputs.") else None
+        message = str(getattr(issue, "message", issue))
+        if name in names:
+            by_field.setdefault(name, message.removeprefix(f"input {name}: "))
+        else:
+            general.append(message)
+    return by_field, general
+
+
+def _size_parts(text: Any, spec: Mapping[str, Any]) -> dict[str, str]:
+    m = re.match(r"^\s*([0-9.eE+-]+)\s*([A-Za-z]*)\s*$", str(text or ""))
+    if not m:
+        return {"number": "", "unit": str(spec.get("unit") or "GB")}
+    return {"number": m.group(1), "unit": m.group(2) or str(spec.get("unit") or "GB")}
+
+
+def _default_rows(spec: Mapping[str, Any], default: Any) -> list[dict[str, Any]]:
+    widget = spec.get("widget")
+    if widget == "ports" and isinstance(default, Mapping):
+        default = list(default.values())
+    if widget == "ports" and isinstance(default, list):
+        rows = []
+        for rule in default:
+            if isinstance(rule, Mapping):
+                rng = rule.get("source_range")
+                port = f"{rng[0]}-{rng[1]}" if isinstance(rng, list) and len(rng) == 2 else ""
+                rows.append(
+                    {
+                        "protocol": rule.get("protocol", "tcp"),
+                        "port": str(rule.get("source", port)),
+                        "remote_cidr": rule.get("remote_cidr", ""),
+                    }
+                )
+        return rows
+    if isinstance(default, Mapping):
+        fields = (spec.get("entry_schema") or {}).get("fields")
+        if fields:
+            return [{"key": k, **v} for k, v in default.items() if isinstance(v, Mapping)]
+        return [{"key": k, "value": v} for k, v in default.items()]
+    if isinstance(default, list):
+        rows = []
+        for item in default:
+            if isinstance(item, Mapping) and (spec.get("entry_schema") or {}).get("fields"):
+                rows.append(dict(item))
+            elif isinstance(item, Mapping):
+                rows += [{"key": k, "value": v} for k, v in item.items()]
+        return rows
+    return []
+
+
+def display_values(
+    fields: list[Mapping[str, Any]], raw: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """What each widget shows: what the user typed (``raw``), else the defaults."""
+    out: dict[str, Any] = {}
+    for spec in fields:
+        name, widget = str(spec["name"]), spec.get("widget")
+        default = spec.get("default")
+        if widget in TABLE_WIDGETS:
+            columns = table_columns(spec)
+            if raw is not None:
+                cols = {c: raw.get(f"p.{name}.{c}", []) for c in columns}
+                n = max((len(v) for v in cols.values()), default=0)
+                out[name] = [{c: cols[c][i] for c in columns} for i in range(n)]
+            else:
+                out[name] = _default_rows(spec, default)
+        elif widget == "list":
+            given = raw.get(f"p.{name}") if raw is not None else None
+            out[name] = given if given is not None else [str(x) for x in default or []]
+        elif widget == "size":
+            if raw is not None:
+                out[name] = {
+                    "number": (raw.get(f"p.{name}") or [""])[0],
+                    "unit": (raw.get(f"p.{name}.unit") or [""])[0] or spec.get("unit") or "GB",
+                }
+            else:
+                out[name] = _size_parts(default, spec)
+        elif widget == "boolean":
+            out[name] = (
+                "true"
+                if (raw is not None and "true" in raw.get(f"p.{name}", []))
+                or (raw is None and default is True)
+                else ""
+            )
+        elif raw is not None:
+            out[name] = (raw.get(f"p.{name}") or [""])[0]
+        else:
+            out[name] = "" if default is None else str(default)
+    return out

@@ -1,0 +1,155 @@
+"""My deployments (search, paging, live status) and a deployment's details and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from cumulo.api.deps import current_identity, get_engine
+from cumulo.auth.identity import Identity
+from cumulo.engine.events import format_event
+from cumulo.engine.runtime import Engine
+from cumulo.engine.services import (
+    NewDeployment,
+    create_deployment,
+    not_found,
+    request_delete,
+    set_locked,
+)
+from cumulo.errors import Forbidden
+from cumulo.store.dashboard_queries import attempts_of, search_deployments
+from cumulo.store.deployment_queries import DeploymentFilter
+from cumulo.store.models import Deployment
+from cumulo.store.resource_queries import events_of, page_of_resources
+from cumulo.web.details import describe_inputs, describe_outputs, ssh_command
+from cumulo.web.render import page
+
+router = APIRouter()
+PAGE_SIZES = (10, 25, 50, 100)
+
+
+def owned(dep: Deployment, caller: Identity) -> bool:
+    return caller.is_admin or (dep.owner_subject, dep.owner_issuer) == (
+        caller.subject,
+        caller.issuer,
+    )
+
+
+def load_for(engine: Engine, dep_id: str, caller: Identity) -> Deployment:
+    with engine.db.session() as s:
+        dep = s.get(Deployment, dep_id)
+        if dep is None:
+            raise not_found(dep_id)
+        if not owned(dep, caller):
+            raise Forbidden("this deployment belongs to someone else")
+        return dep
+
+
+def listing(
+    engine: Engine, flt: DeploymentFilter, q: str, number: int, size: int
+) -> dict[str, Any]:
+    """What the deployments table shows: one page, the total and the pager's numbers."""
+    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
+    with engine.db.session() as s:
+        rows, total = search_deployments(s, flt, q, max(number, 0), size)
+    pages = max((total + size - 1) // size, 1)
+    return {"rows": rows, "total": total, "page": number, "pages": pages, "size": size, "q": q}
+
+
+@router.get("/deployments", response_class=HTMLResponse)
+def my_deployments(
+    request: Request,
+    q: str = "",
+    page_number: int = Query(0, alias="page"),
+    size: int = 10,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> HTMLResponse:
+    flt = DeploymentFilter(owner=(caller.subject, caller.issuer))
+    ctx = listing(engine, flt, q, page_number, size)
+    return page(request, "deployments.html", {**ctx, "title": "My deployments"}, user=caller)
+
+
+@router.get("/deployments/{dep_id}", response_class=HTMLResponse)
+def details(
+    dep_id: str,
+    request: Request,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> HTMLResponse:
+    dep = load_for(engine, dep_id, caller)
+    with engine.db.session() as s:
+        attempts = attempts_of(s, dep_id)
+        resources, _ = page_of_resources(s, dep_id, None, 0, 1000, "node_name", False)
+        events = events_of(s, dep_id)
+        log = [format_event(e) for e in events]
+        last_event = events[-1].id if events else 0
+    inputs = describe_inputs(engine, dep)
+    outputs = describe_outputs(dep.outputs or {})
+    return page(
+        request,
+        "details.html",
+        {
+            "dep": dep,
+            "attempts": attempts,
+            "resources": resources,
+            "log": log,
+            "last_event": last_event,
+            "inputs": inputs,
+            "outputs": outputs,
+            "ssh": ssh_command(dep.outputs or {}),
+        },
+        user=caller,
+    )
+
+
+def _back(dep_id: str, message: str) -> RedirectResponse:
+    return RedirectResponse(f"/ui/deployments/{dep_id}?done={message}", status_code=303)
+
+
+@router.post("/deployments/{dep_id}/delete")
+def delete(
+    dep_id: str,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> RedirectResponse:
+    load_for(engine, dep_id, caller)
+    request_delete(engine, dep_id, caller)
+    return _back(dep_id, "delete")
+
+
+@router.post("/deployments/{dep_id}/lock")
+def lock(
+    dep_id: str,
+    locked: str = Form(...),
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> RedirectResponse:
+    load_for(engine, dep_id, caller)
+    set_locked(engine, dep_id, caller, locked == "true")
+    return _back(dep_id, "lock" if locked == "true" else "unlock")
+
+
+@router.post("/deployments/{dep_id}/retry")
+async def retry(
+    dep_id: str,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> RedirectResponse:
+    """A new deployment from the same template and parameters (the failed one stays)."""
+    dep = load_for(engine, dep_id, caller)
+    new = NewDeployment(
+        template=dep.template,
+        parameters=dict(dep.parameters or {}),
+        timeout_mins=dep.timeout_mins,
+        provider_timeout_mins=dep.provider_timeout_mins,
+        max_providers_retry=dep.max_providers_retry,
+        keep_last_attempt=dep.keep_last_attempt,
+        user_group=dep.user_group,
+        description=dep.description,
+    )
+    again = await run_in_threadpool(create_deployment, engine, new, caller)
+    return RedirectResponse(f"/ui/deployments/{again.id}?done=retry", status_code=303)

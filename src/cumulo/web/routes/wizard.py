@@ -1,0 +1,171 @@
+"""The deployment wizard: scheduling, the generated form, the Advanced tab, submit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cumulo import catalogue
+from cumulo.api.deps import current_identity, get_engine
+from cumulo.auth.identity import Identity
+from cumulo.catalogue.visibility import access
+from cumulo.engine.runtime import Engine
+from cumulo.engine.services import NewDeployment, create_deployment
+from cumulo.errors import Forbidden, NotFound, ToscaError
+from cumulo.store.dashboard_queries import all_sites
+from cumulo.tosca.forms import form_schema
+from cumulo.web.form_values import (
+    TABLE_WIDGETS,
+    FieldError,
+    display_values,
+    merge_tosca_errors,
+    parse_form,
+    table_columns,
+)
+from cumulo.web.render import active_group, page
+
+router = APIRouter()
+ADVANCED_TAB = "Advanced"
+
+
+@dataclass
+class Advanced:
+    """The Advanced tab: what the deployment request carries beside the parameters."""
+
+    description: str = ""
+    timeout_mins: int | None = None
+    provider_timeout_mins: int | None = None
+    keep_last_attempt: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _minutes(text: str, name: str, errors: dict[str, str]) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        errors[name] = "Enter a whole number of minutes"
+        return None
+    if not 1 <= value <= 100_000:
+        errors[name] = "Between 1 and 100000 minutes"
+        return None
+    return value
+
+
+def parse_advanced(form: Any) -> Advanced:
+    adv = Advanced(description=str(form.get("description") or "").strip()[:1000])
+    adv.timeout_mins = _minutes(str(form.get("timeout_mins") or ""), "timeout_mins", adv.errors)
+    adv.provider_timeout_mins = _minutes(
+        str(form.get("provider_timeout_mins") or ""), "provider_timeout_mins", adv.errors
+    )
+    adv.keep_last_attempt = form.get("keep_last_attempt") == "true"
+    return adv
+
+
+def _entry(name: str, group: str | None) -> catalogue.Entry:
+    entry = catalogue.entry(name)
+    if entry is None or access(entry.metadata, group) == "hidden":
+        raise NotFound(f"there is no service {name!r} in the catalogue")
+    if access(entry.metadata, group) == "locked":
+        raise Forbidden(f"the service {entry.display_name!r} is locked for group {group}")
+    return entry
+
+
+def _schema(engine: Engine, entry: catalogue.Entry, group: str | None) -> dict[str, Any]:
+    template = engine.processor.load_file(entry.path)
+    return form_schema(template, entry.metadata, group=group)
+
+
+def _render(
+    request: Request,
+    engine: Engine,
+    entry: catalogue.Entry,
+    schema: dict[str, Any],
+    *,
+    raw: dict[str, list[str]] | None = None,
+    errors: dict[str, str] | None = None,
+    general: list[str] | None = None,
+    advanced: Advanced | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    fields = schema["inputs"]
+    with engine.db.session() as s:
+        sites = [{"name": x.name, "kind": x.kind, "status": x.status} for x in all_sites(s)]
+    errors = errors or {}
+    tabs = [*schema["tabs"], ADVANCED_TAB]
+    tab_errors = {f["tab"] for f in fields if f["name"] in errors}
+    if advanced and advanced.errors:
+        tab_errors.add(ADVANCED_TAB)
+    return page(
+        request,
+        "wizard.html",
+        {
+            "entry": entry,
+            "schema": schema,
+            "tabs": tabs,
+            "tab_errors": tab_errors,
+            "fields": fields,
+            "values": display_values(fields, raw),
+            "columns": {
+                f["name"]: table_columns(f) for f in fields if f["widget"] in TABLE_WIDGETS
+            },
+            "errors": errors,
+            "general": general or [],
+            "advanced": advanced or Advanced(),
+            "sites": sites,
+            "settings": engine.settings,
+            "keys": [],
+            "manual_scheduling": False,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/catalogue/{name}", response_class=HTMLResponse)
+def wizard(name: str, request: Request, engine: Engine = Depends(get_engine)) -> HTMLResponse:
+    group = active_group(request)
+    entry = _entry(name, group)
+    return _render(request, engine, entry, _schema(engine, entry, group))
+
+
+@router.post("/catalogue/{name}", response_class=HTMLResponse)
+async def submit(
+    name: str,
+    request: Request,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> Response:
+    group = active_group(request, caller)
+    entry = _entry(name, group)
+    schema = await run_in_threadpool(_schema, engine, entry, group)
+    form = await request.form()
+    parsed = parse_form(form, schema["inputs"])
+    advanced = parse_advanced(form)
+    if parsed.errors or advanced.errors:
+        return _render(
+            request, engine, entry, schema, raw=parsed.raw, errors=parsed.errors,
+            advanced=advanced, status_code=400,
+        )  # fmt: skip
+    new = NewDeployment(
+        template=entry.path.read_text(encoding="utf-8"),
+        parameters=parsed.parameters,
+        timeout_mins=advanced.timeout_mins,
+        provider_timeout_mins=advanced.provider_timeout_mins,
+        keep_last_attempt=advanced.keep_last_attempt,
+        user_group=group,
+        description=advanced.description or entry.display_name,
+    )
+    try:
+        dep = await run_in_threadpool(create_deployment, engine, new, caller)
+    except (ToscaError, FieldError) as exc:
+        by_field, general = merge_tosca_errors(getattr(exc, "issues", [exc]), schema["inputs"])
+        return _render(
+            request, engine, entry, schema, raw=parsed.raw, errors=by_field,
+            general=general, advanced=advanced, status_code=400,
+        )  # fmt: skip
+    return RedirectResponse(f"/ui/deployments/{dep.id}", status_code=303)
