@@ -21,15 +21,10 @@ def _search(text: str) -> list:  # type: ignore[type-arg]
     needle = text.strip()
     if not needle:
         return []
-    like = f"%{needle.replace('%', '').replace('_', '')}%"
-    return [
-        or_(
-            Deployment.id.like(like),
-            Deployment.description.ilike(like),
-            Deployment.status.ilike(like),
-            Deployment.site_name.ilike(like),
-        )
-    ]
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    columns = (Deployment.id, Deployment.description, Deployment.status, Deployment.site_name)
+    return [or_(*(c.ilike(like, escape="\\") for c in columns))]
 
 
 def search_deployments(

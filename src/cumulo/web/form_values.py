@@ -354,7 +354,9 @@ def display_values(
             if raw is not None:
                 cols = {c: raw.get(f"p.{name}.{c}", []) for c in columns}
                 n = max((len(v) for v in cols.values()), default=0)
-                out[name] = [{c: cols[c][i] for c in columns} for i in range(n)]
+                out[name] = [
+                    {c: cols[c][i] if i < len(cols[c]) else "" for c in columns} for i in range(n)
+                ]
             else:
                 out[name] = _default_rows(spec, default)
         elif widget == "list":

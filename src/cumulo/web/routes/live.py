@@ -77,12 +77,9 @@ def live_statuses(
 
     def poll() -> list[str]:
         with engine.db.session() as s:
-            rows = {
-                d.id: d for d in s.scalars(select(Deployment).where(Deployment.id.in_(wanted)))
-            }
+            rows = {d.id: d for d in s.scalars(select(Deployment).where(Deployment.id.in_(wanted)))}
             now = {
-                i: _state(rows[i] if i in rows and owned(rows[i], caller) else None)
-                for i in wanted
+                i: _state(rows[i] if i in rows and owned(rows[i], caller) else None) for i in wanted
             }
         out = [sse("status", {"id": i, **st}) for i, st in now.items() if seen.get(i) != st]
         seen.update(now)
