@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from cumulo import __version__
-from cumulo.api.deps import current_identity
 from cumulo.auth.identity import Identity
 from cumulo.web.details import when
+from cumulo.web.session import csrf_input
 
 
 def badge(status: str | None) -> str:
@@ -27,6 +27,7 @@ def badge(status: str | None) -> str:
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals["version"] = __version__
+TEMPLATES.env.globals["csrf_input"] = csrf_input
 TEMPLATES.env.filters["when"] = when
 TEMPLATES.env.filters["badge"] = badge
 
@@ -40,7 +41,9 @@ GROUP_COOKIE = "cumulo_group"
 
 def active_group(request: Request, user: Identity | None = None) -> str | None:
     """The group the caller acts for: the switcher's choice if still theirs, else the first."""
-    user = user or current_identity()
+    user = user or getattr(request.state, "identity", None)
+    if user is None:
+        return None
     chosen = request.cookies.get(GROUP_COOKIE)
     if chosen and (chosen in user.groups):
         return chosen
@@ -56,8 +59,8 @@ def page(
     user: Identity | None = None,
 ) -> HTMLResponse:
     """Render ``template`` with the caller, the navigation and ``context``."""
-    user = user or current_identity()
-    nav = NAV + (ADMIN_NAV if user.is_admin else [])
+    user = user or getattr(request.state, "identity", None)
+    nav = (NAV + (ADMIN_NAV if user.is_admin else [])) if user else []
     ctx = {"user": user, "nav": nav, "active_group": active_group(request, user)}
     ctx.update(context or {})
     return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status_code)

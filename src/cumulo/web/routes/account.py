@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
 
-from cumulo.api.deps import current_identity
 from cumulo.auth.identity import Identity
 from cumulo.errors import Forbidden
 from cumulo.web.render import GROUP_COOKIE
+from cumulo.web.session import checked_form, web_user
 
 router = APIRouter()
 
@@ -20,10 +21,9 @@ def _local(path: str) -> str:
 
 @router.post("/group")
 def switch_group(
-    group: str = Form(...),
-    next: str = Form("/ui/catalogue"),
-    user: Identity = Depends(current_identity),
+    user: Identity = Depends(web_user), form: FormData = Depends(checked_form)
 ) -> RedirectResponse:
+    group, next = str(form.get("group") or ""), str(form.get("next") or "/ui/catalogue")
     if group not in user.groups:
         raise Forbidden(f"you are not a member of group {group}")
     resp = RedirectResponse(_local(next), status_code=303)

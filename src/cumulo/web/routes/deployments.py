@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
-from cumulo.api.deps import current_identity, get_engine
+from cumulo.api.deps import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine
@@ -26,6 +27,7 @@ from cumulo.store.models import Deployment
 from cumulo.store.resource_queries import events_of, page_of_resources
 from cumulo.web.details import describe_inputs, describe_outputs, ssh_command
 from cumulo.web.render import page
+from cumulo.web.session import checked_form, web_user
 
 router = APIRouter()
 PAGE_SIZES = (10, 25, 50, 100)
@@ -66,7 +68,7 @@ def my_deployments(
     page_number: int = Query(0, alias="page"),
     size: int = 10,
     engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(current_identity),
+    caller: Identity = Depends(web_user),
 ) -> HTMLResponse:
     flt = DeploymentFilter(owner=(caller.subject, caller.issuer))
     ctx = listing(engine, flt, q, page_number, size)
@@ -78,7 +80,7 @@ def details(
     dep_id: str,
     request: Request,
     engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(current_identity),
+    caller: Identity = Depends(web_user),
 ) -> HTMLResponse:
     dep = load_for(engine, dep_id, caller)
     with engine.db.session() as s:
@@ -114,7 +116,8 @@ def _back(dep_id: str, message: str) -> RedirectResponse:
 def delete(
     dep_id: str,
     engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(current_identity),
+    caller: Identity = Depends(web_user),
+    form: FormData = Depends(checked_form),
 ) -> RedirectResponse:
     load_for(engine, dep_id, caller)
     request_delete(engine, dep_id, caller)
@@ -124,20 +127,22 @@ def delete(
 @router.post("/deployments/{dep_id}/lock")
 def lock(
     dep_id: str,
-    locked: str = Form(...),
     engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(current_identity),
+    caller: Identity = Depends(web_user),
+    form: FormData = Depends(checked_form),
 ) -> RedirectResponse:
     load_for(engine, dep_id, caller)
-    set_locked(engine, dep_id, caller, locked == "true")
-    return _back(dep_id, "lock" if locked == "true" else "unlock")
+    locked = form.get("locked") == "true"
+    set_locked(engine, dep_id, caller, locked)
+    return _back(dep_id, "lock" if locked else "unlock")
 
 
 @router.post("/deployments/{dep_id}/retry")
 async def retry(
     dep_id: str,
     engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(current_identity),
+    caller: Identity = Depends(web_user),
+    form: FormData = Depends(checked_form),
 ) -> RedirectResponse:
     """A new deployment from the same template and parameters (the failed one stays)."""
     dep = load_for(engine, dep_id, caller)

@@ -19,13 +19,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from cumulo.api.deps import current_identity, get_engine
+from cumulo.api.deps import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine
 from cumulo.errors import BadRequest
 from cumulo.store.models import Deployment, Event
 from cumulo.web.routes.deployments import load_for, owned
+from cumulo.web.session import web_user
 
 router = APIRouter()
 POLL_SECONDS = 0.5
@@ -67,7 +68,7 @@ def live_statuses(
     request: Request,
     ids: str = "",
     engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(current_identity),
+    caller: Identity = Depends(web_user),
 ) -> StreamingResponse:
     """``status`` events ``{id, status, reason, site}`` or ``{id, gone}`` as they change."""
     wanted = [i for i in ids.split(",") if i][:MAX_IDS]
@@ -95,7 +96,7 @@ def deployment_stream(
     request: Request,
     after: int = 0,
     engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(current_identity),
+    caller: Identity = Depends(web_user),
 ) -> StreamingResponse:
     """``log`` events (one line each, id = the event's) and ``status`` events of one deployment."""
     load_for(engine, dep_id, caller)

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from cumulo import catalogue
-from cumulo.api.deps import current_identity, get_engine
+from cumulo.api.deps import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.catalogue.visibility import access
 from cumulo.engine.runtime import Engine
@@ -27,6 +28,7 @@ from cumulo.web.form_values import (
     table_columns,
 )
 from cumulo.web.render import active_group, page
+from cumulo.web.session import checked_form, web_user
 
 router = APIRouter()
 ADVANCED_TAB = "Advanced"
@@ -84,6 +86,7 @@ def _schema(engine: Engine, entry: catalogue.Entry, group: str | None) -> dict[s
 def _render(
     request: Request,
     engine: Engine,
+    user: Identity,
     entry: catalogue.Entry,
     schema: dict[str, Any],
     *,
@@ -123,14 +126,20 @@ def _render(
             "manual_scheduling": False,
         },
         status_code=status_code,
+        user=user,
     )
 
 
 @router.get("/catalogue/{name}", response_class=HTMLResponse)
-def wizard(name: str, request: Request, engine: Engine = Depends(get_engine)) -> HTMLResponse:
-    group = active_group(request)
+def wizard(
+    name: str,
+    request: Request,
+    engine: Engine = Depends(get_engine),
+    user: Identity = Depends(web_user),
+) -> HTMLResponse:
+    group = active_group(request, user)
     entry = _entry(name, group)
-    return _render(request, engine, entry, _schema(engine, entry, group))
+    return _render(request, engine, user, entry, _schema(engine, entry, group))
 
 
 @router.post("/catalogue/{name}", response_class=HTMLResponse)
@@ -138,17 +147,17 @@ async def submit(
     name: str,
     request: Request,
     engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(current_identity),
+    caller: Identity = Depends(web_user),
+    form: FormData = Depends(checked_form),
 ) -> Response:
     group = active_group(request, caller)
     entry = _entry(name, group)
     schema = await run_in_threadpool(_schema, engine, entry, group)
-    form = await request.form()
     parsed = parse_form(form, schema["inputs"])
     advanced = parse_advanced(form)
     if parsed.errors or advanced.errors:
         return _render(
-            request, engine, entry, schema, raw=parsed.raw, errors=parsed.errors,
+            request, engine, caller, entry, schema, raw=parsed.raw, errors=parsed.errors,
             advanced=advanced, status_code=400,
         )  # fmt: skip
     new = NewDeployment(
@@ -165,7 +174,7 @@ async def submit(
     except (ToscaError, FieldError) as exc:
         by_field, general = merge_tosca_errors(getattr(exc, "issues", [exc]), schema["inputs"])
         return _render(
-            request, engine, entry, schema, raw=parsed.raw, errors=by_field,
+            request, engine, caller, entry, schema, raw=parsed.raw, errors=by_field,
             general=general, advanced=advanced, status_code=400,
         )  # fmt: skip
     return RedirectResponse(f"/ui/deployments/{dep.id}", status_code=303)
