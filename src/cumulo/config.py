@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     # Used when a request gives no timeoutMins / providerTimeoutMins.
     default_timeout_mins: int = Field(default=720, ge=1)
     default_provider_timeout_mins: int = Field(default=30, ge=1)
+    # The site registry file (sites and SLAs, YAML) loaded by serve and worker at start.
+    sites_file: Path | None = None
+    # Seconds between health probes of every site (0: no periodic probes).
+    health_probe_seconds: float = Field(default=60.0, ge=0)
+    # How long the scheduler reuses the registry read from the store.
+    scheduler_cache_seconds: float = Field(default=2.0, ge=0)
     # SQLite: how long a writer waits for the database lock.
     sqlite_busy_timeout_ms: int = 15000
     # Secrets at rest: comma-separated Fernet keys, the primary first; empty means the

@@ -1,29 +1,34 @@
-"""Sites known to the engine: registration, the choice of a site, and their drivers.
+"""Site drivers: the driver class of a site's kind, and the local Docker site's registration.
 
 The engine reaches a backend only through the ``Driver`` protocol; the class
 for a site's kind is looked up by name here so no backend module is imported
 statically (and a backend whose library is missing fails only its own sites).
+Which site a deployment goes to is ``cumulo.engine.scheduling``'s business.
 """
 
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from cumulo.drivers.base import Driver, SiteInfo
+from cumulo.engine.federation_cache import invalidate
 from cumulo.errors import SiteError
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Site
 
-# site kind -> "module:Class" of its driver
+# site kind -> "module:Class" of its driver. The ``sim`` test double is not here:
+# tests and benchmarks add it with ``register_driver_kind``.
 DRIVER_CLASSES: dict[str, str] = {"docker": "cumulo.drivers.docker:DockerDriver"}
 
-AVAILABLE = "AVAILABLE"
-UNAVAILABLE = "UNAVAILABLE"
+AVAILABLE = "active"  # the status a registered local site gets
+
+
+def register_driver_kind(kind: str, target: str) -> None:
+    """Make sites of ``kind`` use the driver class ``"module:Class"``."""
+    DRIVER_CLASSES[kind] = target
 
 
 def site_info(site: Site) -> SiteInfo:
@@ -58,34 +63,44 @@ def register_site(
     options: Mapping[str, Any] | None = None,
     status: str = AVAILABLE,
 ) -> None:
-    """Create or refresh a site's record."""
+    """Create or refresh a public site's record (the embedded local site, tests)."""
     with db.session() as s:
         site = s.get(Site, name)
         if site is None:
-            site = Site(name=name, kind=kind)
+            site = Site(name=name, kind=kind, flavors=[], quotas={}, capabilities={})
             s.add(site)
         site.kind = kind
         site.endpoint = endpoint
         site.images = {d: dict(v) for d, v in images.items()}
         site.options = dict(options or {})
         site.status = status
+        site.public = True
         site.updated_at = utcnow()
+    invalidate(db)
 
 
-def choose_site(session: Session) -> Site:
-    """The site a new attempt runs on.
+def probe(site: Site) -> tuple[str | None, float]:
+    """Ping the site's backend: (why it failed or None, seconds taken)."""
+    start = time.monotonic()
+    try:
+        make_driver(site).ping()
+        problem = None
+    except Exception as exc:  # any failure to reach the backend is a failed probe
+        problem = str(exc) or type(exc).__name__
+    return problem, time.monotonic() - start
 
-    For now the single registered, available site (the local Docker engine);
-    the federation issue replaces this one function with ranking by SLA,
-    quota and health.
-    """
-    sites = session.scalars(select(Site).where(Site.status == AVAILABLE).order_by(Site.name)).all()
-    if not sites:
-        raise SiteError(
-            "no site available: no Docker engine was reachable when cumulo started "
-            "(start Docker, or set DOCKER_HOST, and restart cumulo)"
-        )
-    return sites[0]
+
+def record_probe(db: Database, name: str, problem: str | None, seconds: float) -> None:
+    with db.session() as s:
+        site = s.get(Site, name)
+        if site is None:
+            return
+        site.health_up = problem is None
+        site.health_error = problem
+        site.health_checked_at = utcnow()
+        site.health_latency_ms = seconds * 1000
+        site.health_failures = 0 if problem is None else (site.health_failures or 0) + 1
+    invalidate(db)
 
 
 def probe_and_register(
@@ -96,14 +111,21 @@ def probe_and_register(
     images: Mapping[str, Mapping[str, str]],
     options: Mapping[str, Any] | None = None,
 ) -> str | None:
-    """Register a site, AVAILABLE if its backend answers; return why not, or None."""
-    options = dict(options or {})
-    site = Site(name=name, kind=kind, endpoint=endpoint, images=dict(images), options=options)
-    problem: str | None = None
-    try:
-        make_driver(site).ping()
-    except Exception as exc:  # any failure to reach the backend makes the site unavailable
-        problem = str(exc) or type(exc).__name__
-    status = UNAVAILABLE if problem else AVAILABLE
-    register_site(db, name, kind, endpoint, images, options, status=status)
+    """Register the local site unless an admin defined it, probe it; return why it is down.
+
+    A site of that name defined by an admin (registry file or ``/sites``) keeps its
+    definition; one registered here before is refreshed (endpoint, images, options).
+    """
+    with db.session() as s:
+        existing = s.get(Site, name)
+        auto = existing is None or (existing.options or {}).get("registered_by") == "serve"
+    if auto:
+        options = {**(options or {}), "registered_by": "serve"}
+        register_site(db, name, kind, endpoint, images, options=options)
+    with db.session() as s:
+        site = s.get(Site, name)
+        assert site is not None
+        s.expunge(site)
+    problem, seconds = probe(site)
+    record_probe(db, name, problem, seconds)
     return problem

@@ -1,0 +1,40 @@
+"""The federation: sites, SLAs, quotas, health and ranking, as pure functions over data.
+
+Imports nothing of cumulo's but ``cumulo.errors``; the engine loads the data
+from the store and calls ``schedule``.
+"""
+
+from cumulo.federation.model import (
+    ComputeNeed,
+    Federation,
+    Flavor,
+    Health,
+    Limits,
+    Needs,
+    Placement,
+    SiteStats,
+    SiteStatus,
+    SiteView,
+    Sla,
+    Usage,
+)
+from cumulo.federation.scheduler import Decision, Verdict, no_site_message, schedule
+
+__all__ = [
+    "ComputeNeed",
+    "Decision",
+    "Federation",
+    "Flavor",
+    "Health",
+    "Limits",
+    "Needs",
+    "Placement",
+    "SiteStats",
+    "SiteStatus",
+    "SiteView",
+    "Sla",
+    "Usage",
+    "Verdict",
+    "no_site_message",
+    "schedule",
+]

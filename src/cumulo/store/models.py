@@ -6,12 +6,14 @@ Status columns hold INDIGO's strings; only ``cumulo.engine.states`` changes them
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -63,6 +65,15 @@ class Deployment(Base):
     # against deletion the owner sets and clears.
     description: Mapped[str | None] = mapped_column(Text)
     locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Placement: the site the user chose (our "Manual" scheduling), and the last
+    # scheduling decision explained (``GET /deployments/{id}/scheduling``).
+    requested_site: Mapped[str | None] = mapped_column(String(255))
+    scheduling: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What the deployment holds on its site, counted against SLA limits and quotas.
+    need_instances: Mapped[int] = mapped_column(Integer, default=0)
+    need_cores: Mapped[float] = mapped_column(Float, default=0.0)
+    need_ram_mb: Mapped[float] = mapped_column(Float, default=0.0)
+    need_volume_gb: Mapped[float] = mapped_column(Float, default=0.0)
 
     def __init__(self, **kw: Any) -> None:
         # The id is known before the first flush, so events can refer to it at once.
@@ -78,6 +89,7 @@ class Deployment(Base):
         Index("ix_deployments_created", "created_at", "id"),
         Index("ix_deployments_owner_created", "owner_subject", "owner_issuer", "created_at"),
         Index("ix_deployments_group_created", "user_group", "created_at"),
+        Index("ix_deployments_site_status", "site_name", "status"),
     )
 
 
@@ -169,7 +181,7 @@ class Job(Base):
 
 
 class Site(Base):
-    """A federation member; for now the local Docker engine."""
+    """A federation member (see ``cumulo.engine.site_registry``)."""
 
     __tablename__ = "sites"
 
@@ -179,6 +191,41 @@ class Site(Base):
     # distribution -> version -> image reference
     images: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="AVAILABLE")
+    # active / maintenance / limited / removed (``cumulo.federation.SiteStatus``)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    region: Mapped[str | None] = mapped_column(String(255))
+    # Usable without an SLA by deployments that name no group.
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The credentials reference, sealed (``cumulo.engine.credentials``); never shown.
+    credentials: Mapped[str | None] = mapped_column(Text)
+    # [{name, vcpus, ram_mb, disk_gb, gpus}], smallest first
+    flavors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # {instances, cores, ram_mb, volume_gb}: absent is unlimited
+    quotas: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {gpus, public_ip, volumes}
+    capabilities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The last health probe: None until probed.
+    health_up: Mapped[bool | None] = mapped_column(Boolean)
+    health_error: Mapped[str | None] = mapped_column(Text)
+    health_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    health_failures: Mapped[int] = mapped_column(Integer, default=0)
+    health_latency_ms: Mapped[float | None] = mapped_column(Float)
+
+
+class Sla(Base):
+    """An agreement binding a user group to a site: priority (higher first) and limits."""
+
+    __tablename__ = "slas"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(255), index=True)
+    site_name: Mapped[str] = mapped_column(String(255))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # {instances, cores, ram_mb, volume_gb}: absent is unlimited
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

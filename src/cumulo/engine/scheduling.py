@@ -1,0 +1,195 @@
+"""Scheduling a deployment: its needs from the plan, the registry from the store, a decision.
+
+The decision itself is ``cumulo.federation.schedule`` (pure); this module
+gathers its inputs (cached briefly, see ``federation_cache``), except the
+usage that quotas are checked against, which is always read fresh.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from cumulo.engine.federation_cache import cached
+from cumulo.engine.runtime import Engine
+from cumulo.engine.site_registry import site_view, sla_view
+from cumulo.errors import BadRequest
+from cumulo.federation import (
+    ComputeNeed,
+    Decision,
+    Federation,
+    Health,
+    Needs,
+    Placement,
+    SiteStats,
+    Usage,
+    schedule,
+)
+from cumulo.store.federation_queries import recent_attempts, usage_by_group_and_site
+from cumulo.store.models import Deployment, Site
+from cumulo.store.models import Sla as SlaRow
+from cumulo.tosca.units import parse_size
+
+COMPUTE = "tosca.nodes.Compute"
+BLOCK_STORAGE = ("tosca.nodes.BlockStorage", "tosca.nodes.Storage.BlockStorage")
+SLA_PLACEMENT = "tosca.policies.indigo.SlaPlacement"
+# Verdicts of each kind kept in a deployment's stored explanation.
+EXPLAIN_LIMIT = 100
+STATS_SECONDS = 10.0
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or value is None:
+        return 0.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _size(value: Any, unit: float) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) / unit  # already in bytes
+    if isinstance(value, str) and value.strip():
+        try:
+            return parse_size(value) / unit
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "" or not isinstance(value, str | int | float):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip().lower()
+
+
+def _public_ip(capabilities: dict[str, Any]) -> bool:
+    endpoint = capabilities.get("endpoint") or {}
+    return str(endpoint.get("network_name") or "").upper() == "PUBLIC"
+
+
+def needs_of(plan: Any) -> Needs:
+    """What the plan asks of a site: its instance-making nodes, its volumes."""
+    counts: dict[tuple[Any, ...], int] = defaultdict(int)
+    volumes, volume_gb = 0, 0.0
+    for inst in plan.instances:
+        types = inst.types
+        if any(t in BLOCK_STORAGE for t in types):
+            volumes += 1
+            volume_gb += _size((inst.properties or {}).get("size"), 1e9)
+            continue
+        caps = inst.capabilities or {}
+        host = caps.get("host") or {}
+        is_vm = COMPUTE in types
+        # A container that is not hosted on a VM is an instance of its own.
+        standalone = inst.host is None and any(
+            host.get(k) not in (None, "") for k in ("num_cpus", "mem_size")
+        )
+        if not (is_vm or standalone):
+            continue
+        os_cap = caps.get("os") or {}
+        key = (
+            inst.node,
+            _number(host.get("num_cpus")),
+            _size(host.get("mem_size"), 1e6),
+            _size(host.get("disk_size"), 1e9),
+            int(_number(host.get("num_gpus"))),
+            is_vm,
+            _text(os_cap.get("distribution")),
+            _text(os_cap.get("version")),
+            is_vm and _public_ip(caps),
+        )
+        counts[key] += 1
+    # The key is ComputeNeed's fields but count, in order.
+    computes = tuple(ComputeNeed(k[0], n, *k[1:]) for k, n in counts.items())
+    return Needs(computes, volumes, volume_gb)
+
+
+def placement_of(plan: Any, requested_site: str | None) -> Placement:
+    """The manual choice: an SlaPlacement policy's ``sla_id``, and the site asked for."""
+    sla_id = None
+    for policy in getattr(plan, "policies", None) or ():
+        if policy.type == SLA_PLACEMENT or SLA_PLACEMENT in (getattr(policy, "types", ()) or ()):
+            value = (policy.properties or {}).get("sla_id")
+            if value not in (None, ""):
+                sla_id = str(value)
+    return Placement(sla_id=sla_id, site=requested_site or None)
+
+
+def _registry(engine: Engine) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health]]:
+    with engine.db.session() as s:
+        sites = s.scalars(select(Site).where(Site.status != "removed")).all()
+        views = tuple(site_view(x) for x in sites)
+        health = {
+            x.name: Health(x.health_up, x.health_error, x.health_failures or 0) for x in sites
+        }
+        slas = tuple(sla_view(r) for r in s.scalars(select(SlaRow)))
+    return views, slas, health
+
+
+def _stats(engine: Engine) -> dict[str, SiteStats]:
+    ok: dict[str, int] = defaultdict(int)
+    failed: dict[str, int] = defaultdict(int)
+    seconds: dict[str, float] = defaultdict(float)
+    with engine.db.session() as s:
+        rows = recent_attempts(s)
+    for site, status, started, ended in rows:
+        if status == "SUCCEEDED":
+            ok[site] += 1
+            if ended is not None:
+                seconds[site] += (ended - started).total_seconds()
+        else:
+            failed[site] += 1
+    return {
+        site: SiteStats(ok[site], failed[site], seconds[site] / ok[site] if ok[site] else None)
+        for site in set(ok) | set(failed)
+    }
+
+
+def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation:
+    ttl = engine.settings.scheduler_cache_seconds
+    sites, slas, health = cached(engine.db, "registry", ttl, lambda: _registry(engine))
+    stats = cached(engine.db, "stats", max(ttl, STATS_SECONDS), lambda: _stats(engine))
+    group_usage: dict[tuple[str, str], Usage] = {}
+    site_usage: dict[str, Usage] = defaultdict(Usage)
+    with engine.db.session() as s:
+        rows = usage_by_group_and_site(s, exclude_id)
+    for group, site, inst, cores, ram, vol in rows:
+        used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
+        if group is not None:
+            group_usage[(group, site)] = group_usage.get((group, site), Usage()) + used
+        site_usage[site] = site_usage[site] + used
+    return Federation(sites, slas, group_usage, dict(site_usage), health, stats)
+
+
+def decide(
+    engine: Engine,
+    plan: Any,
+    group: str | None,
+    requested_site: str | None,
+    exclude_id: str | None = None,
+) -> tuple[Decision, Needs]:
+    needs = needs_of(plan)
+    fed = load_federation(engine, exclude_id)
+    today = datetime.now(UTC).date()
+    return schedule(fed, needs, group, today, placement_of(plan, requested_site)), needs
+
+
+def check_manual(decision: Decision) -> None:
+    """A manual choice that cannot be honoured is the request's fault: 400 with the reason."""
+    if decision.placement.manual and decision.problem:
+        raise BadRequest(f"placement: {decision.problem}")
+
+
+def record_decision(dep: Deployment, decision: Decision, needs: Needs) -> None:
+    """Keep the explanation and what the deployment holds (for quotas) on its row."""
+    dep.scheduling = {"at": datetime.now(UTC).isoformat(), **decision.to_json(EXPLAIN_LIMIT)}
+    usage = needs.usage
+    dep.need_instances, dep.need_cores = usage.instances, usage.cores
+    dep.need_ram_mb, dep.need_volume_gb = usage.ram_mb, usage.volume_gb

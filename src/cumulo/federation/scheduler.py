@@ -1,0 +1,356 @@
+"""Choosing the sites a deployment may go to, best first, and saying why.
+
+``schedule`` is a pure function: the same ``Federation`` and request give the
+same ``Decision``. Every site the deployment's group may use gets a verdict:
+usable (with its rank and score) or rejected (with the reason).
+
+Filters, in order: SLA (the group's active SLAs; deployments without a group
+use the public sites), site status, health (the last probe), capability (a
+flavor for each node's num_cpus / mem_size / disk_size / num_gpus, an image for
+its OS distribution and version, public IP, volumes), quota left (the SLA's
+limits against the group's usage, the site's quotas against everyone's).
+Rank: SLA priority (higher first), active before limited, then the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from cumulo.federation.model import (
+    NO_USAGE,
+    UNLIMITED,
+    ComputeNeed,
+    Federation,
+    Flavor,
+    Health,
+    Needs,
+    Placement,
+    SiteStats,
+    SiteStatus,
+    SiteView,
+    Sla,
+    Usage,
+)
+
+# Weights of the score's parts (each part in [0, 1]).
+W_SUCCESS, W_LATENCY, W_FREE = 0.5, 0.3, 0.2
+# A create taking this long halves the latency part.
+LATENCY_HALF_SECONDS = 60.0
+NO_HEALTH = Health()
+NO_STATS = SiteStats()
+_ACTIVE, _LIMITED = SiteStatus.ACTIVE.value, SiteStatus.LIMITED.value
+
+
+@dataclass(slots=True)
+class Verdict:
+    """One site's verdict: ``reason`` says why it was rejected (empty when usable)."""
+
+    site: str
+    usable: bool
+    reason: str = ""
+    sla_id: str | None = None
+    priority: int = 0
+    limited: bool = False
+    score: float = 0.0
+    success_rate: float | None = None
+    create_seconds: float | None = None
+    free: float = 1.0
+    flavors: dict[str, str] = field(default_factory=dict)  # node -> flavor name
+    rank: int | None = None
+
+    def explain(self) -> str:
+        if not self.usable:
+            return self.reason
+        parts = [f"SLA {self.sla_id}" if self.sla_id else "public site"]
+        parts.append(f"priority {self.priority}")
+        if self.limited:
+            parts.append("status limited")
+        measured = (
+            "no attempts yet"
+            if self.success_rate is None
+            else (f"{self.success_rate:.0%} of attempts succeeded")
+        )
+        parts.append(measured)
+        if self.create_seconds is not None:
+            parts.append(f"creates in {self.create_seconds:.1f} s")
+        parts.append(f"{self.free:.0%} of its quota free")
+        return f"usable: {', '.join(parts)}; score {self.score:.3f}"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "site": self.site,
+            "verdict": "usable" if self.usable else "rejected",
+            "reason": self.explain(),
+        }
+        if self.sla_id:
+            out["sla"] = self.sla_id
+        if self.usable:
+            out.update(rank=self.rank, priority=self.priority, score=round(self.score, 4))
+            if self.flavors:
+                out["flavors"] = dict(self.flavors)
+        return out
+
+
+@dataclass(slots=True)
+class Decision:
+    """The verdicts, usable sites first in rank order; ``problem`` when none is usable."""
+
+    group: str | None
+    placement: Placement
+    candidates: list[Verdict]
+    problem: str | None = None
+
+    @property
+    def ranked(self) -> list[str]:
+        return [v.site for v in self.candidates if v.usable and v.rank is not None]
+
+    def verdict(self, site: str) -> Verdict | None:
+        return next((v for v in self.candidates if v.site == site), None)
+
+    def to_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The explanation; with ``limit``, at most that many verdicts of each kind."""
+        usable = [v for v in self.candidates if v.usable]
+        rejected = [v for v in self.candidates if not v.usable]
+        shown = usable[:limit] + rejected[:limit] if limit is not None else usable + rejected
+        out: dict[str, Any] = {
+            "group": self.group,
+            "placement": "manual" if self.placement.manual else "automatic",
+            "ranked": self.ranked[:limit] if limit is not None else self.ranked,
+            "considered": len(self.candidates),
+            "usable": len(usable),
+            "candidates": [v.to_json() for v in shown],
+        }
+        if self.placement.sla_id:
+            out["slaId"] = self.placement.sla_id
+        if self.placement.site:
+            out["site"] = self.placement.site
+        if len(shown) < len(self.candidates):
+            out["omitted"] = len(self.candidates) - len(shown)
+        if self.problem:
+            out["problem"] = self.problem
+        return out
+
+
+def schedule(
+    fed: Federation,
+    needs: Needs,
+    group: str | None,
+    today: date,
+    placement: Placement = Placement(),
+) -> Decision:
+    """Filter and rank the sites ``group`` may use for ``needs`` (see the module's doc)."""
+    sites = {s.name: s for s in fed.sites}
+    problem, allowed = _allowed(fed, sites, group, today, placement)
+    asked = needs.usage
+    health, stats, site_usage = fed.health, fed.stats, fed.site_usage
+    group_usage = fed.group_usage if group else {}
+    verdicts: list[Verdict] = []
+    for site_name, sla in allowed:
+        site = sites.get(site_name)
+        if site is None:
+            reason = f"SLA {sla.id if sla else ''} names an unknown site"
+            verdicts.append(Verdict(site_name, False, reason))
+            continue
+        verdicts.append(
+            _judge(
+                site,
+                sla,
+                sla.inactive_reason(today) if sla is not None else None,
+                health.get(site_name, NO_HEALTH),
+                stats.get(site_name, NO_STATS),
+                group_usage.get((group, site_name), NO_USAGE),
+                site_usage.get(site_name, NO_USAGE),
+                needs,
+                asked,
+            )
+        )
+    usable = [v for v in verdicts if v.usable]
+    usable.sort(key=lambda v: (-v.priority, v.limited, -v.score, v.site))
+    for i, v in enumerate(usable):
+        v.rank = i + 1
+    rejected = sorted((v for v in verdicts if not v.usable), key=lambda v: v.site)
+    decision = Decision(group, placement, usable + rejected, problem)
+    if problem is None and placement.site:
+        decision.problem = _manual_problem(decision, placement.site)
+    elif problem is None and not usable:
+        decision.problem = no_site_message(decision)
+    return decision
+
+
+def no_site_message(decision: Decision, limit: int = 10) -> str:
+    """INDIGO's message, followed by each site's reason."""
+    base = "No cloud provider meets the deployment requirements"
+    if not decision.candidates:
+        who = f"group {decision.group}" if decision.group else "deployments without a group"
+        what = "an active SLA" if decision.group else "a public site"
+        return f"{base}: no site is open to {who} (it needs {what})"
+    shown = "; ".join(f"{v.site}: {v.reason}" for v in decision.candidates[:limit])
+    more = len(decision.candidates) - limit
+    return f"{base}: {shown}" + (f"; and {more} more" if more > 0 else "")
+
+
+def _manual_problem(decision: Decision, site: str) -> str | None:
+    verdict = decision.verdict(site)
+    if verdict is None:
+        open_to = ", ".join(v.site for v in decision.candidates[:20]) or "none"
+        who = f"group {decision.group}" if decision.group else "deployments without a group"
+        return f"site {site} is not open to {who} (open: {open_to})"
+    # Manual placement: that site only, no fallback elsewhere.
+    for v in decision.candidates:
+        if v.site != site:
+            v.rank = None
+    if not verdict.usable:
+        return f"the chosen site {site} cannot take this deployment: {verdict.reason}"
+    verdict.rank = 1
+    return None
+
+
+def _allowed(
+    fed: Federation,
+    sites: Mapping[str, SiteView],
+    group: str | None,
+    today: date,
+    placement: Placement,
+) -> tuple[str | None, list[tuple[str, Sla | None]]]:
+    """(problem, the (site, SLA) pairs open to the request); SLA None for a public site."""
+    if group is None:
+        if placement.sla_id:
+            sla = next((s for s in fed.slas if s.id == placement.sla_id), None)
+            if sla is None:
+                return f"no SLA with id {placement.sla_id}", []
+            return f"SLA {sla.id} is for group {sla.group}: deploy with userGroup {sla.group}", []
+        return None, [(s.name, None) for s in fed.sites if s.public]
+    best: dict[str, Sla] = {}
+    for sla in fed.slas:
+        if sla.group != group:
+            continue
+        if placement.sla_id and sla.id != placement.sla_id:
+            continue
+        current = best.get(sla.site)
+        # Several SLAs of the group on one site: prefer an active one, then the higher priority.
+        if current is None or _sla_key(sla, today) > _sla_key(current, today):
+            best[sla.site] = sla
+    if placement.sla_id and not best:
+        owner = next((s.group for s in fed.slas if s.id == placement.sla_id), None)
+        if owner is None:
+            return f"no SLA with id {placement.sla_id}", []
+        return f"SLA {placement.sla_id} is for group {owner}, not {group}", []
+    if placement.sla_id and placement.site:
+        (only,) = best.values()
+        if only.site != placement.site:
+            chosen = placement.site
+            return f"SLA {only.id} is on site {only.site}, not on the chosen site {chosen}", []
+    return None, sorted(best.items())
+
+
+def _sla_key(sla: Sla, today: date) -> tuple[bool, int]:
+    return (sla.inactive_reason(today) is None, sla.priority)
+
+
+def _judge(
+    site: SiteView,
+    sla: Sla | None,
+    inactive: str | None,
+    health: Health,
+    stats: SiteStats,
+    group_used: Usage,
+    site_used: Usage,
+    needs: Needs,
+    asked: Usage,
+) -> Verdict:
+    """One site's verdict; called for every site, so it avoids needless work."""
+    name = site.name
+    sla_id = sla.id if sla is not None else None
+    if inactive:
+        return Verdict(name, False, inactive, sla_id)
+    status = site.status
+    if status != _ACTIVE and status != _LIMITED:
+        return Verdict(name, False, f"site status is {status}", sla_id)
+    if health.up is False:
+        return Verdict(name, False, f"failing its health probe: {health.error}", sla_id)
+    flavors: dict[str, str] = {}
+    for need in needs.computes:
+        problem = _capability_problem(site, need, flavors)
+        if problem:
+            return Verdict(name, False, problem, sla_id)
+    if needs.volumes and not site.volumes:
+        return Verdict(name, False, "the site offers no block storage volumes", sla_id)
+    limits = sla.limits if sla is not None else UNLIMITED
+    over = limits.exceeded(group_used, asked)
+    if over:
+        return Verdict(name, False, f"SLA {sla_id} limit reached: {over}", sla_id)
+    quotas = site.quotas
+    over = quotas.exceeded(site_used, asked)
+    if over:
+        return Verdict(name, False, f"site quota reached: {over}", sla_id)
+    free = min(limits.free_fraction(group_used, asked), quotas.free_fraction(site_used, asked))
+    total = stats.successes + stats.failures
+    success = (stats.successes + 1) / (total + 2)  # Laplace: no data counts as 50 %
+    mean = stats.mean_create_seconds
+    latency = 0.5 if mean is None else LATENCY_HALF_SECONDS / (LATENCY_HALF_SECONDS + mean)
+    return Verdict(
+        name,
+        True,
+        "",
+        sla_id,
+        sla.priority if sla is not None else 0,
+        status == _LIMITED,
+        W_SUCCESS * success + W_LATENCY * latency + W_FREE * free,
+        stats.successes / total if total else None,
+        mean,
+        free,
+        flavors,
+    )
+
+
+def _capability_problem(site: SiteView, need: ComputeNeed, flavors: dict[str, str]) -> str | None:
+    if need.gpus and not site.gpus:
+        return f"node {need.node} needs {need.gpus} GPU(s); the site has none"
+    if need.public_ip and not site.public_ip:
+        return f"node {need.node} needs a public IP; the site offers none"
+    if site.flavors:
+        flavor = fitting_flavor(site.flavors, need)
+        if flavor is None:
+            return f"no flavor fits node {need.node} ({_size_text(need)})"
+        flavors[need.node] = flavor.name
+    if need.needs_image:
+        return _image_problem(site, need)
+    return None
+
+
+def fitting_flavor(flavors: tuple[Flavor, ...], need: ComputeNeed) -> Flavor | None:
+    """The first flavor (they are kept smallest first) with room for ``need``."""
+    for f in flavors:
+        if (
+            f.vcpus >= need.cpus
+            and f.ram_mb >= need.ram_mb
+            and f.disk_gb >= need.disk_gb
+            and f.gpus >= need.gpus
+        ):
+            return f
+    return None
+
+
+def _size_text(need: ComputeNeed) -> str:
+    parts = [f"{need.cpus:g} CPU", f"{need.ram_mb:g} MB RAM"]
+    if need.disk_gb:
+        parts.append(f"{need.disk_gb:g} GB disk")
+    if need.gpus:
+        parts.append(f"{need.gpus} GPU")
+    return ", ".join(parts)
+
+
+def _image_problem(site: SiteView, need: ComputeNeed) -> str | None:
+    if not site.images:
+        return f"node {need.node} needs an OS image; the site offers none"
+    if need.distribution is None:
+        return None
+    versions = site.images.get(need.distribution)
+    if versions and (need.version is None or need.version in versions):
+        return None
+    wanted = " ".join(x for x in (need.distribution, need.version) if x)
+    offered = ", ".join(f"{d} {v}" for d, vs in site.images.items() for v in vs)
+    return f"no image for {wanted} (node {need.node}); the site offers {offered}"

@@ -1,0 +1,71 @@
+"""Aggregates the scheduler and ``/metrics`` read: usage per site, attempt outcomes, queue depth."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cumulo.store.models import Attempt, Deployment, Job
+
+# Deployment statuses whose resources exist on their site (count against quotas).
+HOLDING_STATUSES = (
+    "CREATE_IN_PROGRESS",
+    "CREATE_COMPLETE",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE",
+    "UPDATE_FAILED",
+    "DELETE_IN_PROGRESS",
+    "DELETE_FAILED",
+    "UNKNOWN",
+)
+
+
+def usage_by_group_and_site(
+    s: Session, exclude_id: str | None = None
+) -> Sequence[tuple[str | None, str, int, float, float, float]]:
+    """(group, site, instances, cores, ram MB, volume GB) held by live deployments."""
+    query = (
+        select(
+            Deployment.user_group,
+            Deployment.site_name,
+            func.sum(Deployment.need_instances),
+            func.sum(Deployment.need_cores),
+            func.sum(Deployment.need_ram_mb),
+            func.sum(Deployment.need_volume_gb),
+        )
+        .where(Deployment.site_name.is_not(None), Deployment.status.in_(HOLDING_STATUSES))
+        .group_by(Deployment.user_group, Deployment.site_name)
+    )
+    if exclude_id is not None:
+        query = query.where(Deployment.id != exclude_id)
+    return [tuple(row) for row in s.execute(query)]  # type: ignore[misc]
+
+
+def recent_attempts(
+    s: Session, limit: int = 5000
+) -> Sequence[tuple[str, str, datetime, datetime | None]]:
+    """(site, status, started, ended) of the latest finished attempts, newest first."""
+    query = (
+        select(Attempt.site_name, Attempt.status, Attempt.started_at, Attempt.ended_at)
+        .where(Attempt.status != "RUNNING")
+        .order_by(Attempt.id.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in s.execute(query)]  # type: ignore[misc]
+
+
+def attempt_counts(s: Session) -> Sequence[tuple[str, str, int]]:
+    """(site, status, how many) over every attempt."""
+    query = select(Attempt.site_name, Attempt.status, func.count()).group_by(
+        Attempt.site_name, Attempt.status
+    )
+    return [tuple(row) for row in s.execute(query)]  # type: ignore[misc]
+
+
+def jobs_by_status(s: Session) -> dict[str, int]:
+    rows: Any = s.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {status: n for status, n in rows}
