@@ -1,24 +1,25 @@
-"""The deploy job: plan a deployment, try it on a site, and settle its status.
+"""The deploy job: plan a deployment, rank the sites, try them in order, settle its status.
 
 One attempt on one site is ``cumulo.engine.attempt.run_attempt``; this module
-builds the job's ``AttemptContext`` (timeouts, keepLastAttempt), chooses the
-site and records the outcome. The federation replaces the single attempt here
-with a loop over ranked sites (``keep_on_failure`` only on the last one) and
-hands every ``AttemptResult`` to ``finish_create``.
+builds the job's ``AttemptContext`` (timeouts, keepLastAttempt), asks the
+scheduler (``cumulo.engine.scheduling``) for the ranked sites and tries them in
+order, at most ``maxProvidersRetry`` (``keep_on_failure`` only on the last
+one), then hands every ``AttemptResult`` to ``finish_create``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from cumulo.engine.attempt import AttemptContext, AttemptResult, run_attempt
 from cumulo.engine.jobs import ClaimedJob
+from cumulo.engine.placement_loop import Tries, plan_tries
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites import choose_site
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
@@ -32,14 +33,21 @@ def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
     if ctx is None:
         return
     try:
-        with engine.db.session() as s:
-            site = choose_site(s)
-            s.expunge(site)
+        tries: Tries = plan_tries(ctx)
     except CumuloError as exc:
         fail(engine, ctx.dep_id, Status.CREATE_IN_PROGRESS, Status.CREATE_FAILED, str(exc))
         return
-    ctx.keep_on_failure = _keep_last_attempt(engine, ctx.dep_id)
-    finish_create(ctx, [run_attempt(ctx, site)])
+    results, seconds = list(tries.earlier), list(tries.earlier_seconds)
+    keep = _keep_last_attempt(engine, ctx.dep_id)
+    for i, site in enumerate(tries.sites):
+        ctx.keep_on_failure = keep and i == len(tries.sites) - 1
+        start = time.monotonic()
+        result = run_attempt(ctx, site)
+        results.append(result)
+        seconds.append(time.monotonic() - start)
+        if result.ok or result.outcome == "CANCELLED":
+            break
+    finish_create(ctx, results, seconds)
 
 
 def prepare(
@@ -74,19 +82,29 @@ def _keep_last_attempt(engine: Engine, dep_id: str) -> bool:
         return bool(dep and dep.keep_last_attempt)
 
 
-def finish_create(ctx: AttemptContext, results: list[AttemptResult]) -> None:
-    """CREATE_COMPLETE with the outputs, or CREATE_FAILED naming every attempt's error."""
+def finish_create(
+    ctx: AttemptContext, results: list[AttemptResult], seconds: list[float] | None = None
+) -> None:
+    """CREATE_COMPLETE with the outputs, or CREATE_FAILED naming every attempt's error.
+
+    ``seconds[i]`` is how long ``results[i]`` took, shown beside its error.
+    """
     if not results or results[-1].outcome == "CANCELLED":
         return
     last = results[-1]
     if last.ok:
         settle(ctx.engine, ctx.dep_id, ctx.in_progress, Status.CREATE_COMPLETE, None, last.outputs)
         return
-    errors = [r for r in results if r.error]
+    took = seconds or []
+    errors = [
+        (r, f" ({took[i]:.1f} s)" if i < len(took) else "")
+        for i, r in enumerate(results)
+        if r.error
+    ]
     if len(errors) == 1:
-        reason = f"Error on site {errors[0].site}: {errors[0].error}"
+        reason = f"Error on site {errors[0][0].site}: {errors[0][0].error}"
     else:
-        listed = "; ".join(f"site {r.site}: {r.error}" for r in errors)
+        listed = "; ".join(f"site {r.site}: {r.error}{d}" for r, d in errors)
         reason = f"Retries on cloud providers exhausted. Error list is: {listed}"
     outputs = last.outputs if ctx.keep_on_failure else None
     settle(ctx.engine, ctx.dep_id, ctx.in_progress, Status.CREATE_FAILED, reason, outputs)
