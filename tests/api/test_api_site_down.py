@@ -59,6 +59,6 @@ def test_without_any_site_deployments_fail_saying_so(tmp_path: Path) -> None:
     with TestClient(create_app(settings, engine=engine, workers=1)) as client:
         dep = _deploy_and_wait(client)
         assert dep["status"] == "CREATE_FAILED"
-        assert dep["statusReason"].startswith("no site available")
+        assert dep["statusReason"].startswith("No cloud provider meets the deployment requirements")
         assert "cloudProviderName" not in dep
     engine.close()

@@ -16,9 +16,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cumulo.config import Settings
-from cumulo.engine.credentials import seal
 from cumulo.engine.federation_cache import invalidate
+from cumulo.engine.runtime import Engine
 from cumulo.engine.site_definitions import RegistryFile, SiteDef, SlaDef
 from cumulo.engine.sites import DRIVER_CLASSES
 from cumulo.errors import BadRequest, Conflict, NotFound
@@ -47,10 +46,14 @@ def _check_kind(kind: str) -> None:
         raise BadRequest(f"kind: unknown site kind {kind!r} (known: {known})")
 
 
-def save_site(db: Database, settings: Settings, d: SiteDef, *, replace: bool = False) -> Site:
-    """Store a site; an existing one is replaced only with ``replace`` (else 409)."""
+def save_site(engine: Engine, d: SiteDef, *, replace: bool = False) -> Site:
+    """Store a site; an existing one is replaced only with ``replace`` (else 409).
+
+    The credentials reference is stored encrypted (``cumulo.secrets``) and never shown.
+    """
     _check_kind(d.kind)
-    endpoint = d.endpoint or (settings.docker_host if d.kind == "docker" else "")
+    db = engine.db
+    endpoint = d.endpoint or (engine.settings.docker_host if d.kind == "docker" else "")
     with db.session() as s:
         site = s.get(Site, d.name)
         if site is not None and not replace and site.status != "removed":
@@ -60,7 +63,7 @@ def save_site(db: Database, settings: Settings, d: SiteDef, *, replace: bool = F
             s.add(site)
         site.kind, site.endpoint, site.region = d.kind, endpoint, d.region
         site.status, site.public = d.status, d.public
-        site.credentials = seal(settings, d.credentials) if d.credentials else None
+        site.credentials = engine.secrets.encrypt(d.credentials) if d.credentials else None
         site.flavors = sorted(
             (f.stored() for f in d.flavors),
             key=lambda f: (f["gpus"], f["vcpus"], f["ram_mb"], f["disk_gb"]),
@@ -139,7 +142,7 @@ def list_slas(s: Session, group: str | None = None) -> Sequence[SlaRow]:
     return s.scalars(query).all()
 
 
-def load_registry_file(db: Database, settings: Settings, path: Path) -> tuple[int, int]:
+def load_registry_file(engine: Engine, path: Path) -> tuple[int, int]:
     """Store every site and SLA of a registry file (replacing those of the same name).
 
     Raises ``BadRequest`` naming the file and the entry when it is not valid.
@@ -156,12 +159,12 @@ def load_registry_file(db: Database, settings: Settings, path: Path) -> tuple[in
         raise BadRequest(f"{path}: {describe(exc)}") from None
     for i, site in enumerate(registry.sites):
         try:
-            save_site(db, settings, site, replace=True)
+            save_site(engine, site, replace=True)
         except BadRequest as exc:
             raise BadRequest(f"{path}: sites.{i} ({site.name}): {exc}") from None
     for i, sla in enumerate(registry.slas):
         try:
-            save_sla(db, sla, replace=True)
+            save_sla(engine.db, sla, replace=True)
         except BadRequest as exc:
             raise BadRequest(f"{path}: slas.{i} ({sla.id}): {exc}") from None
     return len(registry.sites), len(registry.slas)

@@ -198,7 +198,7 @@ class Site(Base):
     region: Mapped[str | None] = mapped_column(String(255))
     # Usable without an SLA by deployments that name no group.
     public: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The credentials reference, sealed (``cumulo.engine.credentials``); never shown.
+    # The credentials reference, encrypted (``cumulo.secrets``); never shown.
     credentials: Mapped[str | None] = mapped_column(Text)
     # [{name, vcpus, ram_mb, disk_gb, gpus}], smallest first
     flavors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
