@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from cumulo import __version__
 from cumulo.api.errors import install_error_handlers
-from cumulo.api.routers import deployments, resources, root
+from cumulo.api.routers import deployments, metrics, resources, root, scheduling, sites
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.engine.worker import WorkerPool
@@ -64,6 +64,9 @@ def create_app(
     app.include_router(root.router)
     app.include_router(deployments.router)
     app.include_router(resources.router)
+    app.include_router(scheduling.router)
+    app.include_router(sites.router)
+    app.include_router(metrics.router)
     install_dashboard(app)
     app.add_middleware(StripTrailingSlash)
     return app

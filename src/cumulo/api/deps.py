@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from cumulo.auth.identity import LOCAL_ADMIN, Identity
 from cumulo.engine.runtime import Engine
+from cumulo.errors import Forbidden
 
 
 def get_engine(request: Request) -> Engine:
@@ -19,3 +20,10 @@ def current_identity() -> Identity:
 
 def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+def require_admin(caller: Identity = Depends(current_identity)) -> Identity:
+    """The caller, if an admin (``/sites``, ``/slas``): the one check identity tightens."""
+    if not caller.is_admin:
+        raise Forbidden("only an administrator may manage sites and SLAs")
+    return caller

@@ -21,6 +21,8 @@ class DeploymentRequest(BaseModel):
     # orchent sends it as the string "true"/"false"; pydantic accepts both.
     keepLastAttempt: bool = False
     userGroup: str | None = None
+    # cumulo's own: the site to deploy on (the dashboard's "Manual" scheduling).
+    site: str | None = Field(default=None, min_length=1, description="Deploy on this site only")
 
     @field_validator("callback")
     @classmethod

@@ -37,6 +37,21 @@ def _engine(settings: Settings) -> Any:
         raise typer.Exit(2) from None
 
 
+def _load_registry(engine: Any, settings: Settings) -> None:
+    """The site registry file (CUMULO_SITES_FILE), if any; exit 2 naming what is wrong."""
+    if settings.sites_file is None:
+        return
+    from cumulo.engine.site_registry import load_registry_file
+    from cumulo.errors import CumuloError
+
+    try:
+        n_sites, n_slas = load_registry_file(engine, settings.sites_file)
+    except CumuloError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"site registry {settings.sites_file}: {n_sites} site(s), {n_slas} SLA(s)")
+
+
 def _logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -78,15 +93,22 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on [8000]")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker threads [2]; 0: API only")] = None,
     data_dir: DataDir = None,
+    sites_file: Annotated[
+        Path | None,
+        typer.Option("--sites-file", help="Site registry (sites and SLAs, YAML) to load"),
+    ] = None,
 ) -> None:
     """Run the API and workers on the embedded default (SQLite, the local Docker site)."""
     import uvicorn
 
     from cumulo.api import create_app
 
-    settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir)
+    settings = _settings(
+        host=host, port=port, workers=workers, data_dir=data_dir, sites_file=sites_file
+    )
     _logging()
     engine = _engine(settings)
+    _load_registry(engine, settings)
     _register_local_site(engine, settings)
     app = create_app(settings, engine=engine)
     dns = _dns_responder(settings)
@@ -124,6 +146,7 @@ def worker(
     settings = _settings(workers=workers, data_dir=data_dir)
     _logging()
     engine = _engine(settings)
+    _load_registry(engine, settings)
     pool = WorkerPool(engine, max(settings.workers, 1))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

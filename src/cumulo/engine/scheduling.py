@@ -181,9 +181,12 @@ def decide(
     return schedule(fed, needs, group, today, placement_of(plan, requested_site)), needs
 
 
-def check_manual(decision: Decision) -> None:
+def check_placement(engine: Engine, plan: Any, group: str | None, site: str | None) -> None:
     """A manual choice that cannot be honoured is the request's fault: 400 with the reason."""
-    if decision.placement.manual and decision.problem:
+    if not placement_of(plan, site).manual:
+        return
+    decision, _ = decide(engine, plan, group, site)
+    if decision.problem:
         raise BadRequest(f"placement: {decision.problem}")
 
 

@@ -12,6 +12,7 @@ from cumulo.auth.identity import Identity
 from cumulo.engine.events import record as record_event
 from cumulo.engine.jobs import JobKind, enqueue
 from cumulo.engine.runtime import Engine
+from cumulo.engine.scheduling import check_placement, decide
 from cumulo.engine.states import Status, check_deployment_transition, set_deployment_status
 from cumulo.errors import Conflict, NotFound
 from cumulo.store.models import Deployment
@@ -28,6 +29,7 @@ class NewDeployment:
     keep_last_attempt: bool = False
     user_group: str | None = None
     description: str | None = None
+    site: str | None = None  # manual placement on this site
 
 
 def not_found(dep_id: str) -> NotFound:
@@ -36,7 +38,8 @@ def not_found(dep_id: str) -> NotFound:
 
 def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> Deployment:
     """Validate the template and parameters, store the deployment and its deploy job."""
-    engine.plan(new.template, new.parameters)  # ToscaError (400) on bad template or inputs
+    plan = engine.plan(new.template, new.parameters)  # ToscaError (400): bad template, inputs
+    check_placement(engine, plan, new.user_group, new.site)  # 400: unusable manual choice
     with engine.db.session() as s:
         dep = Deployment(
             template=new.template,
@@ -49,6 +52,7 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
             keep_last_attempt=new.keep_last_attempt,
             user_group=new.user_group,
             description=new.description,
+            requested_site=new.site,
             owner_issuer=owner.issuer,
             owner_subject=owner.subject,
             task="NONE",
@@ -58,6 +62,27 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
         enqueue(s, JobKind.DEPLOY, dep.id)
     engine.notify()
     return dep
+
+
+def explain_placement(engine: Engine, new: NewDeployment) -> dict[str, Any]:
+    """Where ``new`` would go and why, without deploying (``cumulo deploy --dry-run``)."""
+    plan = engine.plan(new.template, new.parameters)
+    decision, _ = decide(engine, plan, new.user_group, new.site)
+    return decision.to_json()
+
+
+def scheduling_of(engine: Engine, dep_id: str) -> dict[str, Any]:
+    """The last scheduling decision of a deployment, explained."""
+    with engine.db.session() as s:
+        dep = s.get(Deployment, dep_id)
+        if dep is None:
+            raise not_found(dep_id)
+        if dep.scheduling:
+            return {"scheduled": True, **dep.scheduling}
+        return {
+            "scheduled": False,
+            "message": "not scheduled yet: its deploy job has not started",
+        }
 
 
 def request_delete(engine: Engine, dep_id: str, caller: Identity) -> None:

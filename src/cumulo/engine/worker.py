@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from cumulo.engine.delete import run_delete
 from cumulo.engine.deploy import run_deploy
+from cumulo.engine.health import HealthProber
 from cumulo.engine.jobs import ClaimedJob, JobKind
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import Status, set_deployment_status
@@ -118,11 +119,17 @@ class WorkerPool:
     def __init__(self, engine: Engine, size: int) -> None:
         self.stop_event = threading.Event()
         self.workers = [Worker(engine, self.stop_event, i) for i in range(size)]
+        # Sites are probed where jobs run (not by an API-only process).
+        self.prober = None
+        if size and engine.settings.health_probe_seconds > 0:
+            self.prober = HealthProber(engine, self.stop_event)
         self.engine = engine
 
     def start(self) -> None:
         for w in self.workers:
             w.start()
+        if self.prober is not None:
+            self.prober.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()

@@ -69,3 +69,11 @@ def attempt_counts(s: Session) -> Sequence[tuple[str, str, int]]:
 def jobs_by_status(s: Session) -> dict[str, int]:
     rows: Any = s.execute(select(Job.status, func.count()).group_by(Job.status))
     return {status: n for status, n in rows}
+
+
+def succeeded_attempt_times(s: Session) -> Sequence[tuple[str, datetime, datetime]]:
+    """(site, started, ended) of every succeeded attempt: the create latencies."""
+    query = select(Attempt.site_name, Attempt.started_at, Attempt.ended_at).where(
+        Attempt.status == "SUCCEEDED", Attempt.ended_at.is_not(None)
+    )
+    return [tuple(row) for row in s.execute(query)]  # type: ignore[misc]

@@ -85,6 +85,30 @@ async def _json_body(request: Request) -> Any:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
 
 
+async def new_deployment_from(request: Request, caller: Identity) -> NewDeployment:
+    """The request's body as a ``NewDeployment`` (also what a dry run schedules)."""
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    try:
+        req = DeploymentRequest.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_errors(list(exc.errors()))) from exc
+    if req.userGroup and not caller.is_admin and req.userGroup not in caller.groups:
+        raise Forbidden(f"the user is not a member of group {req.userGroup}")
+    return NewDeployment(
+        template=req.template,
+        parameters=req.parameters or {},
+        callback=req.callback,
+        timeout_mins=req.timeoutMins,
+        provider_timeout_mins=req.providerTimeoutMins,
+        max_providers_retry=req.maxProvidersRetry,
+        keep_last_attempt=req.keepLastAttempt,
+        user_group=req.userGroup,
+        site=req.site,
+    )
+
+
 @router.post(
     "",
     status_code=201,
@@ -97,25 +121,7 @@ async def create(
     engine: Engine = Depends(get_engine),
     caller: Identity = Depends(current_identity),
 ) -> JSONResponse:
-    body = await _json_body(request)
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    try:
-        req = DeploymentRequest.model_validate(body)
-    except ValidationError as exc:
-        raise BadRequest(describe_validation_errors(list(exc.errors()))) from exc
-    if req.userGroup and not caller.is_admin and req.userGroup not in caller.groups:
-        raise Forbidden(f"the user is not a member of group {req.userGroup}")
-    new = NewDeployment(
-        template=req.template,
-        parameters=req.parameters or {},
-        callback=req.callback,
-        timeout_mins=req.timeoutMins,
-        provider_timeout_mins=req.providerTimeoutMins,
-        max_providers_retry=req.maxProvidersRetry,
-        keep_last_attempt=req.keepLastAttempt,
-        user_group=req.userGroup,
-    )
+    new = await new_deployment_from(request, caller)
     dep = await run_in_threadpool(create_deployment, engine, new, caller)
     body_out = deployment_json(dep, base_url(request))
     return JSONResponse(
