@@ -193,15 +193,14 @@ def no_site_message(decision: Decision, limit: int = 10) -> str:
 
 
 def _manual_problem(decision: Decision, site: str) -> str | None:
+    """Manual placement: that site only, no fallback elsewhere; why it cannot be, or None."""
+    for v in decision.candidates:
+        v.rank = None
     verdict = decision.verdict(site)
     if verdict is None:
         open_to = ", ".join(v.site for v in decision.candidates[:20]) or "none"
         who = f"group {decision.group}" if decision.group else "deployments without a group"
         return f"site {site} is not open to {who} (open: {open_to})"
-    # Manual placement: that site only, no fallback elsewhere.
-    for v in decision.candidates:
-        if v.site != site:
-            v.rank = None
     if not verdict.usable:
         return f"the chosen site {site} cannot take this deployment: {verdict.reason}"
     verdict.rank = 1

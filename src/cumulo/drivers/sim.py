@@ -1,0 +1,112 @@
+"""``SimDriver``: a TEST DOUBLE of a site backend, to exercise scheduler and engine at scale.
+
+It makes nothing: "resources" are entries in memory, shared by the process.
+It is never registered by default; tests and benchmarks enable it with
+``cumulo.engine.sites.register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")``
+and define sites of kind ``sim`` whose ``options`` set its behaviour:
+
+- ``latency_ms``: how long ``create`` takes (default 0);
+- ``failure_rate``: the share of creates that fail, 0 to 1 (default 0),
+  decided from a hash of (seed, deployment, node, index) so runs repeat;
+- ``seed``: the seed of those draws (default 0);
+- ``down``: ``ping`` fails, as for a site that cannot be reached.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+from cumulo.drivers.base import NodeRequest, Realized, SiteInfo
+from cumulo.errors import SiteError
+
+NATIVE_TYPES = frozenset(
+    {
+        "tosca.nodes.Compute",
+        "tosca.nodes.indigo.Compute",
+        "tosca.nodes.indigo.dockerRun",
+        "tosca.nodes.Container.Application.Docker",
+    }
+)
+
+# site name -> physical id -> deployment id; shared so a new driver object finds them.
+_resources: dict[str, dict[str, str]] = {}
+_lock = threading.Lock()
+
+
+class SimDriver:
+    """The Driver protocol over nothing (a test double, see the module's doc)."""
+
+    kind = "sim"
+    native_types = NATIVE_TYPES
+
+    def __init__(self, site: SiteInfo) -> None:
+        self.site = site
+        options: dict[str, Any] = dict(site.options or {})
+        self.latency = float(options.get("latency_ms", 0)) / 1000
+        self.failure_rate = float(options.get("failure_rate", 0))
+        self.seed = options.get("seed", 0)
+        self.down = bool(options.get("down", False))
+        with _lock:
+            self._made = _resources.setdefault(site.name, {})
+
+    def realizes(self, request: NodeRequest) -> bool:
+        return any(t in NATIVE_TYPES for t in request.types)
+
+    def _id(self, request: NodeRequest) -> str:
+        return f"sim-{self.site.name}-{request.deployment_id}-{request.node}-{request.index}"
+
+    def create(self, request: NodeRequest) -> Realized:
+        if self.latency:
+            time.sleep(self.latency)
+        key = f"{self.seed}:{request.deployment_id}:{request.node}:{request.index}"
+        if self.failure_rate and random.Random(key).random() < self.failure_rate:
+            raise SiteError(f"node {request.node}: simulated failure on site {self.site.name}")
+        pid = self._id(request)
+        with _lock:
+            self._made[pid] = request.deployment_id
+        return Realized(pid, self._attributes(request))
+
+    def _attributes(self, request: NodeRequest) -> dict[str, Any]:
+        return {"public_address": ["127.0.0.1"], "private_address": ["10.0.0.1"], "sim": True}
+
+    def wait_ready(self, request: NodeRequest, realized: Realized, deadline: float) -> Realized:
+        return realized
+
+    def delete(self, physical_id: str) -> None:
+        with _lock:
+            self._made.pop(physical_id, None)
+
+    def delete_deployment(self, deployment_id: str) -> list[str]:
+        with _lock:
+            ids = [pid for pid, dep in self._made.items() if dep == deployment_id]
+            for pid in ids:
+                del self._made[pid]
+        return ids
+
+    def start(self, physical_id: str) -> None:
+        self._existing(physical_id)
+
+    def stop(self, physical_id: str) -> None:
+        self._existing(physical_id)
+
+    def observe(self, physical_id: str) -> str:
+        with _lock:
+            return "STARTED" if physical_id in self._made else "DELETED"
+
+    def _existing(self, physical_id: str) -> None:
+        with _lock:
+            if physical_id not in self._made:
+                raise SiteError(f"{physical_id} no longer exists on site {self.site.name}")
+
+    def ping(self) -> None:
+        if self.down:
+            raise SiteError(f"site {self.site.name} is down (simulated)")
+
+
+def held(site: str) -> dict[str, str]:
+    """What the simulated site holds now: physical id -> deployment id (for tests)."""
+    with _lock:
+        return dict(_resources.get(site, {}))
