@@ -71,12 +71,22 @@ def save_site(engine: Engine, d: SiteDef, *, replace: bool = False) -> Site:
         site.images = {dist: dict(v) for dist, v in d.images.items()}
         site.quotas = d.quotas.stored()
         site.capabilities = d.capabilities.model_dump()
-        site.options = dict(d.options)
+        site.options = _default_options(engine, d)
         site.updated_at = utcnow()
         s.flush()
         s.expunge(site)
     invalidate(db)
     return site
+
+
+def _default_options(engine: Engine, d: SiteDef) -> dict[str, Any]:
+    """A Docker site's folders and DNS zone as for the local site, unless given."""
+    options = dict(d.options)
+    if d.kind == "docker":
+        settings = engine.settings
+        options.setdefault("work_dir", str(settings.data_dir.resolve() / "sites" / d.name))
+        options.setdefault("dns_zone", settings.dns_zone)
+    return options
 
 
 def get_site(s: Session, name: str) -> Site:
