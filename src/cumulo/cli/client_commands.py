@@ -96,6 +96,26 @@ def _show_result(dep: dict[str, Any], json_out: bool) -> None:
         raise typer.Exit(1)
 
 
+def _show_scheduling(decision: dict[str, Any], json_out: bool) -> None:
+    """A dry run's answer: each site's verdict; exit 1 when no site would take it."""
+    if json_out:
+        _print_json(decision)
+    else:
+        out = _out()
+        out.print(section("Scheduling"))
+        for c in decision.get("candidates") or []:
+            rank = f"#{c['rank']}" if c.get("rank") else "  "
+            out.print(Text.assemble(f"{rank:>4} ", (c["site"], "bold"), f"  {c['reason']}"))
+        if decision.get("omitted"):
+            out.print(f"     ... and {decision['omitted']} more")
+        ranked = decision.get("ranked") or []
+        if ranked:
+            out.print(f"would try: {', '.join(ranked)}")
+    if decision.get("problem"):
+        _complain("no site", decision["problem"])
+        raise typer.Exit(1)
+
+
 def deploy(
     template: Annotated[
         str,
@@ -129,6 +149,16 @@ def deploy(
         typer.Option("--keep-last-attempt", help="Keep the resources of a failed attempt."),
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the deployment as JSON.")] = False,
+    group: Annotated[
+        str | None, typer.Option("--group", "-g", help="Deploy for this group (its SLAs' sites).")
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Deploy on this site only (manual placement).")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show where it would go and why, without deploying."),
+    ] = False,
 ) -> None:
     """Deploy a service: submit a template with its inputs.
 
@@ -150,6 +180,13 @@ def deploy(
             body["timeoutMins"] = timeout
         if keep_last_attempt:
             body["keepLastAttempt"] = True
+        if group:
+            body["userGroup"] = group
+        if site:
+            body["site"] = site
+        if dry_run:
+            _show_scheduling(api.scheduling(body), json_out)
+            return
         try:
             dep = api.create(body)
         except ApiError as exc:

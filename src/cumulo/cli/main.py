@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "cumulo.cli.tosca_commands",  # validate, inputs
     "cumulo.cli.server_commands",  # serve, worker
     "cumulo.cli.client_commands",  # deploy, ls, show, rm, logs, template
+    "cumulo.cli.site_commands",  # sites ls|add|show|rm|probe
 )
 
 for _name in COMMAND_MODULES:

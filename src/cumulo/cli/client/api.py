@@ -180,3 +180,27 @@ class CumuloApi:
         for page in self.pages(f"/deployments/{uuid}/resources", size=100):
             items.extend(page.get("content") or [])
         return items
+
+    # -- federation ------------------------------------------------------
+
+    def scheduling(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Where a deployment request would go and why (a dry run)."""
+        return self._json("POST", "/scheduling", json=body)
+
+    def sites(self, include_removed: bool = False) -> list[dict[str, Any]]:
+        params = {"all": "true"} if include_removed else None
+        return self._json("GET", "/sites", params=params).get("content") or []
+
+    def site(self, name: str) -> dict[str, Any]:
+        return self._json("GET", f"/sites/{name}")
+
+    def add_site(self, body: dict[str, Any], replace: bool = False) -> dict[str, Any]:
+        if replace:
+            return self._json("PUT", f"/sites/{body.get('name', '')}", json=body)
+        return self._json("POST", "/sites", json=body)
+
+    def remove_site(self, name: str) -> None:
+        self._request("DELETE", f"/sites/{name}")
+
+    def probe_site(self, name: str) -> dict[str, Any]:
+        return self._json("POST", f"/sites/{name}/probe")
