@@ -18,6 +18,12 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 STATUSES = ("active", "maintenance", "limited", "removed")
 
 
+def _checked_name(v: str) -> str:
+    if not NAME.match(v):
+        raise ValueError("must be 1-63 letters, digits, '.', '_' or '-'")
+    return v
+
+
 def _size(value: Any, unit: float, what: str) -> float:
     """A size in ``unit`` bytes: numbers are taken as already in that unit."""
     if isinstance(value, bool):
@@ -114,12 +120,7 @@ class SiteDef(_Strict):
     capabilities: CapabilitiesDef = Field(default_factory=CapabilitiesDef)
     options: dict[str, Any] = Field(default_factory=dict, description="Driver options")
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not NAME.match(v):
-            raise ValueError("must be 1-63 letters, digits, '.', '_' or '-'")
-        return v
+    _name = field_validator("name")(lambda cls, v: _checked_name(v))
 
     @field_validator("images", mode="before")
     @classmethod
@@ -160,12 +161,7 @@ class SlaDef(_Strict):
     start: date | None = None
     end: date | None = None
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not NAME.match(v):
-            raise ValueError("must be 1-63 letters, digits, '.', '_' or '-'")
-        return v
+    _id = field_validator("id")(lambda cls, v: _checked_name(v))
 
     @model_validator(mode="after")
     def _dates(self) -> SlaDef:
