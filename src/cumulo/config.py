@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # by ";" (added to the processor's own map of our INDIGO types).
     import_map: str = ""
     allow_network_imports: bool = False
+    # Folders of the playbooks that operations name by relative path, separated
+    # by ";" (after the catalogue's own folder).
+    playbook_dirs: str = ""
     # A job whose worker has not renewed its lease for this long is taken over.
     job_lease_seconds: float = Field(default=30.0, gt=0)
     # How often an idle worker looks for a job (it is also woken on enqueue in-process).

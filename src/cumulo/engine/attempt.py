@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from cumulo.drivers.base import Driver, NodeRequest, Realized
 from cumulo.engine.cancel_watch import CancelWatch
+from cumulo.engine.configure_step import access_keys, run_operations
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
 from cumulo.engine.node_requests import node_request, ssh_keys_from_inputs
@@ -180,7 +181,7 @@ def _realize_all(
     ctx: AttemptContext, driver: Driver, site: Site, deadline: Deadline
 ) -> dict[tuple[str, int], dict[str, Any]]:
     """Each instance in plan order; the stored (node, index) -> runtime attributes."""
-    keys = ssh_keys_from_inputs(ctx.plan.inputs)
+    keys = ssh_keys_from_inputs(ctx.plan.inputs) + access_keys(ctx.engine, ctx.dep_id, ctx.plan)
     attributes: dict[tuple[str, int], dict[str, Any]] = {}
     physical: dict[tuple[str, int], str] = {}
     for inst in ctx.plan.instances:  # dependency order: hosts before what they host
@@ -202,7 +203,10 @@ def _realize_all(
             continue
         try:
             deadline.check(f"node {inst.node}[{index}] was not started")
-            pid, attrs = _realize_one(ctx, driver, site, req, deadline)
+            if driver.realizes(req):
+                pid, attrs = _realize_one(ctx, driver, site, req, deadline)
+            else:
+                pid, attrs = None, _configure_one(ctx, inst, req, attributes)
         except (Cancelled, NodeFailed):
             raise
         except CumuloError as exc:
@@ -236,23 +240,27 @@ def _resume_point(ctx: AttemptContext, key: tuple[str, int]) -> tuple[str, dict[
     return None
 
 
+def _configure_one(
+    ctx: AttemptContext, inst: NodeInstance, req: NodeRequest, attributes: dict[Any, Any]
+) -> dict[str, Any]:
+    """A software component the site does not realize: its operations, run on its host."""
+    key = (req.node, req.index)
+    with ctx.engine.db.session() as s:
+        advance(s, _resource(s, ctx.dep_id, key), NodeState.CONFIGURING, CONFIGURE_PATH)
+    attrs = run_operations(ctx.engine, ctx.dep_id, ctx.plan, inst, req.index, attributes)
+    with ctx.engine.db.session() as s:
+        res = _resource(s, ctx.dep_id, key)
+        res.attributes = json_safe(attrs)
+        advance(s, res, NodeState.CONFIGURED, CONFIGURE_PATH)
+    return attrs
+
+
 def _realize_one(
     ctx: AttemptContext, driver: Driver, site: Site, req: NodeRequest, deadline: Deadline
 ) -> tuple[str | None, dict[str, Any]]:
     key = (req.node, req.index)
     label = f"{req.node}[{req.index}]"
     db = ctx.engine.db
-    if not driver.realizes(req):
-        with db.session() as s:
-            res = _resource(s, req.deployment_id, key)
-            advance(s, res, NodeState.CONFIGURING, CONFIGURE_PATH)
-            record(
-                s, req.deployment_id, "info",
-                f"{req.type} is not realized by site {site.name}: its interface operations "
-                "were skipped (configuration by Ansible is not available yet)", node=label,
-            )  # fmt: skip
-            advance(s, res, NodeState.CONFIGURED, CONFIGURE_PATH)
-        return None, {}
     with db.session() as s:
         advance(s, _resource(s, req.deployment_id, key), NodeState.CREATING)
     realized = driver.create(req)

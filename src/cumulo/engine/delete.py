@@ -7,6 +7,7 @@ import threading
 
 from sqlalchemy import select
 
+from cumulo.engine.configure_step import run_teardown
 from cumulo.engine.events import record
 from cumulo.engine.jobs import ClaimedJob
 from cumulo.engine.runtime import Engine
@@ -23,11 +24,19 @@ def run_delete(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
         if dep is None or dep.status != Status.DELETE_IN_PROGRESS:
             return
         site_names = {r.site_name for r in dep.resources if r.site_name}
+        template, parameters = dep.template, dict(dep.parameters or {})
+        configured = {
+            (r.node_name, r.node_index): dict(r.attributes or {})
+            for r in dep.resources
+            if r.state in (NodeState.CONFIGURED, NodeState.STARTED, NodeState.STOPPED)
+        }
         if dep.site_name:
             site_names.add(dep.site_name)
         for res in dep.resources:
             set_resource_state(s, res, NodeState.DELETING)
         dep.task = "DEPLOYER"
+    if configured:  # the Standard stop/delete operations, while the hosts still run
+        run_teardown(engine, dep_id, template, parameters, configured)
     errors: list[str] = []
     for name in sorted(site_names):
         with engine.db.session() as s:

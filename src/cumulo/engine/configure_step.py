@@ -1,0 +1,90 @@
+"""The engine's side of configuration: a software component's operations run by
+``cumulo.configure`` on its host, their Ansible output in the deployment's log.
+
+A node the site's driver does not realize natively is configured here: its
+Standard ``create``, ``configure`` and ``start`` operations run in that order
+on its host (plan order already puts hosts and dependencies first); on
+deletion, ``stop`` and ``delete`` run in reverse plan order before the site
+removes the resources. The host is reached with the deployment's access key,
+installed on every Compute of a deployment that has operations to run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cumulo.configure import DEPLOY_OPERATIONS, TEARDOWN_OPERATIONS, Configurator, operations_of
+from cumulo.engine.events import record
+from cumulo.engine.outputs import json_safe
+from cumulo.engine.runtime import Engine
+from cumulo.errors import CumuloError
+from cumulo.tosca import Plan
+
+log = logging.getLogger(__name__)
+Attributes = Mapping[tuple[str, int], Mapping[str, Any]]
+
+
+def access_keys(engine: Engine, dep_id: str, plan: Plan) -> tuple[str, ...]:
+    """The configuration key to install on hosts, if any node has operations to run."""
+    if any(operations_of(i, DEPLOY_OPERATIONS + TEARDOWN_OPERATIONS) for i in plan.instances):
+        return (Configurator.from_settings(engine.settings).public_key(dep_id),)
+    return ()
+
+
+def run_operations(
+    engine: Engine,
+    dep_id: str,
+    plan: Plan,
+    instance: Any,
+    index: int,
+    attributes: Attributes,
+    names: Sequence[str] = DEPLOY_OPERATIONS,
+) -> dict[str, Any]:
+    """Run the instance's operations ``names``; its attributes (``operation_outputs``)."""
+    label = f"{instance.node}[{index}]"
+    if not operations_of(instance, names):
+        with engine.db.session() as s:
+            record(s, dep_id, "info", f"{instance.type} has no {'/'.join(names)} operation "
+                   "to run", node=label)  # fmt: skip
+        return {}
+    host = {}
+    if instance.host:
+        host = attributes.get((instance.host, index)) or attributes.get((instance.host, 0)) or {}
+
+    def lookup(node: str, i: int) -> Mapping[str, Any]:
+        return attributes.get((node, i), {})
+
+    def evaluate(expr: Any) -> Any:
+        return json_safe(plan.evaluate(expr, instance, lookup))
+
+    def append_log(operation: str, output: str) -> None:
+        with engine.db.session() as s:
+            record(s, dep_id, "ansible", f"{operation}:\n{output.rstrip()}", node=label)
+
+    configurator = Configurator.from_settings(engine.settings)
+    outputs = configurator.run(dep_id, instance, names, host, evaluate, append_log)
+    return {"operation_outputs": outputs}
+
+
+def run_teardown(engine: Engine, dep_id: str, template: str, parameters: dict[str, Any],
+                 attributes: Attributes) -> None:  # fmt: skip
+    """``stop`` then ``delete`` of each configured node, last first; failures are logged,
+    never block the removal of the deployment."""
+    try:
+        plan = engine.plan(template, parameters)
+    except CumuloError:
+        return  # nothing could have been configured from a template that does not plan
+    for instance in reversed(plan.instances):
+        if (instance.node, instance.index) not in attributes:
+            continue  # never configured
+        if not operations_of(instance, TEARDOWN_OPERATIONS):
+            continue
+        try:
+            run_operations(engine, dep_id, plan, instance, instance.index, attributes,
+                           TEARDOWN_OPERATIONS)  # fmt: skip
+        except CumuloError as exc:
+            with engine.db.session() as s:
+                record(s, dep_id, "error", f"{exc} (the deployment is removed anyway)",
+                       node=f"{instance.node}[{instance.index}]")  # fmt: skip
