@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-SYSTEM_PACKAGES=(docker.io docker-compose mmdebstrap debian-archive-keyring openssh-client ca-certificates python3-venv postgresql)
+SYSTEM_PACKAGES=(docker.io docker-compose mmdebstrap debian-archive-keyring openssh-client ca-certificates python3-venv postgresql chromium)
 
 install_system_packages() {
   local missing=()
@@ -54,6 +54,20 @@ make_venv() {
   fi
 }
 
+# The dashboard's browser tests: axe-core from the npm registry (npm from Debian when
+# there is none; Playwright drives Debian's chromium and never downloads a browser).
+install_web_test_tools() {
+  if ! command -v npm >/dev/null; then
+    if [ "$(id -u)" -ne 0 ]; then log "npm missing: the accessibility test will be skipped"; return 0; fi
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  if [ ! -f tests/web/node_modules/axe-core/axe.min.js ] || [ tests/web/package.json -nt tests/web/node_modules ]; then
+    log "installing the dashboard's test tools (npm: axe-core)"
+    npm install --prefix tests/web --no-audit --no-fund --silent >/dev/null
+    touch tests/web/node_modules
+  fi
+}
+
 build_images() {
   docker info >/dev/null 2>&1 || return 0
   if [ -x scripts/build-images.sh ]; then scripts/build-images.sh; fi
@@ -62,4 +76,5 @@ build_images() {
 install_system_packages
 start_docker
 make_venv
+install_web_test_tools
 build_images

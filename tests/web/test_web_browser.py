@@ -1,0 +1,210 @@
+"""The dashboard in a real browser against a real ``cumulo serve`` on the local Docker site.
+
+Playwright drives Debian's Chromium (never a downloaded one). Screenshots are
+kept under ``var/test-artifacts/web/``; the first paint of each main page is
+written to ``first-paint.txt`` there.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from browser import (
+    ARTIFACTS,
+    AXE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    first_paint_ms,
+    screenshot,
+    serious_violations,
+)
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
+from e2e_helpers import containers_of, docker_problem, serving
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+pytestmark = pytest.mark.e2e
+STATUS_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (scripts/setup.sh)")
+    problem = docker_problem()
+    if problem:
+        pytest.skip(f"browser tests deploy on the real Docker engine: {problem}")
+    (ARTIFACTS / "first-paint.txt").unlink(missing_ok=True)
+    with serving(tmp_path_factory.mktemp("cumulo-web"), "--workers", "2") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    screenshot(pg, f"{request.node.name}-last")
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def made(server: str) -> Iterator[list[str]]:
+    """Ids of the deployments a test made: deleted at the end, even when it failed."""
+    ids: list[str] = []
+    yield ids
+    for dep_id in ids:
+        try:
+            r = httpx.delete(f"{server}/deployments/{dep_id}", timeout=10)
+            deadline = time.monotonic() + 60
+            while r.status_code != 404 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                r = httpx.get(f"{server}/deployments/{dep_id}", timeout=10)
+        finally:
+            leftovers = containers_of(dep_id)
+            if leftovers:
+                subprocess.run(["docker", "rm", "-f", *leftovers], capture_output=True)
+
+
+def deployment_id(page) -> str:
+    m = re.search(r"/ui/deployments/([0-9a-f-]{36})", page.url)
+    assert m, page.url
+    return m.group(1)
+
+
+def deploy_button(page):
+    return page.get_by_role("button", name="Deploy", exact=True)
+
+
+def record_paint(name: str, ms: float) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with (ARTIFACTS / "first-paint.txt").open("a") as f:
+        f.write(f"{name}\t{ms:.0f} ms\n")
+
+
+def test_catalogue_search_and_first_paint(page):
+    page.goto("/ui/catalogue")
+    painted = first_paint_ms(page)
+    record_paint("/ui/catalogue (first page of the run)", painted)
+    assert painted > 0
+    expect(page.get_by_role("heading", name="Virtual machine", exact=True)).to_be_visible()
+    page.get_by_label("Search services").fill("docker")  # filters as one types
+    expect(page.get_by_role("heading", name="Virtual machine", exact=True)).to_be_hidden()
+    expect(page.get_by_role("heading", name="Run docker")).to_be_visible()
+    screenshot(page, "catalogue-search")
+
+
+def test_form_validation_errors_are_shown_next_to_their_field(page, server):
+    page.goto("/ui/catalogue/vm")
+    deploy_button(page).click()  # the browser's check: the key is required
+    expect(page.locator("#e-ssh_public_key")).not_to_be_empty()
+    page.fill("#f-ssh_public_key", "my key")
+    expect(page.locator("#e-ssh_public_key")).to_contain_text("Not an SSH public key")
+    page.fill("#f-mem_size", "64")
+    expect(page.locator("#e-mem_size")).to_have_text("Must be at most 8 GB")
+    screenshot(page, "vm-form-browser-errors")
+    assert "/ui/catalogue/vm" in page.url  # nothing was sent
+    # Past the browser's checks (no JavaScript validation), the server says the same.
+    page.evaluate("document.querySelector('form.wizard').submit()")
+    page.wait_for_load_state()
+    expect(page.locator("#form-errors")).to_contain_text("problem")
+    expect(page.locator("#e-ssh_public_key")).to_contain_text("Not an SSH public key")
+    expect(page.locator("#e-mem_size")).to_have_text("Must be at most 8 GB")
+    expect(page.locator("#f-mem_size")).to_have_value("64")
+    screenshot(page, "vm-form-server-errors")
+
+
+def test_deploy_run_docker_watch_it_live_open_its_url_and_delete(page, browser, server, made):
+    page.goto("/ui/catalogue/run-docker")
+    page.fill("#f-docker_image", "cumulo/httpd")
+    page.fill("#f-docker_tag", "1")
+    page.locator("#f-docker_ports").get_by_role("button", name="Add").click()
+    page.locator("#f-docker_ports input").fill("8080")
+    page.locator("#f-environment_variables").get_by_role("button", name="Add").click()
+    page.get_by_label("Name").fill("GREETING")
+    page.get_by_label("Value").fill("hello")
+    page.get_by_role("tab", name="Advanced").click()
+    page.fill("#f-description", "browser web")
+    screenshot(page, "run-docker-form")
+    # My deployments, open in a second tab, must follow the status without a reload.
+    watcher = page.context.new_page()
+    deploy_button(page).click()
+    page.wait_for_url(re.compile(r"/ui/deployments/[0-9a-f-]{36}"))
+    dep_id = deployment_id(page)
+    made.append(dep_id)
+    watcher.goto("/ui/deployments")
+    watcher.evaluate("window.notReloaded = true")
+    row = watcher.locator(f"tr[data-deployment='{dep_id}']")
+    expect(row.locator("[data-status]")).to_have_text("CREATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
+    assert watcher.evaluate("window.notReloaded") is True
+    expect(page.locator("#dep-status")).to_have_text("CREATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
+    page.get_by_role("tab", name="Outputs").click()
+    link = page.locator("#outputs a").first
+    expect(link).to_have_attribute("href", re.compile(r"^http://127\.0\.0\.1:\d+$"))
+    screenshot(page, "run-docker-outputs")
+    with page.context.expect_page() as opened:
+        link.click()
+    service = opened.value
+    service.wait_for_load_state()
+    expect(service.locator("h1")).to_have_text("cumulo httpd")
+    service.close()
+    page.get_by_role("tab", name="Log").click()
+    expect(page.locator("#log")).to_contain_text("CREATE_COMPLETE")
+    page.on("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(page.locator("#dep-status")).to_have_text("DELETED", timeout=STATUS_TIMEOUT_MS)
+    expect(row.locator("[data-status]")).to_have_text("DELETED", timeout=STATUS_TIMEOUT_MS)
+    assert containers_of(dep_id) == []
+    watcher.close()
+
+
+def test_deploy_a_vm_from_the_form_and_log_in_with_the_ssh_command(page, server, made, tmp_path):
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    page.goto("/ui/catalogue/vm")
+    page.fill("#f-ssh_public_key", key.with_suffix(".pub").read_text().strip())
+    page.select_option("#f-num_cpus", "2")
+    page.fill("#f-mem_size", "512")
+    page.select_option("select[name='p.mem_size.unit']", "MB")
+    deploy_button(page).click()
+    page.wait_for_url(re.compile(r"/ui/deployments/[0-9a-f-]{36}"))
+    made.append(deployment_id(page))
+    expect(page.locator("#dep-status")).to_have_text("CREATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
+    page.get_by_role("tab", name="Outputs").click()
+    command = page.locator("#ssh-command").inner_text()
+    assert re.fullmatch(r"ssh -p \d+ \S+@127\.0\.0\.1", command), command
+    screenshot(page, "vm-outputs")
+    options = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+    ssh = [*command.split(), "-i", str(key), *options, "-o", "BatchMode=yes", "hostname"]
+    done = subprocess.run(ssh, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core not installed (scripts/setup.sh)")
+def test_no_serious_accessibility_violations_on_the_main_pages(page, server):
+    pages = ["/ui/catalogue", "/ui/catalogue/vm", "/ui/catalogue/run-docker", "/ui/deployments"]
+    found = {}
+    for path in pages:
+        page.goto(path)
+        record_paint(path, first_paint_ms(page))
+        found[path] = serious_violations(page)
+    assert found == {p: [] for p in pages}
