@@ -161,6 +161,8 @@ def test_deploy_run_docker_watch_it_live_open_its_url_and_delete(page, browser, 
     link = page.locator("#outputs a").first
     expect(link).to_have_attribute("href", re.compile(r"^http://127\.0\.0\.1:\d+$"))
     screenshot(page, "run-docker-outputs")
+    if AXE.exists():
+        assert serious_violations(page) == []
     with page.context.expect_page() as opened:
         link.click()
     service = opened.value
@@ -201,10 +203,18 @@ def test_deploy_a_vm_from_the_form_and_log_in_with_the_ssh_command(page, server,
 
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core not installed (scripts/setup.sh)")
 def test_no_serious_accessibility_violations_on_the_main_pages(page, server):
-    pages = ["/ui/catalogue", "/ui/catalogue/vm", "/ui/catalogue/run-docker", "/ui/deployments"]
+    pages = [
+        "/ui/catalogue",
+        "/ui/catalogue/vm",
+        "/ui/catalogue/run-docker",
+        "/ui/deployments",
+        "/ui/admin",
+        "/ui/admin/deployments",
+    ]
     found = {}
     for path in pages:
         page.goto(path)
         record_paint(path, first_paint_ms(page))
         found[path] = serious_violations(page)
+        screenshot(page, f"page{path}")
     assert found == {p: [] for p in pages}

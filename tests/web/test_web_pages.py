@@ -191,3 +191,51 @@ def test_streams_send_statuses_and_log_lines(client, engine, monkeypatch):
     logs = [d for e, d in events if e == "log"]
     assert any("CREATE_IN_PROGRESS" in str(line) for line in logs)
     assert ("status", {"status": "CREATE_IN_PROGRESS", "reason": None, "site": None}) in events
+
+
+def test_manual_scheduling_lists_the_sites_and_sends_the_choice(client, engine):
+    from cumulo.engine.sites import register_site
+
+    register_site(engine.db, "local", "docker", "unix:///nowhere", {})
+    r = client.get("/ui/catalogue/run-docker")
+    assert 'name="site" value="local"' in r.text
+    data = {**RUN_DOCKER, "scheduling": "manual"}
+    r = client.post("/ui/catalogue/run-docker", data=data)
+    assert r.status_code == 400 and "Choose a site" in field_error(r.text, "site")
+    r = client.post("/ui/catalogue/run-docker", data={**data, "site": "elsewhere"})
+    assert r.status_code == 400 and "elsewhere" in field_error(r.text, "site")
+    r = client.post(
+        "/ui/catalogue/run-docker", data={**data, "site": "local"}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    dep_id = r.headers["location"].rsplit("/", 1)[1]
+    with engine.db.session() as s:
+        assert s.get(Deployment, dep_id).requested_site == "local"
+
+
+def test_admin_shows_sites_all_deployments_and_statistics(client, engine):
+    from datetime import UTC, datetime, timedelta
+
+    from cumulo.engine.sites import register_site
+    from cumulo.store.models import Attempt
+
+    register_site(engine.db, "local", "docker", "unix:///nowhere", {})
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    ids = [
+        store(engine, description=f"d{i}", site_name="local", owner_subject=f"user{i % 2}",
+              status=("CREATE_COMPLETE", "CREATE_FAILED")[i % 2],
+              created_at=start + timedelta(days=i % 3))
+        for i in range(6)
+    ]  # fmt: skip
+    with engine.db.session() as s:
+        for n, dep_id in enumerate(ids):
+            s.add(Attempt(deployment_id=dep_id, number=1, site_name="local", status="SUCCEEDED",
+                          started_at=start, ended_at=start + timedelta(seconds=2 + n)))  # fmt: skip
+    r = client.get("/ui/admin")
+    assert r.status_code == 200
+    assert 'data-site="local"' in r.text
+    assert r.text.count('role="img"') == 4  # per day, by status, by site, latency
+    assert "6 successful attempts: median 5.0 s" in r.text
+    assert '<th scope="row">CREATE_FAILED</th><td>3</td>' in r.text
+    r = client.get("/ui/admin/deployments")
+    assert r.text.count("data-deployment=") == 6 and "user1" in r.text

@@ -66,16 +66,16 @@ class Counts:
 
 def counts(s: Session) -> Counts:
     """Deployments per status, per site, and created per day and status."""
-    by_status = dict(
-        s.execute(select(Deployment.status, func.count()).group_by(Deployment.status)).tuples()
-    )
-    by_site = dict(
-        s.execute(
-            select(func.coalesce(Deployment.site_name, "(none)"), func.count()).group_by(
-                Deployment.site_name
-            )
-        ).tuples()
-    )
+    by_status: dict[str, int] = {
+        st: n
+        for st, n in s.execute(
+            select(Deployment.status, func.count()).group_by(Deployment.status)
+        ).all()
+    }
+    site = func.coalesce(Deployment.site_name, "(none)")
+    by_site: dict[str, int] = {
+        name: n for name, n in s.execute(select(site, func.count()).group_by(site)).all()
+    }
     per_day: dict[tuple[str, str], int] = {}
     for created, status in s.execute(select(Deployment.created_at, Deployment.status)):
         key = (created.strftime("%Y-%m-%d"), status)

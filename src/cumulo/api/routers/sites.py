@@ -51,7 +51,8 @@ async def _body(request: Request, model: type[BaseModel], name: str | None = Non
         raise BadRequest(describe(exc)) from None
 
 
-def _usage(engine: Engine) -> dict[str, dict[str, float]]:
+def usage_by_site(engine: Engine) -> dict[str, dict[str, float]]:
+    """What the live deployments hold on each site (instances, cores, ram_mb, volume_gb)."""
     totals: dict[str, dict[str, float]] = {}
     with engine.db.session() as s:
         rows = usage_by_group_and_site(s)
@@ -106,7 +107,7 @@ def sla_json(row: SlaRow, base: str) -> dict[str, Any]:
 
 @router.get("/sites", summary="List the sites (removed ones with ?all=true)")
 def sites(request: Request, all: bool = False, engine: Engine = Depends(get_engine)) -> Any:
-    usage = _usage(engine)
+    usage = usage_by_site(engine)
     with engine.db.session() as s:
         rows = list_sites(s, include_removed=all)
         return {"content": [site_json(x, base_url(request), usage.get(x.name)) for x in rows]}
@@ -124,12 +125,12 @@ async def add_site(request: Request, engine: Engine = Depends(get_engine)) -> JS
 async def put_site(name: str, request: Request, engine: Engine = Depends(get_engine)) -> Any:
     d = await _body(request, SiteDef, name)
     site = await run_in_threadpool(lambda: save_site(engine, d, replace=True))
-    return site_json(site, base_url(request), _usage(engine).get(name))
+    return site_json(site, base_url(request), usage_by_site(engine).get(name))
 
 
 @router.get("/sites/{name}", summary="Show a site with its health and usage")
 def show_site(name: str, request: Request, engine: Engine = Depends(get_engine)) -> Any:
-    usage = _usage(engine).get(name)
+    usage = usage_by_site(engine).get(name)
     with engine.db.session() as s:
         return site_json(get_site(s, name), base_url(request), usage)
 
@@ -143,7 +144,7 @@ def delete_site(name: str, engine: Engine = Depends(get_engine)) -> Response:
 @router.post("/sites/{name}/probe", summary="Probe a site's health now")
 def probe(name: str, request: Request, engine: Engine = Depends(get_engine)) -> Any:
     site = probe_site(engine, name)
-    return site_json(site, base_url(request), _usage(engine).get(name))
+    return site_json(site, base_url(request), usage_by_site(engine).get(name))
 
 
 @router.get("/slas", summary="List the SLAs (of one group with ?group=)")

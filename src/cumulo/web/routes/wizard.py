@@ -16,12 +16,10 @@ from cumulo.auth.identity import Identity
 from cumulo.catalogue.visibility import access
 from cumulo.engine.runtime import Engine
 from cumulo.engine.services import NewDeployment, create_deployment
-from cumulo.errors import Forbidden, NotFound, ToscaError
-from cumulo.store.dashboard_queries import all_sites
+from cumulo.errors import BadRequest, Forbidden, NotFound, ToscaError
 from cumulo.tosca.forms import form_schema
 from cumulo.web.form_values import (
     TABLE_WIDGETS,
-    FieldError,
     display_values,
     merge_tosca_errors,
     parse_form,
@@ -29,6 +27,7 @@ from cumulo.web.form_values import (
 )
 from cumulo.web.render import active_group, page
 from cumulo.web.session import checked_form, web_user
+from cumulo.web.site_choices import sites_for
 
 router = APIRouter()
 ADVANCED_TAB = "Advanced"
@@ -69,6 +68,24 @@ def parse_advanced(form: Any) -> Advanced:
     return adv
 
 
+@dataclass
+class Scheduling:
+    """Auto, or Manual on a chosen site."""
+
+    manual: bool = False
+    site: str | None = None
+    error: str | None = None
+
+
+def parse_scheduling(form: Any) -> Scheduling:
+    if form.get("scheduling") != "manual":
+        return Scheduling()
+    site = str(form.get("site") or "").strip()
+    if not site:
+        return Scheduling(manual=True, error="Choose a site, or let cumulo choose (Auto)")
+    return Scheduling(manual=True, site=site)
+
+
 def _entry(name: str, group: str | None) -> catalogue.Entry:
     entry = catalogue.entry(name)
     if entry is None or access(entry.metadata, group) == "hidden":
@@ -94,11 +111,11 @@ def _render(
     errors: dict[str, str] | None = None,
     general: list[str] | None = None,
     advanced: Advanced | None = None,
+    scheduling: Scheduling | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     fields = schema["inputs"]
-    with engine.db.session() as s:
-        sites = [{"name": x.name, "kind": x.kind, "status": x.status} for x in all_sites(s)]
+    sites = sites_for(engine, active_group(request, user))
     errors = errors or {}
     tabs = [*schema["tabs"], ADVANCED_TAB]
     tab_errors = {f["tab"] for f in fields if f["name"] in errors}
@@ -123,7 +140,7 @@ def _render(
             "sites": sites,
             "settings": engine.settings,
             "keys": [],
-            "manual_scheduling": False,
+            "scheduling": scheduling or Scheduling(),
         },
         status_code=status_code,
         user=user,
@@ -155,10 +172,11 @@ async def submit(
     schema = await run_in_threadpool(_schema, engine, entry, group)
     parsed = parse_form(form, schema["inputs"])
     advanced = parse_advanced(form)
-    if parsed.errors or advanced.errors:
+    scheduling = parse_scheduling(form)
+    if parsed.errors or advanced.errors or scheduling.error:
         return _render(
             request, engine, caller, entry, schema, raw=parsed.raw, errors=parsed.errors,
-            advanced=advanced, status_code=400,
+            advanced=advanced, scheduling=scheduling, status_code=400,
         )  # fmt: skip
     new = NewDeployment(
         template=entry.path.read_text(encoding="utf-8"),
@@ -168,13 +186,20 @@ async def submit(
         keep_last_attempt=advanced.keep_last_attempt,
         user_group=group,
         description=advanced.description or entry.display_name,
+        site=scheduling.site,
     )
     try:
         dep = await run_in_threadpool(create_deployment, engine, new, caller)
-    except (ToscaError, FieldError) as exc:
-        by_field, general = merge_tosca_errors(getattr(exc, "issues", [exc]), schema["inputs"])
+    except ToscaError as exc:
+        by_field, general = merge_tosca_errors(exc.issues, schema["inputs"])
         return _render(
             request, engine, caller, entry, schema, raw=parsed.raw, errors=by_field,
-            general=general, advanced=advanced, status_code=400,
+            general=general, advanced=advanced, scheduling=scheduling, status_code=400,
+        )  # fmt: skip
+    except BadRequest as exc:  # an unusable manual choice: "placement: <reason>"
+        scheduling.error = exc.message.removeprefix("placement: ")
+        return _render(
+            request, engine, caller, entry, schema, raw=parsed.raw, advanced=advanced,
+            scheduling=scheduling, status_code=400,
         )  # fmt: skip
     return RedirectResponse(f"/ui/deployments/{dep.id}", status_code=303)

@@ -209,3 +209,11 @@ document.addEventListener("submit", (e) => {
   const msg = e.target.dataset && e.target.dataset.confirm;
   if (msg && !confirm(msg)) e.preventDefault();
 });
+
+// Scheduling: the site list is for Manual; picking a site switches to Manual.
+document.addEventListener("change", (e) => {
+  if (e.target.matches("input[data-manual]")) {
+    const manual = document.querySelector("input[name=scheduling][value=manual]");
+    if (manual) manual.checked = true;
+  }
+});

@@ -1,0 +1,51 @@
+"""The sites a group may deploy on, with their health: the wizard's scheduling step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cumulo.engine.runtime import Engine
+from cumulo.engine.scheduling import load_federation
+
+UNUSABLE = frozenset({"maintenance", "removed"})
+
+
+@dataclass(frozen=True)
+class SiteChoice:
+    name: str
+    kind: str
+    region: str | None
+    status: str
+    health: str  # up / down / unknown
+    detail: str  # why down, or the SLA's priority
+    selectable: bool
+
+
+def sites_for(engine: Engine, group: str | None) -> list[SiteChoice]:
+    """The group's sites (by its SLAs; without a group, the public sites), best first."""
+    fed = load_federation(engine)
+    priority: dict[str, int] = {}
+    for sla in fed.slas:
+        if sla.group == group:
+            priority[sla.site] = max(priority.get(sla.site, sla.priority), sla.priority)
+    out = []
+    for site in fed.sites:
+        if (group is None and not site.public) or (group is not None and site.name not in priority):
+            continue
+        h = fed.health.get(site.name)
+        health = "unknown" if h is None or h.up is None else ("up" if h.up else "down")
+        detail = (h.error or "") if h is not None and h.up is False else ""
+        if site.name in priority:
+            detail = detail or f"SLA priority {priority[site.name]}"
+        out.append(
+            SiteChoice(
+                name=site.name,
+                kind=site.kind,
+                region=site.region,
+                status=str(site.status),
+                health=health,
+                detail=detail,
+                selectable=str(site.status) not in UNUSABLE and health != "down",
+            )
+        )
+    return sorted(out, key=lambda c: (-priority.get(c.name, 0), c.name))
