@@ -8,6 +8,8 @@ visibility), layered over the template's own ``metadata`` block.
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,17 +57,27 @@ def entry(name: str) -> Entry | None:
     path = find(name)
     if path is None:
         return None
-    return Entry(name=name, path=path, metadata=_metadata(path))
+    side = path.with_name(path.name.removesuffix(".yaml") + _META_SUFFIX)
+    # Parsed once per version of the two files (the catalogue page lists every entry).
+    metadata = _metadata(path, _mtime(path), side, _mtime(side))
+    return Entry(name=name, path=path, metadata=copy.deepcopy(metadata))
 
 
-def _metadata(path: Path) -> dict[str, Any]:
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+@functools.lru_cache(maxsize=256)
+def _metadata(path: Path, mtime: int, side: Path, side_mtime: int) -> dict[str, Any]:
     # Layer 1: the template's description and metadata block; layer 2: the
     # side file. Only the top of the template is needed, but templates are
     # small, so a full safe load is simplest.
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     merged: dict[str, Any] = {"description": str(doc.get("description") or "").strip()}
     merged.update(doc.get("metadata") or {})
-    side = path.with_name(path.name.removesuffix(".yaml") + _META_SUFFIX)
-    if side.is_file():
+    if side_mtime >= 0:
         merged.update(yaml.safe_load(side.read_text(encoding="utf-8")) or {})
     return merged
