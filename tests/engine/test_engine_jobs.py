@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+from sqlalchemy import select
+
 from cumulo.engine.jobs import JobKind, JobQueue, JobStatus, enqueue
 from cumulo.store import Database
+from cumulo.store.models import Job
 
 
 def _enqueue(db: Database, kind: JobKind, dep: str) -> int:
@@ -91,3 +95,20 @@ def test_concurrent_workers_claim_every_job_exactly_once(db: Database) -> None:
     for t in threads:
         t.join()
     assert sorted(claimed) == sorted(ids)
+
+
+def test_on_postgresql_a_claim_skips_a_row_another_claimer_holds(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serializes writers instead")
+    q = JobQueue(db, lease_seconds=30)
+    first = _enqueue(db, JobKind.DEPLOY, "d1")
+    second = _enqueue(db, JobKind.DEPLOY, "d2")
+    # Another claimer is in the middle of taking the first job: its row is locked.
+    with db.session() as s:
+        s.scalars(select(Job).where(Job.id == first).with_for_update()).one()
+        got: list[int | None] = []
+        t = threading.Thread(target=lambda: got.append(getattr(q.claim("w"), "id", None)))
+        t.start()
+        t.join(10)
+        assert not t.is_alive(), "the claim waited for the locked row"
+    assert got == [second]

@@ -1,7 +1,9 @@
 """A durable job queue in the database, with leases.
 
-A worker claims a job with a compare-and-set ``UPDATE ... WHERE`` (portable:
-SQLite and PostgreSQL), renews its lease while it works, and marks the job
+A worker claims a job with ``SELECT ... FOR UPDATE SKIP LOCKED`` on
+PostgreSQL (claimers never wait on each other's rows) and with a
+compare-and-set ``UPDATE ... WHERE`` on SQLite (whose writers are serialized
+anyway), renews its lease while it works, and marks the job
 done or failed. A job whose lease expired (its worker died) is claimed again by
 another worker. At most one job per deployment runs at a time, so the
 operations on one deployment are serialized.
@@ -22,7 +24,9 @@ from cumulo.store.models import Job
 
 class JobKind(StrEnum):
     DEPLOY = "deploy"
+    UPDATE = "update"
     DELETE = "delete"
+    ACTION = "action"  # start/stop the resources marked STARTING/STOPPING
 
 
 class JobStatus(StrEnum):
@@ -73,6 +77,20 @@ class JobQueue:
             other.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
         )
         with self.db.session() as s:
+            if self.db.dialect == "postgresql":
+                row = s.scalars(
+                    select(Job)
+                    .where(self._claimable(now), ~busy, ~older)
+                    .order_by(Job.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True, of=Job)
+                ).first()
+                if row is None:
+                    return None
+                row.status, row.lease_owner = JobStatus.RUNNING.value, owner
+                row.lease_expires_at, row.updated_at = now + self.lease, now
+                row.tries += 1
+                return ClaimedJob(row.id, JobKind(row.kind), row.deployment_id, row.tries)
             candidates = s.scalars(
                 select(Job.id).where(self._claimable(now), ~busy, ~older).order_by(Job.id).limit(8)
             ).all()

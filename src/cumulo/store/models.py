@@ -127,6 +127,8 @@ class Resource(Base):
     # Runtime attributes from the driver (public_address, ssh_port, endpoint...).
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     required_by: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Digest of what the driver was asked to make; an update recreates it when this changes.
+    spec_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -178,6 +180,26 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
+
+
+class Callback(Base):
+    """A deployment's JSON to POST to its ``callback`` URL (an outbox, delivered with retries)."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # No foreign key: the notice of DELETE_COMPLETE outlives the deployment row.
+    deployment_id: Mapped[str] = mapped_column(String(36), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="PENDING")  # PENDING/DONE/FAILED
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_callbacks_status_next", "status", "next_at"),)
 
 
 class Site(Base):
