@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     health_probe_seconds: float = Field(default=60.0, ge=0)
     # How long the scheduler reuses the registry read from the store.
     scheduler_cache_seconds: float = Field(default=2.0, ge=0)
+    # The URL clients reach the API at (links in callbacks); default http://host:port.
+    public_url: str = ""
+    # A callback POST gives up after this long, and is tried this many times in all.
+    callback_timeout_seconds: float = Field(default=5.0, gt=0)
+    callback_tries: int = Field(default=5, ge=1)
     # SQLite: how long a writer waits for the database lock.
     sqlite_busy_timeout_ms: int = 15000
     # Secrets at rest: comma-separated Fernet keys, the primary first; empty means the
@@ -68,6 +73,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'cumulo.db').resolve()}"
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,16 @@ from fastapi import FastAPI
 
 from cumulo import __version__
 from cumulo.api.errors import install_error_handlers
-from cumulo.api.routers import deployments, metrics, resources, root, scheduling, sites
+from cumulo.api.routers import (
+    deployments,
+    lifecycle,
+    metrics,
+    resources,
+    root,
+    scheduling,
+    sites,
+    stream,
+)
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.engine.worker import WorkerPool
@@ -67,6 +76,8 @@ def create_app(
     app.include_router(scheduling.router)
     app.include_router(sites.router)
     app.include_router(metrics.router)
+    app.include_router(lifecycle.router)
+    app.include_router(stream.router)
     install_dashboard(app)
     app.add_middleware(StripTrailingSlash)
     return app

@@ -89,3 +89,4 @@ def resource_json(res: Resource, base: str) -> dict[str, Any]:
             ],
         }
     )
+

@@ -42,6 +42,22 @@ class DeploymentRequest(BaseModel):
         return self
 
 
+class DeploymentUpdateRequest(DeploymentRequest):
+    """Body of ``PUT /deployments/{id}``: what is not given stays as stored."""
+
+    template: str | None = Field(  # type: ignore[assignment]
+        default=None, min_length=1, description="The new TOSCA template (default: unchanged)"
+    )
+    keepLastAttempt: bool | None = None  # type: ignore[assignment]
+
+    @field_validator("userGroup")
+    @classmethod
+    def _group_is_fixed(cls, v: str | None) -> str | None:
+        if v is not None:
+            raise ValueError("the group of a deployment cannot be changed by an update")
+        return v
+
+
 class Link(BaseModel):
     rel: str
     href: str

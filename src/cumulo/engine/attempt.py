@@ -28,7 +28,7 @@ from cumulo.engine.cancel_watch import CancelWatch
 from cumulo.engine.configure_step import access_keys, run_operations
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
-from cumulo.engine.node_requests import node_request, ssh_keys_from_inputs
+from cumulo.engine.node_requests import node_request, spec_digest, ssh_keys_from_inputs
 from cumulo.engine.outputs import evaluate, json_safe
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import (
@@ -262,7 +262,9 @@ def _realize_one(
     label = f"{req.node}[{req.index}]"
     db = ctx.engine.db
     with db.session() as s:
-        advance(s, _resource(s, req.deployment_id, key), NodeState.CREATING)
+        res = _resource(s, req.deployment_id, key)
+        advance(s, res, NodeState.CREATING)
+        res.spec_digest = spec_digest(req)
     realized = driver.create(req)
     with db.session() as s:
         res = _resource(s, req.deployment_id, key)

@@ -1,4 +1,8 @@
-"""The delete job: remove a deployment's resources on every site it used, then the row."""
+"""The delete job: remove a deployment's resources on every site it used, then the row.
+
+A forced delete (``DELETE ?force=true``) removes the row even when a site
+cannot remove everything; what it could not remove is logged by the server.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,13 @@ from cumulo.store.models import Deployment, Resource, Site
 log = logging.getLogger(__name__)
 
 
-def run_delete(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
+def run_force_delete(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
+    run_delete(engine, job, lost, force=True)
+
+
+def run_delete(
+    engine: Engine, job: ClaimedJob, lost: threading.Event, *, force: bool = False
+) -> None:
     dep_id = job.deployment_id
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
@@ -60,7 +70,9 @@ def run_delete(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
         if dep is None or dep.status != Status.DELETE_IN_PROGRESS:
             return
         dep.task = "NONE"
-        if errors:
+        if errors and force:
+            log.warning("deployment %s forcibly deleted; left behind: %s", dep_id, errors)
+        elif errors:
             for res in s.scalars(select(Resource).where(Resource.deployment_id == dep_id)):
                 set_resource_state(s, res, NodeState.ERROR)
             set_deployment_status(s, dep, Status.DELETE_FAILED, "; ".join(errors))

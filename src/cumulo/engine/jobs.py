@@ -26,6 +26,7 @@ class JobKind(StrEnum):
     DEPLOY = "deploy"
     UPDATE = "update"
     DELETE = "delete"
+    FORCE_DELETE = "force-delete"  # the row goes even if the site cannot remove everything
     ACTION = "action"  # start/stop the resources marked STARTING/STOPPING
 
 

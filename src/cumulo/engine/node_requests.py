@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,3 +85,21 @@ def _artifact(artifact: Any) -> dict[str, Any]:
     # A dataclass-like artifact definition.
     fields = ("type", "file", "repository", "deploy_path", "description")
     return {f: getattr(artifact, f) for f in fields if getattr(artifact, f, None) is not None}
+
+
+def spec_digest(request: NodeRequest) -> str:
+    """What the driver is asked to make, as a digest: an update recreates a node when it changes.
+
+    The host's physical id and the index are left out: they say where and which,
+    not what.
+    """
+    what = {
+        "type": request.type,
+        "properties": request.properties,
+        "capabilities": request.capabilities,
+        "artifacts": request.artifacts,
+        "environment": request.environment,
+        "ssh": [request.ssh_user, list(request.ssh_public_keys)],
+    }
+    text = json.dumps(what, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

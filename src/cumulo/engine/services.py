@@ -1,12 +1,19 @@
 """Engine services the API calls: they validate, store the desired state and a job.
 
-A request never does cloud work itself; workers pick the jobs up.
+A request never does cloud work itself; workers pick the jobs up. Concurrent
+requests on one deployment are settled by optimistic locking: a change is
+written only if the deployment's ``version`` is still the one read
+(``guard_version``), so of two at once the second gets 409, on SQLite and on
+PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import record as record_event
@@ -85,17 +92,37 @@ def scheduling_of(engine: Engine, dep_id: str) -> dict[str, Any]:
         }
 
 
-def request_delete(engine: Engine, dep_id: str, caller: Identity) -> None:
-    """Mark the deployment DELETE_IN_PROGRESS and enqueue its delete job."""
+def guard_version(s: Session, dep: Deployment, seen: int) -> None:
+    """Raise ``Conflict`` unless the row still has the version ``seen`` (and hold it)."""
+    result = s.execute(
+        update(Deployment)
+        .where(Deployment.id == dep.id, Deployment.version == seen)
+        .values(version=seen)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"the deployment <{dep.id}> was changed by another request at the same time; "
+            "read it again and retry"
+        )
+
+
+def request_delete(engine: Engine, dep_id: str, caller: Identity, force: bool = False) -> None:
+    """Mark the deployment DELETE_IN_PROGRESS and enqueue its delete job.
+
+    Work in progress (a create or an update) stops at its next step, or at
+    once when it waits on a resource; the delete runs after it.
+    """
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
         if dep is None:
             raise not_found(dep_id)
+        guard_version(s, dep, dep.version)
         if dep.locked:
             raise Conflict(f"the deployment <{dep_id}> is locked against deletion: unlock it first")
         check_deployment_transition(dep.status, Status.DELETE_IN_PROGRESS)
         set_deployment_status(s, dep, Status.DELETE_IN_PROGRESS)
-        enqueue(s, JobKind.DELETE, dep.id)
+        enqueue(s, JobKind.FORCE_DELETE if force else JobKind.DELETE, dep.id)
     engine.notify()
 
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from cumulo.engine.callbacks import notice
 from cumulo.errors import InvalidTransition
 from cumulo.store.db import utcnow
 from cumulo.store.models import Deployment, Event, Resource
@@ -70,6 +71,8 @@ DEPLOYMENT_TRANSITIONS: dict[Status | None, frozenset[Status]] = {
 FINAL_STATUSES = frozenset(
     {S.CREATE_COMPLETE, S.CREATE_FAILED, S.UPDATE_COMPLETE, S.UPDATE_FAILED, S.DELETE_FAILED}
 )
+# Statuses announced to the deployment's callback URL.
+NOTIFIED_STATUSES = FINAL_STATUSES | {S.DELETE_COMPLETE}
 
 # The failure that ends each kind of work in progress.
 FAILED_OF = {
@@ -124,6 +127,8 @@ def set_deployment_status(
     if reason:
         message += f": {reason}"
     session.add(Event(deployment_id=dep.id, kind="status", message=message))
+    if new in NOTIFIED_STATUSES:
+        notice(session, dep)
 
 
 def check_resource_transition(old: str, new: NodeState) -> None:

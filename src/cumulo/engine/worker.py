@@ -13,21 +13,35 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from cumulo.engine.delete import run_delete
+from cumulo.engine.actions import run_action
+from cumulo.engine.callbacks import CallbackSender
+from cumulo.engine.delete import run_delete, run_force_delete
 from cumulo.engine.deploy import run_deploy
 from cumulo.engine.health import HealthProber
 from cumulo.engine.jobs import ClaimedJob, JobKind
 from cumulo.engine.runtime import Engine
-from cumulo.engine.states import Status, set_deployment_status
+from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
+from cumulo.engine.update import run_update
 from cumulo.store.models import Deployment
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Engine, ClaimedJob, threading.Event], None]
-HANDLERS: dict[JobKind, Handler] = {JobKind.DEPLOY: run_deploy, JobKind.DELETE: run_delete}
+HANDLERS: dict[JobKind, Handler] = {
+    JobKind.DEPLOY: run_deploy,
+    JobKind.UPDATE: run_update,
+    JobKind.DELETE: run_delete,
+    JobKind.FORCE_DELETE: run_force_delete,
+    JobKind.ACTION: run_action,
+}
 # A job taken over this many times (its workers kept dying) fails its deployment.
 MAX_TRIES = 3
-FAILED_STATUS = {JobKind.DEPLOY: Status.CREATE_FAILED, JobKind.DELETE: Status.DELETE_FAILED}
+FAILED_STATUS = {
+    JobKind.DEPLOY: Status.CREATE_FAILED,
+    JobKind.UPDATE: Status.UPDATE_FAILED,
+    JobKind.DELETE: Status.DELETE_FAILED,
+    JobKind.FORCE_DELETE: Status.DELETE_FAILED,
+}
 
 
 class LeaseKeeper:
@@ -79,12 +93,10 @@ def _give_up(engine: Engine, job: ClaimedJob, reason: str) -> None:
     try:
         with engine.db.session() as s:
             dep = s.get(Deployment, job.deployment_id)
-            if dep is not None and dep.status in (
-                Status.CREATE_IN_PROGRESS,
-                Status.DELETE_IN_PROGRESS,
-            ):
+            failed = FAILED_STATUS.get(job.kind)
+            if dep is not None and failed is not None and FAILED_OF.get(dep.status) == failed:
                 dep.task = "NONE"
-                set_deployment_status(s, dep, FAILED_STATUS[job.kind], reason)
+                set_deployment_status(s, dep, failed, reason)
     except Exception:
         log.exception("could not fail deployment %s", job.deployment_id)
 
@@ -116,6 +128,8 @@ class Worker(threading.Thread):
 
 
 class WorkerPool:
+    """Job workers, and the callback sender beside them (when there are workers)."""
+
     def __init__(self, engine: Engine, size: int) -> None:
         self.stop_event = threading.Event()
         self.workers = [Worker(engine, self.stop_event, i) for i in range(size)]
@@ -124,15 +138,25 @@ class WorkerPool:
         if size and engine.settings.health_probe_seconds > 0:
             self.prober = HealthProber(engine, self.stop_event)
         self.engine = engine
+        self.callbacks: CallbackSender | None = None
+        if size:
+            owner = f"{self.workers[0].owner}:callbacks"
+            self.callbacks = CallbackSender(engine.db, engine.settings, self.stop_event, owner)
 
     def start(self) -> None:
         for w in self.workers:
             w.start()
         if self.prober is not None:
             self.prober.start()
+        if self.callbacks is not None:
+            self.callbacks.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
         self.engine.notify()
         for w in self.workers:
             w.join(timeout)
+        if self.callbacks is not None:
+            self.callbacks.wakeup.set()
+            self.callbacks.join(timeout)
+            self.callbacks.close()

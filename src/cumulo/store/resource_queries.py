@@ -48,7 +48,9 @@ def resource_of(s: Session, deployment_id: str, resource_id: str) -> Resource | 
     ).first()
 
 
-def events_of(s: Session, deployment_id: str) -> Sequence[Event]:
-    return s.scalars(
-        select(Event).where(Event.deployment_id == deployment_id).order_by(Event.id)
-    ).all()
+def events_of(
+    s: Session, deployment_id: str, after: int = 0, limit: int | None = None
+) -> Sequence[Event]:
+    """The deployment's events in order; only those with an id above ``after``."""
+    query = select(Event).where(Event.deployment_id == deployment_id, Event.id > after)
+    return s.scalars(query.order_by(Event.id).limit(limit)).all()

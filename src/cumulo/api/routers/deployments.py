@@ -150,10 +150,12 @@ def show(dep_id: str, request: Request, engine: Engine = Depends(get_engine)) ->
 @router.delete("/{dep_id}", status_code=204, summary="Delete a deployment and its resources")
 def delete(
     dep_id: str,
+    force: bool = False,
     engine: Engine = Depends(get_engine),
     caller: Identity = Depends(current_identity),
 ) -> Response:
-    request_delete(engine, dep_id, caller)
+    """``force``: the deployment goes even if its site cannot remove everything."""
+    request_delete(engine, dep_id, caller, force=force)
     return Response(status_code=204)
 
 
