@@ -11,17 +11,6 @@ from cumulo.api import create_app
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.store.models import Deployment, Resource
-from cumulo.store.pg_cluster import PgCluster, unavailable
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    reason = unavailable()
-    if reason:
-        pytest.skip(f"PostgreSQL tests need a local server: {reason}")
-    cluster = PgCluster.start()
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,11 +1,12 @@
-"""A real ``cumulo serve`` subprocess on a free port with a temp data dir, on the real Docker."""
+"""A real ``cumulo serve`` subprocess on a free port with a temp data dir, on the real Docker
+and the chosen database (``CUMULO_TEST_DATABASE``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from e2e_helpers import docker_problem, serving
+from e2e_helpers import cumulo_env, docker_problem, serving
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +17,9 @@ def docker_ready() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(docker_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("cumulo-e2e"), "--workers", "2") as url:
+def server(
+    docker_ready: None, tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("cumulo-e2e")
+    with serving(data, "--workers", "2", env=cumulo_env(module_database_url)) as url:
         yield url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -49,11 +50,23 @@ def containers_of(dep_id: str) -> list[str]:
     return out.stdout.split()
 
 
+def cumulo_env(database_url: str = "", **settings: str) -> dict[str, str]:
+    """The environment of a cumulo subprocess: the database, and CUMULO_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUMULO_")}
+    env["CUMULO_DATABASE_URL"] = database_url
+    env.update({f"CUMULO_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
 @contextmanager
-def running(args: list[str], log_path: Path) -> Iterator[subprocess.Popen]:
+def running(
+    args: list[str], log_path: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
     """A cumulo subprocess, terminated (then killed) at the end."""
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([CUMULO, *args], stdout=log, stderr=subprocess.STDOUT)
+    with log_path.open("a") as log:
+        proc = subprocess.Popen(
+            [CUMULO, *args], stdout=log, stderr=subprocess.STDOUT, env=env or cumulo_env()
+        )
     try:
         yield proc
     finally:
@@ -66,26 +79,32 @@ def running(args: list[str], log_path: Path) -> Iterator[subprocess.Popen]:
 
 
 @contextmanager
-def serving(data: Path, *extra: str) -> Iterator[str]:
+def serving(
+    data: Path, *extra: str, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
     """``cumulo serve`` on a free port over ``data``; its URL once it answers."""
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = data / "serve.log"
     args = ["serve", "--port", str(port), "--data-dir", str(data), *extra]
-    with running(args, log_path) as proc:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"cumulo serve exited {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"cumulo serve did not answer in 60 s:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    with running(args, log_path, env) as proc:
+        wait_answering(url, proc, log_path)
         yield url
+
+
+def wait_answering(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"cumulo serve exited {proc.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(url + "/", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"cumulo serve did not answer in {timeout} s:\n{log_path.read_text()}")
+        time.sleep(0.1)
 
 
 FINAL = {"CREATE_COMPLETE", "CREATE_FAILED", "DELETE_FAILED"}

@@ -9,6 +9,7 @@ import pytest
 from e2e_helpers import (
     containers_of,
     create_deployment,
+    cumulo_env,
     delete_and_wait_gone,
     running,
     serving,
@@ -18,14 +19,17 @@ from e2e_helpers import (
 pytestmark = pytest.mark.e2e
 
 
-def test_a_separate_worker_process_runs_the_jobs(docker_ready: None, tmp_path: Path) -> None:
-    with serving(tmp_path, "--workers", "0") as url:
+def test_a_separate_worker_process_runs_the_jobs(
+    docker_ready: None, tmp_path: Path, database_url: str
+) -> None:
+    env = cumulo_env(database_url)
+    with serving(tmp_path, "--workers", "0", env=env) as url:
         params = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
         dep_id = create_deployment(url, "run-docker", params)
         # No worker yet: the job waits in the database.
         assert httpx.get(f"{url}/deployments/{dep_id}").json()["status"] == "CREATE_IN_PROGRESS"
         worker_log = tmp_path / "worker.log"
-        with running(["worker", "--workers", "1", "--data-dir", str(tmp_path)], worker_log):
+        with running(["worker", "--workers", "1", "--data-dir", str(tmp_path)], worker_log, env):
             dep = wait_final(url, dep_id, timeout=60)
             assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
             assert len(containers_of(dep_id)) == 1

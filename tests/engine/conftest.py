@@ -13,17 +13,6 @@ from cumulo.drivers.docker_images import DEFAULT_IMAGES
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites import probe_and_register
 from cumulo.store import Database, migrate
-from cumulo.store.pg_cluster import PgCluster, unavailable
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    reason = unavailable()
-    if reason:
-        pytest.skip(f"PostgreSQL tests need a local server: {reason}")
-    cluster = PgCluster.start()
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,9 +28,10 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """An in-process engine on SQLite with the real Docker engine as its site."""
-    eng = Engine(Settings(data_dir=tmp_path, job_lease_seconds=0.5))
+def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
+    """An in-process engine (on the chosen database) with the real Docker engine as its site."""
+    settings = Settings(data_dir=tmp_path, database_url=database_url, job_lease_seconds=0.5)
+    eng = Engine(settings)
     problem = probe_and_register(
         eng.db, "local", "docker", eng.settings.docker_host, DEFAULT_IMAGES
     )

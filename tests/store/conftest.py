@@ -8,17 +8,6 @@ from pathlib import Path
 import pytest
 
 from cumulo.store import Database, migrate
-from cumulo.store.pg_cluster import PgCluster, unavailable
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    reason = unavailable()
-    if reason:
-        pytest.skip(f"PostgreSQL tests need a local server: {reason}")
-    cluster = PgCluster.start()
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

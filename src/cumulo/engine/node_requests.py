@@ -90,13 +90,14 @@ def _artifact(artifact: Any) -> dict[str, Any]:
 def spec_digest(request: NodeRequest) -> str:
     """What the driver is asked to make, as a digest: an update recreates a node when it changes.
 
-    The host's physical id and the index are left out: they say where and which,
-    not what.
+    The host's physical id, the index and the ``scalable`` capability (count,
+    removal_list) are left out: they say where, which and how many, not what.
     """
+    capabilities = {k: v for k, v in request.capabilities.items() if k != "scalable"}
     what = {
         "type": request.type,
         "properties": request.properties,
-        "capabilities": request.capabilities,
+        "capabilities": capabilities,
         "artifacts": request.artifacts,
         "environment": request.environment,
         "ssh": [request.ssh_user, list(request.ssh_public_keys)],

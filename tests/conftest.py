@@ -1,0 +1,50 @@
+"""Fixtures shared by every test folder: the throwaway PostgreSQL server, the database choice.
+
+``CUMULO_TEST_DATABASE=postgresql`` runs the tests that take ``database_url``
+(the engine and end-to-end ones) on a fresh PostgreSQL database instead of the
+embedded SQLite; ``scripts/test`` runs the end-to-end suite both ways.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from cumulo.store.pg_cluster import PgCluster, unavailable
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    reason = unavailable()
+    if reason:
+        pytest.skip(f"PostgreSQL tests need a local server: {reason}")
+    cluster = PgCluster.start()
+    yield cluster
+    cluster.stop()
+
+
+def chosen_database() -> str:
+    choice = os.environ.get("CUMULO_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+    if choice not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(f"CUMULO_TEST_DATABASE must be sqlite or postgresql, not {choice}")
+    return choice
+
+
+def _new_database_url(request: pytest.FixtureRequest) -> str:
+    if chosen_database() == "sqlite":
+        return ""
+    return request.getfixturevalue("pg_cluster").create_database()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str:
+    """ "" (SQLite in the data directory) or a new PostgreSQL database's URL."""
+    return _new_database_url(request)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(request: pytest.FixtureRequest) -> str:
+    """The same, shared by a module's tests (e.g. one ``cumulo serve`` for the module)."""
+    return _new_database_url(request)
