@@ -41,6 +41,7 @@ from cumulo.cli.client.request import (
     read_template,
     template_path,
 )
+from cumulo.cli.client.stream import follow_events
 
 ENV_HELP = "Talks to CUMULO_URL (default http://127.0.0.1:8000) with CUMULO_TOKEN if set."
 
@@ -273,6 +274,21 @@ def rm(
 
 
 def _follow(api: CumuloApi, uuid: str, write: Callable[[str], None]) -> None:
+    """Print the log, live, until the deployment reaches a final status (or is gone).
+
+    Over cumulo's event stream; a server without it (INDIGO's) is polled.
+    """
+    try:
+        for event in follow_events(api, uuid):
+            write(event["line"] + "\n")
+        return
+    except ApiError as exc:
+        if exc.code != 404 or api.find(uuid) is None:
+            raise
+    _poll_log(api, uuid, write)
+
+
+def _poll_log(api: CumuloApi, uuid: str, write: Callable[[str], None]) -> None:
     """Print the log's new part until the deployment reaches a final status."""
     shown = ""
     backoff = Backoff()

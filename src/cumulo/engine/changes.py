@@ -125,7 +125,7 @@ def request_action(
         guard_version(s, dep, seen.version)
         if dep.status not in ACTIONABLE:
             raise Conflict(f"the deployment is {dep.status}: wait until its work is done")
-        if wanted is NodeState.STARTING and res.state == NodeState.STARTED:
+        if wanted is NodeState.STARTING and res.state in (NodeState.STARTED, NodeState.CONFIGURED):
             return  # already running: nothing to do
         if wanted is NodeState.STOPPING and res.state == NodeState.STOPPED:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -136,6 +137,16 @@ class CumuloApi:
     def delete(self, uuid: str, force: bool = False) -> None:
         params = {"force": "true"} if force else None
         self._request("DELETE", f"/deployments/{uuid}", params=params)
+
+    @contextmanager
+    def open_stream(self, path: str, headers: dict[str, str]) -> Iterator[httpx.Response]:
+        """A streamed GET (server-sent events): reads wait up to a minute between messages."""
+        timeout = httpx.Timeout(10, read=60)
+        with self._http.stream("GET", path, headers=headers, timeout=timeout) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error_from(response)
+            yield response
 
     def template(self, uuid: str) -> str:
         return self._request("GET", f"/deployments/{uuid}/template").text
