@@ -23,7 +23,6 @@ from cumulo.engine.events import record
 from cumulo.engine.jobs import ClaimedJob
 from cumulo.engine.node_requests import node_request, spec_digest, ssh_keys_from_inputs
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites import choose_site
 from cumulo.engine.states import NodeState, Status, set_resource_state
 from cumulo.errors import CumuloError
 from cumulo.store.models import Deployment, Resource, Site
@@ -55,12 +54,13 @@ def run_update(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
 
 
 def _site_of(engine: Engine, dep_id: str) -> Site:
-    """Where the deployment lives (an update stays there), or a new choice if nowhere yet."""
+    """Where the deployment lives: an update stays on its site."""
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
-        site = s.get(Site, dep.site_name) if dep is not None and dep.site_name else None
+        name = dep.site_name if dep is not None else None
+        site = s.get(Site, name) if name else None
         if site is None:
-            site = choose_site(s)
+            raise CumuloError(f"the deployment's site {name or '(none)'} is not registered")
         s.expunge(site)
         return site
 

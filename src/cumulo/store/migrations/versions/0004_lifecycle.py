@@ -1,7 +1,7 @@
 """lifecycle: resources.spec_digest, the callbacks outbox
 
-Revision ID: 0003_lifecycle
-Revises: 0002_dashboard
+Revision ID: 0004_lifecycle
+Revises: 0003_federation
 Create Date: 2026-11-25 10:55:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_lifecycle"
-down_revision = "0002_dashboard"
+revision = "0004_lifecycle"
+down_revision = "0003_federation"
 branch_labels = None
 depends_on = None
 
