@@ -51,9 +51,10 @@ def containers_of(dep_id: str) -> list[str]:
 
 
 def cumulo_env(database_url: str = "", **settings: str) -> dict[str, str]:
-    """The environment of a cumulo subprocess: the database, and CUMULO_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CUMULO_")}
-    env["CUMULO_DATABASE_URL"] = database_url
+    """The environment of a cumulo subprocess: ours, with the database and CUMULO_* settings."""
+    env = dict(os.environ)
+    if database_url:
+        env["CUMULO_DATABASE_URL"] = database_url
     env.update({f"CUMULO_{k.upper()}": v for k, v in settings.items()})
     return env
 
@@ -64,9 +65,7 @@ def running(
 ) -> Iterator[subprocess.Popen]:
     """A cumulo subprocess, terminated (then killed) at the end."""
     with log_path.open("a") as log:
-        proc = subprocess.Popen(
-            [CUMULO, *args], stdout=log, stderr=subprocess.STDOUT, env=env or cumulo_env()
-        )
+        proc = subprocess.Popen([CUMULO, *args], stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         yield proc
     finally:
