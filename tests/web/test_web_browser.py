@@ -157,6 +157,7 @@ def test_deploy_run_docker_watch_it_live_open_its_url_and_delete(page, browser, 
     expect(row.locator("[data-status]")).to_have_text("CREATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
     assert watcher.evaluate("window.notReloaded") is True
     expect(page.locator("#dep-status")).to_have_text("CREATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
+    expect(page.locator("#scheduling")).to_contain_text("usable")  # why this site
     page.get_by_role("tab", name="Outputs").click()
     link = page.locator("#outputs a").first
     expect(link).to_have_attribute("href", re.compile(r"^http://127\.0\.0\.1:\d+$"))
