@@ -37,6 +37,7 @@ def version() -> None:
 COMMAND_MODULES = (
     "cumulo.cli.tosca_commands",  # validate, inputs
     "cumulo.cli.server_commands",  # serve, worker
+    "cumulo.cli.doctor",  # doctor
     "cumulo.cli.client_commands",  # deploy, ls, show, rm, logs, template
     "cumulo.cli.site_commands",  # sites ls|add|show|rm|probe
 )
