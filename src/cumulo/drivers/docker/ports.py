@@ -3,7 +3,8 @@
 Every port is published on 127.0.0.1 only, at the host port asked for or a
 free one the engine picks. Accepted forms, as real templates write them:
 ``80``, ``"80/udp"``, ``"8080:80"`` (host:container), a PortSpec-like mapping
-``{source|port|target_port: 80, target|published|host_port: 8080, protocol: tcp}``,
+``{source|port|target_port: 80, target|published|host_port: 8080, protocol: tcp}``
+(a TOSCA PortSpec: ``source_range: [8000, 8009]`` publishes each of its ports),
 a list of those, or a map of name -> one of those (INDIGO endpoint ports).
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from cumulo.errors import SiteError
 
 LOCALHOST = "127.0.0.1"
+MAX_RANGE = 100  # ports published for one range
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,40 @@ def parse_ports(node: str, where: str, value: Any) -> list[PortRequest]:
         items = list(value)
     else:
         items = [value]
-    ports = [_parse_one(node, where, item) for item in items]
+    ports = [_parse_one(node, where, one) for item in items for one in _ranges(node, where, item)]
     return list({p.key: p for p in ports}.values())
 
 
+def _ranges(node: str, where: str, item: Any) -> list[Any]:
+    """A PortSpec with ``source_range`` (and ``target_range``) as one item per port.
+    ``remote_cidr`` needs nothing here: the local site publishes on 127.0.0.1 only."""
+    if not isinstance(item, Mapping) or item.get("source_range") in (None, "", []):
+        return [item]
+    first, last = _range(node, where, item["source_range"])
+    targets = item.get("target_range")
+    start = _range(node, where, targets)[0] if targets not in (None, "", []) else None
+    if last - first + 1 > MAX_RANGE:
+        raise SiteError(f"node {node}: {where}: a range of more than {MAX_RANGE} ports")
+    rest = {k: v for k, v in item.items() if k not in ("source_range", "target_range")}
+    return [
+        {**rest, "source": port, "target": None if start is None else start + port - first}
+        for port in range(first, last + 1)
+    ]
+
+
+def _range(node: str, where: str, value: Any) -> tuple[int, int]:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise SiteError(f"node {node}: {where}: a port range is [first, last], not {value!r}")
+    first, last = (_port_number(node, where, v) or 0 for v in value)
+    if first > last:
+        raise SiteError(f"node {node}: {where}: port range {value!r} ends before it starts")
+    return first, last
+
+
 def _is_port_spec(value: Mapping[str, Any]) -> bool:
-    return any(k in value for k in ("source", "port", "target_port", "container_port"))
+    return any(
+        k in value for k in ("source", "source_range", "port", "target_port", "container_port")
+    )
 
 
 def _parse_one(node: str, where: str, item: Any) -> PortRequest:
