@@ -74,7 +74,7 @@ def test_compose_example_answers_and_is_removed_without_a_trace(server: str) -> 
     assert set(out["ports"]) == {"db", "web"}
     port = out["web_url"].rsplit(":", 1)[1]
     assert out["dns_endpoints"] == {"web": f"http://web.127.0.0.1.myip.localhost:{port}"}
-    assert len(containers_of(dep_id)) == 3  # the host VM, the web app and its database
+    assert len(containers_of(dep_id)) == 2  # the web app and its database
     assert _compose_leftovers(dep_id)  # its network and volume, while it runs
     delete_and_wait_gone(server, dep_id)
     assert containers_of(dep_id) == [] and _compose_leftovers(dep_id) == []
