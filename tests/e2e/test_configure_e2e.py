@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,11 +30,25 @@ FAILING = """- hosts: all
 """
 
 
+MARK = """- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Look at the page on the node
+      ansible.builtin.stat:
+        path: /srv/www/index.html
+      register: page
+    - name: Leave a mark on the cumulo machine
+      ansible.builtin.shell: "echo {{ step }} {{ page.stat.exists }} >> {{ marker }}"
+      delegate_to: localhost
+"""
+
+
 @pytest.fixture(scope="module")
 def server(docker_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server whose playbook folders also hold this module's playbooks."""
     playbooks = tmp_path_factory.mktemp("playbooks")
     (playbooks / "failing.yml").write_text(FAILING)
+    (playbooks / "mark.yml").write_text(MARK)
     old = os.environ.get("CUMULO_PLAYBOOK_DIRS")
     os.environ["CUMULO_PLAYBOOK_DIRS"] = str(playbooks)
     try:
@@ -92,3 +107,23 @@ def test_a_failed_operation_fails_the_attempt_naming_the_task(
     assert reason in dep["statusReason"], dep["statusReason"]
     assert containers_of(dep_id) == []
     delete_and_wait_gone(server, dep_id)
+
+
+def test_stop_and_delete_operations_run_before_the_removal(server: str, tmp_path: Path) -> None:
+    marker = tmp_path / "marks"
+    template = catalogue_template("ansible-webpage")
+    for step in ("stop", "delete"):
+        template = template.replace(
+            f"{step}: playbooks/webpage/{step}.yml",
+            f"{step}:\n            implementation: mark.yml\n            inputs:\n"
+            f"              step: {step}\n              marker: {marker}",
+        )
+    r = httpx.post(f"{server}/deployments", json={"template": template}, timeout=30)
+    assert r.status_code == 201, r.text
+    dep_id = r.json()["uuid"]
+    dep = wait_final(server, dep_id, timeout=240)
+    assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
+    assert not marker.exists()
+    delete_and_wait_gone(server, dep_id, timeout=120)
+    assert marker.read_text() == "stop True\ndelete True\n"  # in order, the node still there
+    assert containers_of(dep_id) == []
