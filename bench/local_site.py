@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid as uuidlib
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -43,6 +44,18 @@ from cumulo import catalogue
 from cumulo.drivers.docker.compose import compose_command
 
 VM, REDIS, WEB = "cumulo/vm-debian:12", "cumulo/redis:7", "cumulo/counter-web:1"
+
+
+def interleaved(
+    floor: Callable[[], float], ours: Callable[[], float], runs: int
+) -> tuple[list[float], list[float]]:
+    """A warm-up of each, then ``runs`` of each in turn, so drift hits both alike."""
+    floor(), ours()
+    floors, samples = [], []
+    for _ in range(runs):
+        floors.append(floor())
+        samples.append(ours())
+    return floors, samples
 
 
 def bench_storage(url: str, runs: int) -> bool:
@@ -74,11 +87,7 @@ def bench_storage(url: str, runs: int) -> bool:
         return elapsed
 
     try:
-        floor(), ours()  # warm-up
-        floors, samples = [], []
-        for _ in range(runs):
-            floors.append(floor())
-            samples.append(ours())
+        floors, samples = interleaved(floor, ours, runs)
     finally:
         api.delete_all()
         docker_rm(cids)
@@ -136,11 +145,7 @@ def bench_compose(url: str, runs: int) -> bool:
         return elapsed
 
     try:
-        floor(), ours()  # warm-up
-        floors, samples = [], []
-        for _ in range(runs):
-            floors.append(floor())
-            samples.append(ours())
+        floors, samples = interleaved(floor, ours, runs)
     finally:
         api.delete_all()
         subprocess.run(["rm", "-rf", str(folder)])
