@@ -18,8 +18,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -63,6 +66,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def serving_in_thread(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free port; its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def measure(url: str, pages: list[int]) -> list[float]:
     times = []
     with httpx.Client(base_url=url, timeout=30) as client:
@@ -93,23 +111,13 @@ def main() -> int:
         t0 = time.perf_counter()
         fill(engine, args.rows)
         print(f"stored {args.rows} deployments in {time.perf_counter() - t0:.1f} s")
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, engine=engine), port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}"
         rng = random.Random(7)
         pages = [rng.randrange(args.rows // 10) for _ in range(args.requests)]
-        indexed = measure(url, pages)
-        with engine.db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP INDEX ix_deployments_created")
-        unindexed = measure(url, pages)
-        server.should_exit = True
-        thread.join(10)
+        with serving_in_thread(create_app(settings, engine=engine)) as url:
+            indexed = measure(url, pages)
+            with engine.db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP INDEX ix_deployments_created")
+            unindexed = measure(url, pages)
         engine.close()
     print(f"GET /deployments?size=10 over {args.rows} rows, {args.requests} requests each")
     print(f"{'':24}{'p50 ms':>10}{'p99 ms':>10}")

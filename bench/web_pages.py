@@ -16,13 +16,11 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
-from api_list import fill, free_port
+from api_list import fill, serving_in_thread
 
 from cumulo.api import create_app
 from cumulo.config import Settings
@@ -58,16 +56,9 @@ def main() -> int:
         settings = Settings(data_dir=Path(tmp), workers=0)
         engine = Engine(settings)
         fill(engine, args.rows)
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, engine=engine), port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
         n = args.requests
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+        app = create_app(settings, engine=engine)
+        with serving_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as c:
             listing = c.get("/deployments", params={"size": args.rows}).json()
             dep_id = listing["content"][0]["uuid"]
             rows = f"({args.rows} deployments)"
@@ -81,8 +72,6 @@ def main() -> int:
                     c, "/deployments", {"size": args.rows}, n, dep_id
                 ),
             }
-        server.should_exit = True
-        thread.join(10)
         engine.close()
     print(f"{n} requests each, {args.rows} stored deployments, SQLite, one uvicorn process")
     print(f"{'':32}{'p50 ms':>10}{'p95 ms':>10}")
