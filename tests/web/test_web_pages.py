@@ -239,3 +239,15 @@ def test_admin_shows_sites_all_deployments_and_statistics(client, engine):
     assert '<th scope="row">CREATE_FAILED</th><td>3</td>' in r.text
     r = client.get("/ui/admin/deployments")
     assert r.text.count("data-deployment=") == 6 and "user1" in r.text
+
+
+def test_os_inputs_offer_the_images_of_the_groups_sites(client, engine):
+    from cumulo.engine.sites import register_site
+
+    register_site(
+        engine.db, "local", "docker", "unix:///nowhere",
+        {"debian": {"12": "cumulo/vm-debian:12"}, "ubuntu": {"22.04": "x/ubuntu:22.04"}},
+    )  # fmt: skip
+    r = client.get("/ui/catalogue/vm")
+    assert '<option value="ubuntu"' in r.text and '<option value="22.04"' in r.text
+    assert "12 (bookworm)" in r.text  # the catalogue's label is kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cumulo.engine.runtime import Engine
 from cumulo.engine.scheduling import load_federation
@@ -49,3 +50,39 @@ def sites_for(engine: Engine, group: str | None) -> list[SiteChoice]:
             )
         )
     return sorted(out, key=lambda c: (-priority.get(c.name, 0), c.name))
+
+
+OS_DISTRIBUTION_INPUTS = ("os_distribution", "distribution")
+OS_VERSION_INPUTS = ("os_version", "version")
+
+
+def images_for(engine: Engine, group: str | None) -> dict[str, set[str]]:
+    """distribution -> versions offered by the group's usable sites."""
+    fed = load_federation(engine)
+    usable = {c.name for c in sites_for(engine, group) if c.selectable}
+    out: dict[str, set[str]] = {}
+    for site in fed.sites:
+        if site.name in usable:
+            for dist, versions in (site.images or {}).items():
+                out.setdefault(str(dist), set()).update(str(v) for v in versions)
+    return out
+
+
+def _offer(field: dict[str, Any], values: list[str]) -> None:
+    """Make ``field`` a choice among ``values`` (keeping labels the catalogue gave)."""
+    labels = {str(c["value"]): c["label"] for c in field.get("choices") or []}
+    field["choices"] = [{"value": v, "label": labels.get(v, v)} for v in values]
+    field["widget"] = "select"
+
+
+def offer_site_images(fields: list[dict[str, Any]], images: dict[str, set[str]]) -> None:
+    """Operating-system inputs list the images the group's sites really have."""
+    if not images:
+        return
+    for field in fields:
+        if field["widget"] not in ("text", "select"):
+            continue
+        if field["name"] in OS_DISTRIBUTION_INPUTS:
+            _offer(field, sorted(images))
+        elif field["name"] in OS_VERSION_INPUTS:
+            _offer(field, sorted(set().union(*images.values())))

@@ -27,7 +27,7 @@ from cumulo.web.form_values import (
 )
 from cumulo.web.render import active_group, page
 from cumulo.web.session import checked_form, web_user
-from cumulo.web.site_choices import sites_for
+from cumulo.web.site_choices import images_for, offer_site_images, sites_for
 
 router = APIRouter()
 ADVANCED_TAB = "Advanced"
@@ -97,7 +97,9 @@ def _entry(name: str, group: str | None) -> catalogue.Entry:
 
 def _schema(engine: Engine, entry: catalogue.Entry, group: str | None) -> dict[str, Any]:
     template = engine.processor.load_file(entry.path)
-    return form_schema(template, entry.metadata, group=group)
+    schema = form_schema(template, entry.metadata, group=group)
+    offer_site_images(schema["inputs"], images_for(engine, group))
+    return schema
 
 
 def _render(
