@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from cumulo.engine.attempt import AttemptContext, AttemptResult, run_attempt
 from cumulo.engine.jobs import ClaimedJob
-from cumulo.engine.placement_loop import Tries, plan_tries
+from cumulo.engine.placement_loop import Tries, load_site, plan_tries
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
 from cumulo.errors import CumuloError
@@ -39,7 +39,10 @@ def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
         return
     results, seconds = list(tries.earlier), list(tries.earlier_seconds)
     keep = _keep_last_attempt(engine, ctx.dep_id)
-    for i, site in enumerate(tries.sites):
+    for i, name in enumerate(tries.sites):
+        site = load_site(engine, name)
+        if site is None:  # deleted from the registry since it was ranked
+            continue
         ctx.keep_on_failure = keep and i == len(tries.sites) - 1
         start = time.monotonic()
         result = run_attempt(ctx, site)

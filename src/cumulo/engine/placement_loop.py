@@ -14,15 +14,19 @@ from sqlalchemy import select
 
 from cumulo.engine.attempt import FAILED, AttemptContext, AttemptResult
 from cumulo.engine.events import record
+from cumulo.engine.runtime import Engine
 from cumulo.engine.scheduling import decide, record_decision
 from cumulo.errors import CumuloError
 from cumulo.federation import Decision
 from cumulo.store.models import Attempt, Deployment, Site
 
+# Sites named in the log's scheduling line (the full ranking is in the explanation).
+SHOWN_IN_LOG = 10
+
 
 @dataclass
 class Tries:
-    sites: list[Site]  # to try now, in order
+    sites: list[str]  # to try now, in order (loaded one by one: there may be a thousand)
     earlier: list[AttemptResult] = field(default_factory=list)  # failed before a takeover
     earlier_seconds: list[float] = field(default_factory=list)
 
@@ -52,20 +56,27 @@ def plan_tries(ctx: AttemptContext) -> Tries:
         if dep is not None:
             record_decision(dep, decision, needs)
             record(s, dep_id, "info", _summary(order, decision))
-        rows = {x.name: x for x in s.scalars(select(Site).where(Site.name.in_(order)))}
-        for row in rows.values():
-            s.expunge(row)
     if not order and not failed:
         raise CumuloError(decision.problem or "No cloud provider meets the deployment requirements")
     earlier = [AttemptResult(a.site_name, FAILED, {}, a.error or "failed") for a in failed]
     seconds = [(a.ended_at - a.started_at).total_seconds() if a.ended_at else 0.0 for a in failed]
-    return Tries([rows[n] for n in order if n in rows], earlier, seconds)
+    return Tries(order, earlier, seconds)
+
+
+def load_site(engine: Engine, name: str) -> Site | None:
+    """The site's row, detached, or None if it is gone."""
+    with engine.db.session() as s:
+        site = s.get(Site, name)
+        if site is not None:
+            s.expunge(site)
+        return site
 
 
 def _summary(order: list[str], decision: Decision) -> str:
     if not order:
         return f"scheduling: {decision.problem or 'no site left to try'}"
+    shown = ", ".join(order[:SHOWN_IN_LOG]) + (", ..." if len(order) > SHOWN_IN_LOG else "")
     return (
         f"scheduling: {len(decision.ranked)} of {len(decision.candidates)} site(s) usable; "
-        f"trying {', '.join(order)} in this order"
+        f"trying {shown} in this order"
     )

@@ -123,14 +123,13 @@ def placement_of(plan: Any, requested_site: str | None) -> Placement:
 
 
 def _registry(engine: Engine) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health]]:
+    # Plain rows, not ORM objects: a thousand sites load several times faster.
     with engine.db.session() as s:
-        sites = s.scalars(select(Site).where(Site.status != "removed")).all()
-        views = tuple(site_view(x) for x in sites)
-        health = {
-            x.name: Health(x.health_up, x.health_error, x.health_failures or 0) for x in sites
-        }
-        slas = tuple(sla_view(r) for r in s.scalars(select(SlaRow)))
-    return views, slas, health
+        sites = s.execute(select(Site.__table__).where(Site.status != "removed")).all()
+        slas = s.execute(select(SlaRow.__table__)).all()
+    views = tuple(site_view(x) for x in sites)
+    health = {x.name: Health(x.health_up, x.health_error, x.health_failures or 0) for x in sites}
+    return views, tuple(sla_view(r) for r in slas), health
 
 
 def _stats(engine: Engine) -> dict[str, SiteStats]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from cumulo.engine.federation_cache import invalidate
@@ -191,7 +191,8 @@ def _limits(stored: dict[str, Any] | None) -> Limits:
     )
 
 
-def site_view(site: Site) -> SiteView:
+def site_view(site: Site | Row[Any]) -> SiteView:
+    """The scheduler's view of a site (from its ORM object or a plain row)."""
     caps = site.capabilities or {}
     return SiteView(
         name=site.name,
@@ -208,7 +209,7 @@ def site_view(site: Site) -> SiteView:
     )
 
 
-def sla_view(row: SlaRow) -> Sla:
+def sla_view(row: SlaRow | Row[Any]) -> Sla:
     return Sla(
         id=row.id,
         group=row.group_name,
