@@ -193,3 +193,23 @@ def test_flavors_and_images_of_a_vm(engine: Engine) -> None:
     assert why["v-small"]["reason"].startswith("no flavor fits node ")
     assert why["v-ubuntu"]["reason"].startswith("no image for debian")
     assert why["v-ok"]["flavors"] == {next(iter(why["v-ok"]["flavors"])): "m"}
+
+
+def test_after_a_takeover_failed_sites_are_not_tried_again(engine: Engine) -> None:
+    add_site(engine, "t-a", public=True)
+    add_site(engine, "t-b", public=True, options={"failure_rate": 1})
+    new = NewDeployment(RUN_DOCKER, PARAMS, max_providers_retry=2)
+    dep_id = create_deployment(engine, new, LOCAL_ADMIN).id
+    with engine.db.session() as s:  # a worker died after t-a failed
+        s.add(Attempt(deployment_id=dep_id, number=1, site_name="t-a", status="FAILED",
+                      error="node app[0]: it broke"))  # fmt: skip
+    run_jobs(engine)
+    with engine.db.session() as s:
+        dep = s.get(Deployment, dep_id)
+        assert dep is not None and dep.status == "CREATE_FAILED"
+        reason = dep.status_reason or ""
+    assert attempts(engine, dep_id) == [("t-a", "FAILED"), ("t-b", "FAILED")]
+    assert reason.startswith("Retries on cloud providers exhausted. Error list is: ")
+    assert "site t-a: node app[0]: it broke (" in reason
+    assert "site t-b: node app[0]: simulated failure on site t-b (" in reason
+    assert held("t-a") == {}
