@@ -105,11 +105,8 @@ def bench_rank(n: int, runs: int = 300) -> None:
           f"ratio {med / floor_med:.1f}x")  # fmt: skip
 
 
-def engine_with_sites(n: int) -> Engine:
-    engine = Engine(
-        Settings(data_dir=Path(tempfile.mkdtemp(prefix="cumulo-bench-")), health_probe_seconds=0,
-                 job_poll_seconds=0.02)
-    )  # fmt: skip
+def engine_with_sites(n: int, data_dir: Path) -> Engine:
+    engine = Engine(Settings(data_dir=data_dir, health_probe_seconds=0, job_poll_seconds=0.02))
     for i in range(n):
         save_site(engine, SiteDef(name=f"sim-{i:04d}", kind="sim", images={"debian": {"12": "x"}},
                                   flavors=[{"name": "m", "vcpus": 4, "ram": "8 GB"}]))  # fmt: skip
@@ -118,8 +115,8 @@ def engine_with_sites(n: int) -> Engine:
     return engine
 
 
-def bench_decide(n: int, runs: int = 50) -> None:
-    engine = engine_with_sites(n)
+def bench_decide(n: int, data_dir: Path, runs: int = 50) -> None:
+    engine = engine_with_sites(n, data_dir)
     plan = engine.plan(RUN_DOCKER, {"docker_image": "x"})
     decide(engine, plan, "physics", None)  # warm the registry cache
     times = timed(lambda: decide(engine, plan, "physics", None), runs)
@@ -128,8 +125,8 @@ def bench_decide(n: int, runs: int = 50) -> None:
     engine.close()
 
 
-def throughput(n_sites: int, n_deps: int) -> float:
-    engine = engine_with_sites(n_sites)
+def throughput(n_sites: int, n_deps: int, data_dir: Path) -> float:
+    engine = engine_with_sites(n_sites, data_dir)
     pool = WorkerPool(engine, 2)
     pool.start()
     start = time.perf_counter()
@@ -151,9 +148,9 @@ def throughput(n_sites: int, n_deps: int) -> float:
     return n_deps / elapsed
 
 
-def bench_engine(n_sites: int, n_deps: int) -> None:
-    base = throughput(1, n_deps)
-    rate = throughput(n_sites, n_deps)
+def bench_engine(n_sites: int, n_deps: int, data_dir: Path) -> None:
+    base = throughput(1, n_deps, data_dir / "one")
+    rate = throughput(n_sites, n_deps, data_dir / "many")
     print(f"engine throughput, {n_deps} deployments, 2 workers, SQLite: "
           f"{rate:.1f}/s on {n_sites} sim sites, {base:.1f}/s on 1 sim site "
           f"(ratio {rate / base:.2f}; aim {TARGET_RATE:.0f}/s: "
@@ -168,11 +165,12 @@ def main() -> None:
     args = ap.parse_args()
     register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")
     only = set(args.only.split(","))
-    if "rank" in only:
-        bench_rank(args.sites)
-        bench_decide(args.sites)
-    if "engine" in only:
-        bench_engine(args.sites, args.deployments)
+    with tempfile.TemporaryDirectory(prefix="cumulo-fedbench-") as tmp:
+        if "rank" in only:
+            bench_rank(args.sites)
+            bench_decide(args.sites, Path(tmp) / "decide")
+        if "engine" in only:
+            bench_engine(args.sites, args.deployments, Path(tmp))
 
 
 if __name__ == "__main__":

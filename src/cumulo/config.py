@@ -55,8 +55,6 @@ class Settings(BaseSettings):
     sites_file: Path | None = None
     # Seconds between health probes of every site (0: no periodic probes).
     health_probe_seconds: float = Field(default=60.0, ge=0)
-    # How long the scheduler reuses the registry read from the store.
-    scheduler_cache_seconds: float = Field(default=2.0, ge=0)
     # The URL clients reach the API at (links in callbacks); default http://host:port.
     public_url: str = ""
     # A callback POST gives up after this long, and is tried this many times in all.

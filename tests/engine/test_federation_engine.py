@@ -34,7 +34,7 @@ PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")
-    eng = Engine(Settings(data_dir=tmp_path, scheduler_cache_seconds=0))
+    eng = Engine(Settings(data_dir=tmp_path))
     yield eng
     eng.close()
     DRIVER_CLASSES.pop("sim", None)
@@ -57,6 +57,7 @@ def deploy(engine: Engine, **kw: Any) -> Deployment:
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
         assert dep is not None
+        _ = dep.scheduling  # a deferred column: load it while the session is open
         return dep
 
 

@@ -1,8 +1,9 @@
 """Scheduling a deployment: its needs from the plan, the registry from the store, a decision.
 
 The decision itself is ``cumulo.federation.schedule`` (pure); this module
-gathers its inputs (cached briefly, see ``federation_cache``), except the
-usage that quotas are checked against, which is always read fresh.
+gathers its inputs: the registry (cached while unchanged, see
+``federation_cache``), attempt statistics (cached 10 s) and the usage that
+quotas are checked against (always read fresh).
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from cumulo.federation import (
     Usage,
     schedule,
 )
-from cumulo.store.federation_queries import recent_attempts, usage_by_group_and_site
+from cumulo.store.federation_queries import (
+    recent_attempts,
+    registry_version,
+    usage_by_group_and_site,
+)
 from cumulo.store.models import Deployment, Site
 from cumulo.store.models import Sla as SlaRow
 from cumulo.tosca.units import parse_size
@@ -36,8 +41,8 @@ from cumulo.tosca.units import parse_size
 COMPUTE = "tosca.nodes.Compute"
 BLOCK_STORAGE = ("tosca.nodes.BlockStorage", "tosca.nodes.Storage.BlockStorage")
 SLA_PLACEMENT = "tosca.policies.indigo.SlaPlacement"
-# Verdicts of each kind kept in a deployment's stored explanation.
-EXPLAIN_LIMIT = 100
+# Verdicts of each kind kept in a deployment's stored explanation (a dry run shows all).
+EXPLAIN_LIMIT = 25
 STATS_SECONDS = 10.0
 
 
@@ -152,13 +157,14 @@ def _stats(engine: Engine) -> dict[str, SiteStats]:
 
 
 def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation:
-    ttl = engine.settings.scheduler_cache_seconds
-    sites, slas, health = cached(engine.db, "registry", ttl, lambda: _registry(engine))
-    stats = cached(engine.db, "stats", max(ttl, STATS_SECONDS), lambda: _stats(engine))
+    with engine.db.session() as s:
+        version = registry_version(s)
+        rows = usage_by_group_and_site(s, exclude_id)
+    load = lambda: _registry(engine)  # noqa: E731
+    sites, slas, health = cached(engine.db, "registry", load, version=version)
+    stats = cached(engine.db, "stats", lambda: _stats(engine), ttl=STATS_SECONDS)
     group_usage: dict[tuple[str, str], Usage] = {}
     site_usage: dict[str, Usage] = defaultdict(Usage)
-    with engine.db.session() as s:
-        rows = usage_by_group_and_site(s, exclude_id)
     for group, site, inst, cores, ram, vol in rows:
         used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
         if group is not None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cumulo.store.models import Attempt, Deployment, Job
+from cumulo.store.models import Attempt, Deployment, Job, Site, Sla
 
 # Deployment statuses whose resources exist on their site (count against quotas).
 HOLDING_STATUSES = (
@@ -77,3 +77,12 @@ def succeeded_attempt_times(s: Session) -> Sequence[tuple[str, datetime, datetim
         Attempt.status == "SUCCEEDED", Attempt.ended_at.is_not(None)
     )
     return [tuple(row) for row in s.execute(query)]  # type: ignore[misc]
+
+
+def registry_version(s: Session) -> tuple[Any, ...]:
+    """A fingerprint of the sites and SLAs (definitions and probes): it changes with them."""
+    sites = s.execute(
+        select(func.count(), func.max(Site.updated_at), func.max(Site.health_checked_at))
+    ).one()
+    slas = s.execute(select(func.count(), func.max(Sla.updated_at))).one()
+    return (*sites, *slas)
