@@ -57,7 +57,6 @@ def deploy(engine: Engine, **kw: Any) -> Deployment:
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
         assert dep is not None
-        _ = dep.scheduling  # a deferred column: load it while the session is open
         return dep
 
 

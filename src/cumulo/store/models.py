@@ -68,8 +68,7 @@ class Deployment(Base):
     # Placement: the site the user chose (our "Manual" scheduling), and the last
     # scheduling decision explained (``GET /deployments/{id}/scheduling``).
     requested_site: Mapped[str | None] = mapped_column(String(255))
-    # Deferred: read only by ``/scheduling``, never by the engine's many loads of the row.
-    scheduling: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    scheduling: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # What the deployment holds on its site, counted against SLA limits and quotas.
     need_instances: Mapped[int] = mapped_column(Integer, default=0)
     need_cores: Mapped[float] = mapped_column(Float, default=0.0)
