@@ -19,7 +19,7 @@ import pytest
 from cumulo import catalogue
 
 CUMULO = str(Path(sys.executable).with_name("cumulo"))
-IMAGES = ("cumulo/httpd:1", "cumulo/vm-debian:12")
+IMAGES = ("cumulo/httpd:1", "cumulo/vm-debian:12", "cumulo/redis:7", "cumulo/counter-web:1")
 
 
 def docker_problem() -> str | None:
