@@ -40,9 +40,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def containers_of(dep_id: str) -> list[str]:
+def containers_of(dep_id: str, full: bool = False) -> list[str]:
+    """Ids of the deployment's containers, running or not (``full``: untruncated)."""
     out = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label=cumulo.deployment={dep_id}"],
+        [
+            "docker",
+            "ps",
+            "-aq",
+            *(["--no-trunc"] if full else []),
+            "--filter",
+            f"label=cumulo.deployment={dep_id}",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -106,7 +114,9 @@ def wait_answering(url: str, proc: subprocess.Popen, log_path: Path, timeout: fl
         time.sleep(0.1)
 
 
-FINAL = {"CREATE_COMPLETE", "CREATE_FAILED", "DELETE_FAILED"}
+FINAL = {
+    "CREATE_COMPLETE", "CREATE_FAILED", "UPDATE_COMPLETE", "UPDATE_FAILED", "DELETE_FAILED",
+}  # fmt: skip
 
 
 def catalogue_template(name: str) -> str:
