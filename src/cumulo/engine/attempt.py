@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from cumulo.drivers.base import Driver, NodeRequest, Realized
 from cumulo.engine.cancel_watch import CancelWatch
@@ -207,8 +208,8 @@ def _realize_all(
                 pid, attrs = _realize_one(ctx, driver, site, req, deadline)
             else:
                 pid, attrs = None, _configure_one(ctx, inst, req, attributes)
-        except (Cancelled, NodeFailed):
-            raise
+        except (Cancelled, NodeFailed, DBAPIError):
+            raise  # a database outage is the worker's to wait out, not the node's failure
         except CumuloError as exc:
             raise NodeFailed(inst.node, index, str(exc)) from exc
         except Exception as exc:  # a driver bug must still fail the node, not the worker

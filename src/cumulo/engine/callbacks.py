@@ -57,13 +57,16 @@ class CallbackSender(threading.Thread):
         self._http = httpx.Client(timeout=settings.callback_timeout_seconds)
 
     def run(self) -> None:
+        poll = self.settings.job_poll_seconds
         while not self.stop_event.is_set():
+            wait = poll
             try:
                 for callback_id in self._claim_due():
                     self._pool.submit(self._deliver, callback_id)
-            except Exception:  # the database went away: try again at the next tick
-                log.warning("could not read the callback outbox", exc_info=True)
-            self.wakeup.wait(self.settings.job_poll_seconds)
+            except Exception as exc:  # the database went away: try again a little later
+                log.warning("could not read the callback outbox: %s", type(exc).__name__)
+                wait = max(poll, 2.0)
+            self.wakeup.wait(wait)
             self.wakeup.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
 

@@ -10,8 +10,12 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from cumulo.engine.actions import run_action
 from cumulo.engine.callbacks import CallbackSender
@@ -73,20 +77,46 @@ class LeaseKeeper:
 
 
 def run_job(engine: Engine, job: ClaimedJob, owner: str) -> None:
-    """Run one claimed job to its end and record the outcome."""
+    """Run one claimed job to its end and record the outcome.
+
+    When the database goes away mid-job (a PostgreSQL restart), the worker
+    waits for it and runs the handler again, which resumes from the stored
+    state; if the lease was lost meanwhile the job is left to its new owner.
+    """
     if job.tries > MAX_TRIES:
         _give_up(engine, job, f"the job was interrupted {job.tries - 1} times (workers died)")
         engine.queue.finish(job.id, owner, error="too many tries")
         return
     with LeaseKeeper(engine, job.id, owner) as keeper:
-        try:
-            HANDLERS[job.kind](engine, job, keeper.lost)
-        except Exception as exc:
-            log.exception("job %s (%s %s) failed", job.id, job.kind, job.deployment_id)
-            _give_up(engine, job, f"internal error: {exc!r}")
-            engine.queue.finish(job.id, owner, error=repr(exc))
-            return
+        while True:
+            try:
+                HANDLERS[job.kind](engine, job, keeper.lost)
+                break
+            except DBAPIError:
+                log.warning("job %s: the database went away; resuming when it is back", job.id)
+                if not _database_back(engine, keeper.lost) or keeper.lost.is_set():
+                    return  # the lease lets another worker take the job over
+            except Exception as exc:
+                log.exception("job %s (%s %s) failed", job.id, job.kind, job.deployment_id)
+                _give_up(engine, job, f"internal error: {exc!r}")
+                engine.queue.finish(job.id, owner, error=repr(exc))
+                return
     engine.queue.finish(job.id, owner)
+
+
+def _database_back(engine: Engine, lost: threading.Event, patience: float = 300.0) -> bool:
+    """Wait (with back-off) until the database answers again; False if it does not in time."""
+    delay, waited = 0.2, 0.0
+    while waited < patience and not lost.is_set():
+        try:
+            with engine.db.session() as s:
+                s.execute(text("SELECT 1"))
+            return True
+        except DBAPIError:
+            time.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 5.0)
+    return False
 
 
 def _give_up(engine: Engine, job: ClaimedJob, reason: str) -> None:

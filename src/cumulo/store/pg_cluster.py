@@ -75,16 +75,19 @@ class PgCluster:
             check=True, capture_output=True, user=user, cwd=root,
         )  # fmt: skip
         port = _free_port()
-        log = (root / "postgres.log").open("wb")
-        proc = subprocess.Popen(
-            [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
-             "-k", str(sock), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-             "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-            stdout=log, stderr=subprocess.STDOUT, user=user, cwd=root,
-        )  # fmt: skip
-        cluster = cls(root, port, proc)
+        cluster = cls(root, port, _launch(bin_dir, root, port, user))
         cluster._wait(timeout)
         return cluster
+
+    def restart(self, down_seconds: float = 0.0, timeout: float = 30.0) -> None:
+        """Stop the server (clients are cut off), stay down a while, start it on the same port."""
+        self._shutdown()
+        time.sleep(down_seconds)
+        bin_dir = find_bin_dir()
+        assert bin_dir is not None
+        user = "postgres" if os.geteuid() == 0 else None
+        self.proc = _launch(bin_dir, self.root, self.port, user)
+        self._wait(timeout)
 
     def _wait(self, timeout: float) -> None:
         import psycopg
@@ -114,11 +117,27 @@ class PgCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://cumulo@127.0.0.1:{self.port}/{name}"
 
-    def stop(self) -> None:
+    def _shutdown(self) -> None:
         self.proc.send_signal(signal.SIGINT)  # "fast" shutdown: does not wait for clients
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+    def stop(self) -> None:
+        self._shutdown()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _launch(bin_dir: Path, root: Path, port: int, user: str | None) -> subprocess.Popen[bytes]:
+    """``postgres`` on ``root``'s cluster, listening on 127.0.0.1:``port``."""
+    data, sock = root / "data", root / "sock"
+    log = (root / "postgres.log").open("ab")
+    return subprocess.Popen(
+        [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
+         "-k", str(sock), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+         "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+         "-c", "max_connections=300"],
+        stdout=log, stderr=subprocess.STDOUT, user=user, cwd=root,
+    )  # fmt: skip
