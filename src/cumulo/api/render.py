@@ -89,4 +89,3 @@ def resource_json(res: Resource, base: str) -> dict[str, Any]:
             ],
         }
     )
-
