@@ -8,11 +8,13 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from cumulo import catalogue
 from cumulo.api.render import format_time
 from cumulo.engine.runtime import Engine
 from cumulo.errors import CumuloError
 from cumulo.store.models import Deployment
 from cumulo.tosca.forms import form_schema
+from cumulo.web.form_values import display_values
 
 SECRET_WIDGETS = frozenset({"password", "random_password"})
 _SECRET_NAME = re.compile(r"pass(word|wd)?|secret|token|private", re.IGNORECASE)
@@ -40,17 +42,52 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, indent=1, sort_keys=True)
 
 
-def describe_inputs(engine: Engine, dep: Deployment) -> list[Shown]:
-    """The parameters as given, labelled by the form schema; secrets masked."""
-    fields: dict[str, dict[str, Any]] = {}
+def _overlay(template: str) -> dict[str, Any]:
+    """The catalogue metadata of the entry this template came from (the wizard's), if any."""
+    for name in catalogue.names():
+        entry = catalogue.entry(name)
+        if entry is not None and entry.path.read_text(encoding="utf-8") == template:
+            return entry.metadata
+    return {}
+
+
+def form_fields(engine: Engine, dep: Deployment) -> list[dict[str, Any]]:
+    """The form schema's inputs of the deployment's template (with its catalogue overlay)."""
     try:
         template = engine.processor.load_text(dep.template, name="template.yaml")
-        fields = {f["name"]: f for f in form_schema(template)["inputs"]}
     except CumuloError:
-        pass  # a template that no longer loads still shows its raw parameters
+        return []  # a template that no longer loads still shows its raw parameters
+    return list(form_schema(template, _overlay(dep.template), group=dep.user_group)["inputs"])
+
+
+def current_values(dep: Deployment, fields: list[dict[str, Any]]) -> dict[str, list[str]] | None:
+    """The stored parameters as the form's raw values (None: the defaults)."""
+    if not fields:
+        return None
+    given = dep.parameters or {}
+    with_values = [{**f, "default": given[f["name"]]} if f["name"] in given else f for f in fields]
+    shown = display_values(with_values)
+    raw: dict[str, list[str]] = {}
+    for f in fields:
+        value = shown[f["name"]]
+        if isinstance(value, dict):  # a size
+            raw[f"p.{f['name']}"], raw[f"p.{f['name']}.unit"] = [value["number"]], [value["unit"]]
+        elif isinstance(value, list) and value and isinstance(value[0], dict):  # table rows
+            for col in value[0]:
+                raw[f"p.{f['name']}.{col}"] = [str(row.get(col, "")) for row in value]
+        elif isinstance(value, list):
+            raw[f"p.{f['name']}"] = [str(v) for v in value]
+        else:
+            raw[f"p.{f['name']}"] = [str(value)]
+    return raw
+
+
+def describe_inputs(dep: Deployment, fields: list[dict[str, Any]]) -> list[Shown]:
+    """The parameters as given, labelled by the form schema; secrets masked."""
+    by_name = {f["name"]: f for f in fields}
     out = []
     for name, value in (dep.parameters or {}).items():
-        spec = fields.get(name, {})
+        spec = by_name.get(name, {})
         secret = spec.get("widget") in SECRET_WIDGETS or bool(_SECRET_NAME.search(name))
         out.append(
             Shown(

@@ -25,7 +25,14 @@ from cumulo.store.dashboard_queries import attempts_of, search_deployments
 from cumulo.store.deployment_queries import DeploymentFilter
 from cumulo.store.models import Deployment
 from cumulo.store.resource_queries import events_of, page_of_resources
-from cumulo.web.details import describe_inputs, describe_outputs, ssh_command
+from cumulo.web.details import (
+    current_values,
+    describe_inputs,
+    describe_outputs,
+    form_fields,
+    ssh_command,
+)
+from cumulo.web.form_values import TABLE_WIDGETS, display_values, table_columns
 from cumulo.web.render import page
 from cumulo.web.session import checked_form, web_user
 
@@ -75,13 +82,17 @@ def my_deployments(
     return page(request, "deployments.html", {**ctx, "title": "My deployments"}, user=caller)
 
 
-@router.get("/deployments/{dep_id}", response_class=HTMLResponse)
-def details(
-    dep_id: str,
+def details_page(
     request: Request,
-    engine: Engine = Depends(get_engine),
-    caller: Identity = Depends(web_user),
+    engine: Engine,
+    caller: Identity,
+    dep_id: str,
+    *,
+    update_errors: dict[str, str] | None = None,
+    update_raw: dict[str, list[str]] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
+    """The deployment's page; after a refused update, with its messages and values."""
     dep = load_for(engine, dep_id, caller)
     with engine.db.session() as s:
         attempts = attempts_of(s, dep_id)
@@ -89,8 +100,9 @@ def details(
         events = events_of(s, dep_id)
         log = [format_event(e) for e in events]
         last_event = events[-1].id if events else 0
-    inputs = describe_inputs(engine, dep)
-    outputs = describe_outputs(dep.outputs or {})
+    fields = form_fields(engine, dep)
+    updatable = [f for f in fields if f.get("updatable")]
+    raw = update_raw if update_raw is not None else current_values(dep, updatable)
     return page(
         request,
         "details.html",
@@ -100,15 +112,36 @@ def details(
             "resources": resources,
             "log": log,
             "last_event": last_event,
-            "inputs": inputs,
-            "outputs": outputs,
+            "inputs": describe_inputs(dep, fields),
+            "outputs": describe_outputs(dep.outputs or {}),
             "ssh": ssh_command(dep.outputs or {}),
+            "updatable": updatable,
+            "update_values": display_values(updatable, raw),
+            "update_columns": {
+                f["name"]: table_columns(f) for f in updatable if f["widget"] in TABLE_WIDGETS
+            },
+            "update_errors": update_errors or {},
         },
         user=caller,
+        status_code=status_code,
     )
 
 
-def _back(dep_id: str, message: str) -> RedirectResponse:
+@router.get("/deployments/{dep_id}", response_class=HTMLResponse)
+def details(
+    dep_id: str,
+    request: Request,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(web_user),
+) -> HTMLResponse:
+    return details_page(request, engine, caller, dep_id)
+
+
+def updatable_fields(engine: Engine, dep: Deployment) -> list[dict[str, Any]]:
+    return [f for f in form_fields(engine, dep) if f.get("updatable")]
+
+
+def back(dep_id: str, message: str) -> RedirectResponse:
     return RedirectResponse(f"/ui/deployments/{dep_id}?done={message}", status_code=303)
 
 
@@ -121,7 +154,7 @@ def delete(
 ) -> RedirectResponse:
     load_for(engine, dep_id, caller)
     request_delete(engine, dep_id, caller)
-    return _back(dep_id, "delete")
+    return back(dep_id, "delete")
 
 
 @router.post("/deployments/{dep_id}/lock")
@@ -134,7 +167,7 @@ def lock(
     load_for(engine, dep_id, caller)
     locked = form.get("locked") == "true"
     set_locked(engine, dep_id, caller, locked)
-    return _back(dep_id, "lock" if locked else "unlock")
+    return back(dep_id, "lock" if locked else "unlock")
 
 
 @router.post("/deployments/{dep_id}/retry")

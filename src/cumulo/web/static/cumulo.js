@@ -198,6 +198,9 @@ if (log && window.EventSource) {
     }
   });
 }
+// A tab the server asks to open (a form sent back with errors).
+const asked = document.querySelector("[role=tab][data-open]");
+if (asked) selectTab(asked);
 // Open the tab named in the address (#tab-outputs), e.g. after a reload.
 if (location.hash.startsWith("#tab-")) {
   const tab = document.getElementById(location.hash.slice(1));
