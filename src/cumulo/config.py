@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # A callback POST gives up after this long, and is tried this many times in all.
     callback_timeout_seconds: float = Field(default=5.0, gt=0)
     callback_tries: int = Field(default=5, ge=1)
+    # The dashboard's "e-mail me when complete": an SMTP server (empty: not offered).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = "cumulo@localhost"
     # SQLite: how long a writer waits for the database lock.
     sqlite_busy_timeout_ms: int = 15000
     # Secrets at rest: comma-separated Fernet keys, the primary first; empty means the

@@ -12,7 +12,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cumulo.errors import CumuloError
 from cumulo.web.render import error_page
-from cumulo.web.routes import account, admin, catalogue, changes, deployments, live, wizard
+from cumulo.web.routes import (
+    account,
+    admin,
+    catalogue,
+    changes,
+    deployments,
+    live,
+    notify,
+    wizard,
+)
 
 UI_PREFIX = "/ui"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -41,7 +50,7 @@ def install_dashboard(app: FastAPI) -> None:
     """Mount the dashboard's pages at ``/ui`` (call after the API's error handlers)."""
     app.mount(f"{UI_PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     # live before deployments: /deployments/live is not a deployment id.
-    for module in (catalogue, wizard, live, deployments, changes, account, admin):
+    for module in (catalogue, wizard, live, deployments, changes, account, admin, notify):
         app.include_router(module.router, prefix=UI_PREFIX, include_in_schema=False)
 
     @app.get(UI_PREFIX, include_in_schema=False)

@@ -19,12 +19,14 @@ from cumulo.engine.services import NewDeployment, create_deployment
 from cumulo.errors import BadRequest, Forbidden, NotFound, ToscaError
 from cumulo.tosca.forms import form_schema
 from cumulo.web.form_values import (
+    EMAIL_RE,
     TABLE_WIDGETS,
     display_values,
     merge_tosca_errors,
     parse_form,
     table_columns,
 )
+from cumulo.web.notify import notify_url
 from cumulo.web.render import active_group, page
 from cumulo.web.session import checked_form, web_user
 from cumulo.web.site_choices import images_for, offer_site_images, sites_for
@@ -41,6 +43,7 @@ class Advanced:
     timeout_mins: int | None = None
     provider_timeout_mins: int | None = None
     keep_last_attempt: bool = False
+    notify_email: str = ""  # "e-mail me when complete", to this address
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,6 +68,10 @@ def parse_advanced(form: Any) -> Advanced:
         str(form.get("provider_timeout_mins") or ""), "provider_timeout_mins", adv.errors
     )
     adv.keep_last_attempt = form.get("keep_last_attempt") == "true"
+    if form.get("notify") == "true":
+        adv.notify_email = str(form.get("notify_email") or "").strip()
+        if not EMAIL_RE.match(adv.notify_email):
+            adv.errors["notify_email"] = "Enter the e-mail address to notify"
     return adv
 
 
@@ -189,6 +196,9 @@ async def submit(
         user_group=group,
         description=advanced.description or entry.display_name,
         site=scheduling.site,
+        callback=notify_url(engine, str(request.base_url), advanced.notify_email)
+        if advanced.notify_email and engine.settings.smtp_host
+        else None,
     )
     try:
         dep = await run_in_threadpool(create_deployment, engine, new, caller)

@@ -1,0 +1,35 @@
+"""E-mail when a deployment is complete: the dashboard's own callback, as INDIGO's dashboard does.
+
+The wizard sets the deployment's ``callback`` to ``/ui/notify/<token>``, the
+token being the address encrypted with the installation's secret box; the
+engine POSTs the deployment's JSON there at its final status (see
+``cumulo.engine.callbacks``) and this module sends the mail over SMTP.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+from cumulo.config import Settings
+from cumulo.engine.runtime import Engine
+
+NOTIFY_PATH = "/ui/notify/"
+
+
+def notify_url(engine: Engine, base_url: str, address: str) -> str:
+    base = (engine.settings.public_url or base_url).rstrip("/")
+    return f"{base}{NOTIFY_PATH}{engine.secrets.encrypt(address).removeprefix('enc1:')}"
+
+
+def address_of(engine: Engine, token: str) -> str:
+    """The address a token stands for (``SecretError`` when it is not ours)."""
+    return engine.secrets.decrypt("enc1:" + token)
+
+
+def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = settings.mail_from, to, subject
+    msg.set_content(body)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        smtp.send_message(msg)
