@@ -7,6 +7,7 @@ written to ``first-paint.txt`` there.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from browser import (
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
 from e2e_helpers import containers_of, docker_problem, serving
+from smtp_sink import SmtpSink
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -36,14 +38,22 @@ STATUS_TIMEOUT_MS = 120_000
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def sink() -> Iterator[SmtpSink]:
+    s = SmtpSink()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (scripts/setup.sh)")
     problem = docker_problem()
     if problem:
         pytest.skip(f"browser tests deploy on the real Docker engine: {problem}")
     (ARTIFACTS / "first-paint.txt").unlink(missing_ok=True)
-    with serving(tmp_path_factory.mktemp("cumulo-web"), "--workers", "2") as url:
+    mail = {**os.environ, "CUMULO_SMTP_HOST": "127.0.0.1", "CUMULO_SMTP_PORT": str(sink.port)}
+    with serving(tmp_path_factory.mktemp("cumulo-web"), "--workers", "2", env=mail) as url:
         yield url
 
 
@@ -133,7 +143,9 @@ def test_form_validation_errors_are_shown_next_to_their_field(page, server):
     screenshot(page, "vm-form-server-errors")
 
 
-def test_deploy_run_docker_watch_it_live_open_its_url_and_delete(page, browser, server, made):
+def test_deploy_run_docker_watch_it_live_open_its_url_update_and_delete(
+    page, browser, server, made, sink
+):
     page.goto("/ui/catalogue/run-docker")
     page.fill("#f-docker_image", "cumulo/httpd")
     page.fill("#f-docker_tag", "1")
@@ -144,6 +156,8 @@ def test_deploy_run_docker_watch_it_live_open_its_url_and_delete(page, browser, 
     page.get_by_label("Value").fill("hello")
     page.get_by_role("tab", name="Advanced").click()
     page.fill("#f-description", "browser web")
+    page.get_by_label("Send a confirmation e-mail when complete").check()
+    page.fill("#f-notify_email", "alice@example.org")
     screenshot(page, "run-docker-form")
     # My deployments, open in a second tab, must follow the status without a reload.
     watcher = page.context.new_page()
@@ -172,6 +186,22 @@ def test_deploy_run_docker_watch_it_live_open_its_url_and_delete(page, browser, 
     service.close()
     page.get_by_role("tab", name="Log").click()
     expect(page.locator("#log")).to_contain_text("CREATE_COMPLETE")
+    # The engine's callback made the dashboard mail the owner.
+    deadline = time.monotonic() + 30
+    while not sink.messages and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [m["Subject"] for m in sink.messages] == ["cumulo: browser web is CREATE_COMPLETE"]
+    # Update the one updatable input: the container gets the new environment.
+    page.get_by_role("tab", name="Update").click()
+    page.locator("#panel-update input[name='p.environment_variables.value']").fill("bonjour")
+    page.get_by_role("button", name="Update", exact=True).click()
+    expect(page.locator("#dep-status")).to_have_text("UPDATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
+    (container,) = containers_of(dep_id)
+    env = subprocess.run(
+        ["docker", "inspect", "-f", "{{json .Config.Env}}", container],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "GREETING=bonjour" in env
     page.on("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Delete").click()
     expect(page.locator("#dep-status")).to_have_text("DELETED", timeout=STATUS_TIMEOUT_MS)
