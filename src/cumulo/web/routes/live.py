@@ -24,7 +24,8 @@ from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine
 from cumulo.errors import BadRequest
-from cumulo.store.models import Deployment, Event
+from cumulo.store.models import Deployment
+from cumulo.store.resource_queries import events_of
 from cumulo.web.routes.deployments import load_for, owned
 from cumulo.web.session import web_user
 
@@ -106,13 +107,7 @@ def deployment_stream(
     def poll() -> list[str]:
         out = []
         with engine.db.session() as s:
-            events = s.scalars(
-                select(Event)
-                .where(Event.deployment_id == dep_id, Event.id > cursor["event"])
-                .order_by(Event.id)
-                .limit(500)
-            ).all()
-            for ev in events:
+            for ev in events_of(s, dep_id, cursor["event"], 500):
                 out.append(sse("log", format_event(ev), str(ev.id)))
                 cursor["event"] = ev.id
             state = _state(s.get(Deployment, dep_id))
