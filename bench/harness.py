@@ -47,15 +47,20 @@ def require_docker(images: list[str]) -> None:
 
 
 @contextmanager
-def cumulo_server(workers: int | None = None) -> Iterator[str]:
-    """A real ``cumulo serve`` on a free port and a temporary data directory; its URL."""
-    data = Path(tempfile.mkdtemp(prefix="cumulo-bench-"))
+def cumulo_server(
+    workers: int | None = None, env: dict[str, str] | None = None, data: Path | None = None
+) -> Iterator[str]:
+    """A real ``cumulo serve`` on a free port and a temporary data directory; its URL.
+
+    ``env``: the server's environment (e.g. ``CUMULO_DATABASE_URL``), default ours.
+    """
+    data = data or Path(tempfile.mkdtemp(prefix="cumulo-bench-"))
     port = free_port()
     args = [CUMULO, "serve", "--port", str(port), "--data-dir", str(data)]
-    if workers:
+    if workers is not None:
         args += ["--workers", str(workers)]
     log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -32,6 +32,18 @@ def chosen_database() -> str:
     return choice
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only the tests that take the chosen database (the rest would repeat)."""
+    if chosen_database() != "postgresql":
+        return
+    uses = {"database_url", "module_database_url"}
+    keep = [i for i in items if uses & set(getattr(i, "fixturenames", ()))]
+    dropped = [i for i in items if i not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def _new_database_url(request: pytest.FixtureRequest) -> str:
     if chosen_database() == "sqlite":
         return ""
