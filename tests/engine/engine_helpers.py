@@ -23,12 +23,19 @@ def labelled(dep_id: str) -> list[str]:
     return out.stdout.split()
 
 
-def run_docker(engine: Engine, params: dict[str, Any], **options: Any) -> Deployment:
-    """A "Run docker" deployment created through the engine service (its job queued)."""
-    path = catalogue.find("run-docker")
+def catalogue_deployment(
+    engine: Engine, name: str, params: dict[str, Any], **options: Any
+) -> Deployment:
+    """A deployment of a catalogue template, created through the engine service (job queued)."""
+    path = catalogue.find(name)
     assert path is not None
     new = NewDeployment(path.read_text(), params, **options)
     return create_deployment(engine, new, LOCAL_ADMIN)
+
+
+def run_docker(engine: Engine, params: dict[str, Any], **options: Any) -> Deployment:
+    """A "Run docker" deployment created through the engine service (its job queued)."""
+    return catalogue_deployment(engine, "run-docker", params, **options)
 
 
 # An application whose published port never gets a listener: it never becomes ready.

@@ -32,6 +32,7 @@ from cumulo.engine.events import record
 from cumulo.engine.node_requests import node_request, spec_digest, ssh_keys_from_inputs
 from cumulo.engine.outputs import evaluate, json_safe
 from cumulo.engine.runtime import Engine
+from cumulo.engine.site_outage import site_back
 from cumulo.engine.states import (
     CONFIGURE_PATH,
     NodeState,
@@ -39,7 +40,7 @@ from cumulo.engine.states import (
     advance,
     set_resource_state,
 )
-from cumulo.errors import CumuloError, DriverTimeout
+from cumulo.errors import CumuloError, DriverTimeout, SiteError
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Deployment, Resource, Site
 from cumulo.tosca import NodeInstance, Plan
@@ -203,11 +204,18 @@ def _realize_all(
             physical[key], attributes[key] = done
             continue
         try:
-            deadline.check(f"node {inst.node}[{index}] was not started")
-            if driver.realizes(req):
-                pid, attrs = _realize_one(ctx, driver, site, req, deadline)
-            else:
-                pid, attrs = None, _configure_one(ctx, inst, req, attributes)
+            while True:
+                try:
+                    deadline.check(f"node {inst.node}[{index}] was not started")
+                    if driver.realizes(req):
+                        pid, attrs = _realize_one(ctx, driver, site, req, deadline)
+                    else:
+                        pid, attrs = None, _configure_one(ctx, inst, req, attributes)
+                    break
+                except SiteError as exc:
+                    if isinstance(exc, DriverTimeout) or not site_back(ctx, driver, site, deadline):
+                        raise
+                    # The engine restarted: the node's steps are idempotent, repeat them.
         except (Cancelled, NodeFailed, DBAPIError):
             raise  # a database outage is the worker's to wait out, not the node's failure
         except CumuloError as exc:
