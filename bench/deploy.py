@@ -26,11 +26,11 @@ from pathlib import Path
 from harness import (
     Api,
     BenchError,
-    containers_labelled_with,
     cumulo_server,
     docker_port,
     docker_rm,
     docker_run,
+    no_leaks,
     require_complete,
     require_docker,
     summary,
@@ -204,11 +204,7 @@ def main() -> int:
                 if "concurrent" in scenarios:
                     results.append(bench_concurrent(url, args.concurrent))
             finally:
-                leaked = containers_labelled_with(Api.ever_created) if Api.ever_created else []
-                if leaked:
-                    print(f"LEAK: {len(leaked)} containers left behind by deleted deployments")
-                    docker_rm(leaked)
-                    results.append(False)
+                results.append(no_leaks())
     except BenchError as exc:
         print(f"bench/deploy.py: {exc}", file=sys.stderr)
         return 2

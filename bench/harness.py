@@ -217,6 +217,15 @@ def containers_labelled_with(values: list[str]) -> list[str]:
     return [line.split()[0] for line in out.splitlines() if any(v in line for v in values)]
 
 
+def no_leaks() -> bool:
+    """False (and the leftovers removed) if deleted deployments left containers behind."""
+    leaked = containers_labelled_with(Api.ever_created) if Api.ever_created else []
+    if leaked:
+        print(f"LEAK: {len(leaked)} containers left behind by deleted deployments")
+        docker_rm(leaked)
+    return not leaked
+
+
 def timed(action: Callable[[], Any]) -> float:
     started = time.perf_counter()
     action()

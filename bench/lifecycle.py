@@ -40,6 +40,7 @@ from harness import (
     cumulo_server,
     docker_rm,
     docker_run,
+    no_leaks,
     require_complete,
     require_docker,
 )
@@ -333,11 +334,7 @@ def main() -> int:
         print(f"bench/lifecycle.py: {exc}", file=sys.stderr)
         return 2
     finally:
-        leaked = containers_labelled_with(Api.ever_created) if Api.ever_created else []
-        if leaked:
-            print(f"LEAK: {len(leaked)} containers left behind by deleted deployments")
-            docker_rm(leaked)
-            results.append(False)
+        results.append(no_leaks())
     return 0 if all(results) else 1
 
 
