@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cumulo.config import Settings
 from cumulo.engine.jobs import JobKind, enqueue
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import Status, set_deployment_status
-from cumulo.engine.worker import MAX_TRIES, run_job
+from cumulo.engine.worker import HANDLERS, MAX_TRIES, run_job
 from cumulo.store.models import Deployment, Job
 
 
@@ -55,3 +56,48 @@ def test_deleting_a_deployment_that_never_reached_a_site_removes_it(engine: Engi
     with engine.db.session() as s:
         assert s.get(Deployment, dep_id) is None
         assert s.scalars(select(Job.status)).one() == "DONE"
+
+
+def _raising(errors: list[Exception], calls: list[int]):  # type: ignore[no-untyped-def]
+    """A handler that raises the given errors in turn, then returns."""
+
+    def handler(engine: Engine, job: object, lost: object) -> None:
+        calls.append(1)
+        if errors:
+            raise errors.pop(0)
+
+    return handler
+
+
+def test_a_lost_database_connection_is_waited_out_and_the_job_resumed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dep_id = _deployment(engine, Status.CREATE_IN_PROGRESS, JobKind.DEPLOY)
+    calls: list[int] = []
+    gone = OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    monkeypatch.setitem(HANDLERS, JobKind.DEPLOY, _raising([gone], calls))
+    job = engine.queue.claim("w")
+    assert job is not None
+    run_job(engine, job, "w")
+    assert len(calls) == 2  # run again once the database answered
+    with engine.db.session() as s:
+        assert s.scalars(select(Job.status)).one() == "DONE"
+        dep = s.get(Deployment, dep_id)
+        assert dep is not None and dep.status == "CREATE_IN_PROGRESS"  # not failed
+
+
+def test_another_database_error_fails_the_job_instead_of_looping(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dep_id = _deployment(engine, Status.CREATE_IN_PROGRESS, JobKind.DEPLOY)
+    calls: list[int] = []
+    bad = IntegrityError("INSERT", {}, Exception("duplicate key"))
+    monkeypatch.setitem(HANDLERS, JobKind.DEPLOY, _raising([bad, bad, bad], calls))
+    job = engine.queue.claim("w")
+    assert job is not None
+    run_job(engine, job, "w")
+    assert len(calls) == 1
+    with engine.db.session() as s:
+        assert s.scalars(select(Job.status)).one() == "FAILED"
+        dep = s.get(Deployment, dep_id)
+        assert dep is not None and dep.status == "CREATE_FAILED"

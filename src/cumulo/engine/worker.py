@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from cumulo.engine.actions import run_action
 from cumulo.engine.callbacks import CallbackSender
@@ -40,6 +40,8 @@ HANDLERS: dict[JobKind, Handler] = {
 }
 # A job taken over this many times (its workers kept dying) fails its deployment.
 MAX_TRIES = 3
+# Database outages one job waits out in place before leaving itself to its lease.
+MAX_OUTAGES = 10
 FAILED_STATUS = {
     JobKind.DEPLOY: Status.CREATE_FAILED,
     JobKind.UPDATE: Status.UPDATE_FAILED,
@@ -88,13 +90,16 @@ def run_job(engine: Engine, job: ClaimedJob, owner: str) -> None:
         engine.queue.finish(job.id, owner, error="too many tries")
         return
     with LeaseKeeper(engine, job.id, owner) as keeper:
+        outages = 0
         while True:
             try:
                 HANDLERS[job.kind](engine, job, keeper.lost)
                 break
-            except DBAPIError:
+            except (OperationalError, InterfaceError):
+                outages += 1
                 log.warning("job %s: the database went away; resuming when it is back", job.id)
-                if not _database_back(engine, keeper.lost) or keeper.lost.is_set():
+                back = outages <= MAX_OUTAGES and _database_back(engine, keeper.lost)
+                if not back or keeper.lost.is_set():
                     return  # the lease lets another worker take the job over
             except Exception as exc:
                 log.exception("job %s (%s %s) failed", job.id, job.kind, job.deployment_id)
