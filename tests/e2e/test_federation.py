@@ -1,16 +1,21 @@
 """The federation end to end: a real ``cumulo serve`` with several local Docker sites.
 
 Three public sites (the first on an engine URL that is down, the second in
-maintenance, the third on the real engine): a deployment lands on the third
-with the first failure recorded. Two sites of a group's SLAs: the SLA's
-instance limit sends the second deployment to the lower-priority site. The
-CLI's ``sites`` commands and ``deploy --dry-run`` against the same server.
+maintenance, the third on the real engine reached through a ``tcp://`` URL):
+a deployment lands on the third with the first failure recorded. Two sites
+of a group's SLAs: the SLA's instance limit sends the second deployment to the
+lower-priority site. The CLI's ``sites`` commands and ``deploy --dry-run``
+against the same server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import socketserver
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,12 +37,57 @@ pytestmark = pytest.mark.e2e
 PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
 
 
-def registry(down_port: int) -> dict:
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+
+class _Forward(socketserver.BaseRequestHandler):
+    """Relay one TCP connection to the Docker engine's unix socket, both ways."""
+
+    def handle(self) -> None:
+        with socket.socket(socket.AF_UNIX) as engine:
+            engine.connect(DOCKER_SOCKET)
+            pipes = [
+                threading.Thread(target=_pump, args=(self.request, engine), daemon=True),
+                threading.Thread(target=_pump, args=(engine, self.request), daemon=True),
+            ]
+            for p in pipes:
+                p.start()
+            for p in pipes:
+                p.join()
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture(scope="module")
+def engine_over_tcp() -> Iterator[str]:
+    """The local Docker engine also reachable at a tcp:// URL (a second engine's address)."""
+    if not os.access(DOCKER_SOCKET, os.W_OK):
+        pytest.skip(f"needs the Docker socket at {DOCKER_SOCKET}")
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Forward)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def registry(down_port: int, tcp_engine: str) -> dict:
     return {
         "sites": [
             {"name": "fed-a", "endpoint": f"tcp://127.0.0.1:{down_port}", "public": True},
             {"name": "fed-b", "public": True, "status": "maintenance"},
-            {"name": "fed-c", "public": True, "credentials": "env:FED_C_SECRET"},
+            {"name": "fed-c", "public": True, "credentials": "env:FED_C_SECRET",
+             "endpoint": tcp_engine},
             {"name": "fed-q1"},
             {"name": "fed-q2"},
         ],
@@ -50,10 +100,12 @@ def registry(down_port: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def fed_server(docker_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def fed_server(
+    docker_ready: None, engine_over_tcp: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     data = tmp_path_factory.mktemp("cumulo-fed")
     sites_file = data / "sites.yaml"
-    sites_file.write_text(yaml.safe_dump(registry(free_port())))
+    sites_file.write_text(yaml.safe_dump(registry(free_port(), engine_over_tcp)))
     # No periodic probe: the down engine must be found by an attempt, not skipped.
     saved = os.environ.get("CUMULO_HEALTH_PROBE_SECONDS")
     os.environ["CUMULO_HEALTH_PROBE_SECONDS"] = "0"
@@ -85,6 +137,7 @@ def test_fallback_lands_on_the_third_site_with_the_failure_recorded(fed_server: 
         dep = wait_final(fed_server, dep_id)
         assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
         assert dep["cloudProviderName"] == "fed-c"
+        assert dep["cloudProviderEndpoint"]["cpEndpoint"].startswith("tcp://127.0.0.1:")
         labels = subprocess.run(
             ["docker", "inspect", "-f", '{{index .Config.Labels "cumulo.site"}}',
              *containers_of(dep_id)], capture_output=True, text=True, check=True,
