@@ -29,6 +29,7 @@ from cumulo.federation import (
     Usage,
     schedule,
 )
+from cumulo.federation.model import UNLIMITED
 from cumulo.store.federation_queries import (
     recent_attempts,
     registry_version,
@@ -127,14 +128,19 @@ def placement_of(plan: Any, requested_site: str | None) -> Placement:
     return Placement(sla_id=sla_id, site=requested_site or None)
 
 
-def _registry(engine: Engine) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health]]:
+def _registry(engine: Engine) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health], bool]:
+    """Site and SLA views, health, and whether any quota or SLA limit exists."""
     # Plain rows, not ORM objects: a thousand sites load several times faster.
     with engine.db.session() as s:
         sites = s.execute(select(Site.__table__).where(Site.status != "removed")).all()
         slas = s.execute(select(SlaRow.__table__)).all()
     views = tuple(site_view(x) for x in sites)
+    sla_views = tuple(sla_view(r) for r in slas)
     health = {x.name: Health(x.health_up, x.health_error, x.health_failures or 0) for x in sites}
-    return views, tuple(sla_view(r) for r in slas), health
+    bounded = any(v.quotas != UNLIMITED for v in views) or any(
+        v.limits != UNLIMITED for v in sla_views
+    )
+    return views, sla_views, health, bounded
 
 
 def _stats(engine: Engine) -> dict[str, SiteStats]:
@@ -159,17 +165,19 @@ def _stats(engine: Engine) -> dict[str, SiteStats]:
 def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation:
     with engine.db.session() as s:
         version = registry_version(s)
-        rows = usage_by_group_and_site(s, exclude_id)
     load = lambda: _registry(engine)  # noqa: E731
-    sites, slas, health = cached(engine.db, "registry", load, version=version)
+    sites, slas, health, bounded = cached(engine.db, "registry", load, version=version)
     stats = cached(engine.db, "stats", lambda: _stats(engine), ttl=STATS_SECONDS)
     group_usage: dict[tuple[str, str], Usage] = {}
     site_usage: dict[str, Usage] = defaultdict(Usage)
-    for group, site, inst, cores, ram, vol in rows:
-        used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
-        if group is not None:
-            group_usage[(group, site)] = group_usage.get((group, site), Usage()) + used
-        site_usage[site] = site_usage[site] + used
+    if bounded:  # without any quota or limit, usage matters to no verdict or score
+        with engine.db.session() as s:
+            rows = usage_by_group_and_site(s, exclude_id)
+        for group, site, inst, cores, ram, vol in rows:
+            used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
+            if group is not None:
+                group_usage[(group, site)] = group_usage.get((group, site), Usage()) + used
+            site_usage[site] = site_usage[site] + used
     return Federation(sites, slas, group_usage, dict(site_usage), health, stats)
 
 

@@ -26,23 +26,35 @@ HOLDING_STATUSES = (
 
 def usage_by_group_and_site(
     s: Session, exclude_id: str | None = None
-) -> Sequence[tuple[str | None, str, int, float, float, float]]:
-    """(group, site, instances, cores, ram MB, volume GB) held by live deployments."""
+) -> list[tuple[str | None, str, int, float, float, float]]:
+    """(group, site, instances, cores, ram MB, volume GB) held by live deployments.
+
+    Read from ``ix_deployments_usage`` alone; ``exclude_id``'s own share (a
+    deployment being scheduled again) is taken off afterwards.
+    """
+    needs = (
+        Deployment.need_instances,
+        Deployment.need_cores,
+        Deployment.need_ram_mb,
+        Deployment.need_volume_gb,
+    )
+    live = (Deployment.site_name.is_not(None), Deployment.status.in_(HOLDING_STATUSES))
     query = (
-        select(
-            Deployment.user_group,
-            Deployment.site_name,
-            func.sum(Deployment.need_instances),
-            func.sum(Deployment.need_cores),
-            func.sum(Deployment.need_ram_mb),
-            func.sum(Deployment.need_volume_gb),
-        )
-        .where(Deployment.site_name.is_not(None), Deployment.status.in_(HOLDING_STATUSES))
+        select(Deployment.user_group, Deployment.site_name, *(func.sum(c) for c in needs))
+        .where(*live)
         .group_by(Deployment.user_group, Deployment.site_name)
     )
+    rows = [list(row) for row in s.execute(query)]
     if exclude_id is not None:
-        query = query.where(Deployment.id != exclude_id)
-    return [tuple(row) for row in s.execute(query)]  # type: ignore[misc]
+        own = s.execute(
+            select(Deployment.user_group, Deployment.site_name, *needs).where(
+                Deployment.id == exclude_id, *live
+            )
+        ).first()
+        for row in rows if own is not None else ():
+            if (row[0], row[1]) == (own[0], own[1]):
+                row[2:] = [(a or 0) - (b or 0) for a, b in zip(row[2:], own[2:], strict=True)]
+    return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
 def recent_attempts(
