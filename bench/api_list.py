@@ -29,6 +29,7 @@ import uvicorn
 from sqlalchemy import insert
 
 from cumulo.api import create_app
+from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.store.models import Deployment, new_uuid
@@ -81,9 +82,10 @@ def serving_in_thread(app: Any) -> Iterator[str]:
         thread.join(10)
 
 
-def measure(url: str, pages: list[int]) -> list[float]:
+def measure(url: str, pages: list[int], token: str) -> list[float]:
     times = []
-    with httpx.Client(base_url=url, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, timeout=30, headers=headers) as client:
         for page in pages[:20]:  # warm-up
             client.get("/deployments", params={"page": page, "size": 10}).raise_for_status()
         for page in pages:
@@ -113,11 +115,12 @@ def main() -> int:
         print(f"stored {args.rows} deployments in {time.perf_counter() - t0:.1f} s")
         rng = random.Random(7)
         pages = [rng.randrange(args.rows // 10) for _ in range(args.requests)]
+        token = create_api_user(engine.db, "admin", admin=True).token
         with serving_in_thread(create_app(settings, engine=engine)) as url:
-            indexed = measure(url, pages)
+            indexed = measure(url, pages, token)
             with engine.db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP INDEX ix_deployments_created")
-            unindexed = measure(url, pages)
+            unindexed = measure(url, pages, token)
         engine.close()
     print(f"GET /deployments?size=10 over {args.rows} rows, {args.requests} requests each")
     print(f"{'':24}{'p50 ms':>10}{'p99 ms':>10}")

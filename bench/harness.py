@@ -26,6 +26,10 @@ FINAL = {"CREATE_COMPLETE", "CREATE_FAILED"}
 BENCH_LABEL = "cumulo.bench=1"  # on floor containers, so a crashed run can be cleaned
 
 
+# url -> the admin API token the server's first start wrote to its data directory
+TOKENS: dict[str, str] = {}
+
+
 class BenchError(Exception):
     """A benchmark could not run; the message says why."""
 
@@ -75,6 +79,7 @@ def cumulo_server(
             if time.monotonic() > deadline:
                 raise BenchError(f"cumulo serve did not answer in 60 s: {_tail(data)}")
             time.sleep(0.05)
+        TOKENS[url] = (data / "admin.token").read_text().strip()
         yield url
     finally:
         proc.terminate()
@@ -98,7 +103,8 @@ class Api:
     ever_created: list[str] = []
 
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=30)
+        headers = {"Authorization": f"Bearer {TOKENS[url]}"}
+        self.http = httpx.Client(base_url=url, timeout=30, headers=headers)
         self.created: list[str] = []
 
     def create(self, template: str, parameters: dict[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: the throwaway PostgreSQL server, the database choice.
+"""Fixtures shared by every test folder: the throwaway PostgreSQL server, the database choice,
+real local accounts with real API tokens (``make_user``, ``admin_user``).
 
 ``CUMULO_TEST_DATABASE=postgresql`` runs the tests that take ``database_url``
 (the engine and end-to-end ones) on a fresh PostgreSQL database instead of the
@@ -8,11 +9,14 @@ embedded SQLite; ``scripts/test`` runs the end-to-end suite both ways.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from cumulo.auth.testing import ApiUser, create_api_user
 from cumulo.store.pg_cluster import PgCluster, unavailable
+
+MakeUser = Callable[..., ApiUser]
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +64,24 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def module_database_url(request: pytest.FixtureRequest) -> str:
     """The same, shared by a module's tests (e.g. one ``cumulo serve`` for the module)."""
     return _new_database_url(request)
+
+
+@pytest.fixture
+def make_user(request: pytest.FixtureRequest) -> MakeUser:
+    """``make_user("alice", groups=("physics",))`` -> ``ApiUser`` (``.headers`` to send).
+
+    Uses the ``engine`` fixture of the calling test's folder (its database).
+    ``admin=True`` makes a local administrator (as the first start's ``admin``).
+    """
+    engine = request.getfixturevalue("engine")
+
+    def make(name: str, groups: tuple[str, ...] = (), admin: bool = False) -> ApiUser:
+        return create_api_user(engine.db, name, groups, engine.settings.admin_group, admin=admin)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user: MakeUser) -> ApiUser:
+    """The local ``admin`` account (as the first start makes it), with a token."""
+    return make_user("admin", admin=True)

@@ -69,6 +69,26 @@ class Settings(BaseSettings):
     # Secrets at rest: comma-separated Fernet keys, the primary first; empty means the
     # key ring file ``secret.keys`` in the data directory (created at first start).
     secret_keys: str = ""
+    # Identity. The first start creates the local account "admin" with this password
+    # (empty: a generated one, printed once) in the admin group.
+    admin_password: str = ""
+    # Members of this group (local or from the OIDC groups claim) see and manage everything.
+    admin_group: str = "admins"
+    # Lifetime of API tokens made by ``cumulo tokens create`` and at first start (0: none).
+    api_token_days: float = Field(default=90, ge=0)
+    # OIDC providers whose tokens are accepted: comma-separated issuer URLs (allow-list).
+    oidc_issuers: str = ""
+    # When set, a JWT access token must name it in ``aud``.
+    oidc_audience: str = ""
+    # The claim holding the user's groups: groups, wlcg.groups, eduperson_entitlement...
+    oidc_groups_claim: str = "groups"
+    # The dashboard's OIDC client (authorization code + PKCE); also used for introspection.
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    # How long the answer about an opaque token (userinfo/introspection) is reused.
+    oidc_token_cache_seconds: float = Field(default=60, ge=0)
+    # Dashboard cookies get ``Secure`` when this is on, or when the request came over TLS.
+    cookie_secure: bool = False
 
     @property
     def db_url(self) -> str:
@@ -79,6 +99,10 @@ class Settings(BaseSettings):
     @property
     def public_base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def oidc_issuer_list(self) -> list[str]:
+        return [i.strip().rstrip("/") for i in self.oidc_issuers.split(",") if i.strip()]
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

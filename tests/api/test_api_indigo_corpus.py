@@ -12,6 +12,7 @@ from tests.tosca.corpus import TYPES_DIR as TYPES
 from tests.tosca.corpus import import_map
 
 from cumulo.api import create_app
+from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 
@@ -30,6 +31,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("corpus"), import_map=mapping)
     engine = Engine(settings)
     with TestClient(create_app(settings, engine=engine, workers=0)) as c:
+        c.headers.update(create_api_user(engine.db, "admin", admin=True).headers)
         yield c
     engine.close()
 

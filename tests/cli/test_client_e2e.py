@@ -45,6 +45,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+DATA_DIRS: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``cumulo serve`` on a fresh data directory; its URL."""
@@ -73,6 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail(f"cumulo serve did not answer within 60 s:\n{_tail(data)}")
             time.sleep(0.1)
+        DATA_DIRS[url] = data
         yield url
     finally:
         proc.terminate()
@@ -88,7 +92,14 @@ def _tail(data: Path) -> str:
 
 
 def cli(url: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CUMULO_URL": url, "COLUMNS": "200"}
+    # As a newcomer on the server's machine: no CUMULO_TOKEN, the CLI finds the
+    # admin token the first start wrote to the data directory.
+    env = {
+        **os.environ,
+        "CUMULO_URL": url,
+        "COLUMNS": "200",
+        "CUMULO_DATA_DIR": str(DATA_DIRS[url]),
+    }
     env.pop("CUMULO_TOKEN", None)
     return subprocess.run([CUMULO, *args], env=env, capture_output=True, text=True, timeout=timeout)
 

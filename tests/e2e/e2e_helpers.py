@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,15 @@ from cumulo import catalogue
 
 CUMULO = str(Path(sys.executable).with_name("cumulo"))
 IMAGES = ("cumulo/httpd:1", "cumulo/vm-debian:12", "cumulo/redis:7", "cumulo/counter-web:1")
+# url -> the admin token its first start wrote to <data dir>/admin.token
+_TOKENS: dict[str, str] = {}
+# url -> the admin password the first start printed
+ADMIN_PASSWORDS: dict[str, str] = {}
+
+
+def auth(url: str) -> dict[str, str]:
+    """Headers authenticating as the admin of the server at ``url`` (see ``serving``)."""
+    return {"Authorization": f"Bearer {_TOKENS[url]}"}
 
 
 def docker_problem() -> str | None:
@@ -96,6 +106,12 @@ def serving(
     args = ["serve", "--port", str(port), "--data-dir", str(data), *extra]
     with running(args, log_path, env) as proc:
         wait_answering(url, proc, log_path)
+        _TOKENS[url] = (data / "admin.token").read_text().strip()
+        # As a newcomer does: the first start printed the admin's password (a
+        # restart on the same data directory prints none).
+        printed = re.search(r"with password\s+(\S+)", log_path.read_text())
+        if printed:
+            ADMIN_PASSWORDS[url] = printed.group(1)
         yield url
 
 
@@ -128,6 +144,7 @@ def catalogue_template(name: str) -> str:
 def create_deployment(url: str, name: str, parameters: dict[str, Any]) -> str:
     r = httpx.post(
         f"{url}/deployments",
+        headers=auth(url),
         json={"template": catalogue_template(name), "parameters": parameters},
         timeout=30,
     )
@@ -140,7 +157,7 @@ def create_deployment(url: str, name: str, parameters: dict[str, Any]) -> str:
 def wait_final(url: str, dep_id: str, timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = httpx.get(f"{url}/deployments/{dep_id}", timeout=10).json()
+        body = httpx.get(f"{url}/deployments/{dep_id}", headers=auth(url), timeout=10).json()
         if body["status"] in FINAL:
             return body
         time.sleep(0.1)
@@ -148,11 +165,11 @@ def wait_final(url: str, dep_id: str, timeout: float = 120) -> dict[str, Any]:
 
 
 def delete_and_wait_gone(url: str, dep_id: str, timeout: float = 60) -> None:
-    r = httpx.delete(f"{url}/deployments/{dep_id}", timeout=10)
+    r = httpx.delete(f"{url}/deployments/{dep_id}", headers=auth(url), timeout=10)
     assert r.status_code == 204, r.text
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        r = httpx.get(f"{url}/deployments/{dep_id}", timeout=10)
+        r = httpx.get(f"{url}/deployments/{dep_id}", headers=auth(url), timeout=10)
         if r.status_code == 404:
             assert r.json()["message"] == f"The deployment <{dep_id}> doesn't exist"
             return

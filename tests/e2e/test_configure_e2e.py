@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from e2e_helpers import (
+    auth,
     catalogue_template,
     containers_of,
     create_deployment,
@@ -68,7 +69,7 @@ def test_a_vm_configured_by_playbooks_serves_the_page(server: str) -> None:
     page = httpx.get(dep["outputs"]["url"], timeout=5).text
     assert "<h1>Configured</h1><p>hi</p>" in page
     assert int(dep["outputs"]["page_bytes"]) == len(page.encode())
-    log = httpx.get(f"{server}/deployments/{dep_id}/log").text
+    log = httpx.get(f"{server}/deployments/{dep_id}/log", headers=auth(server)).text
     for operation in ("Standard.create", "Standard.configure", "Standard.start"):
         assert operation in log
     assert (
@@ -98,7 +99,9 @@ def test_a_failed_operation_fails_the_attempt_naming_the_task(
     template = _with_operation(implementation).replace(
         "title: { get_input: title }", "title: { get_input: title }\n              answer: 42"
     )
-    r = httpx.post(f"{server}/deployments", json={"template": template}, timeout=30)
+    r = httpx.post(
+        f"{server}/deployments", headers=auth(server), json={"template": template}, timeout=30
+    )
     assert r.status_code == 201, r.text
     dep_id = r.json()["uuid"]
     dep = wait_final(server, dep_id, timeout=240)
@@ -118,7 +121,9 @@ def test_stop_and_delete_operations_run_before_the_removal(server: str, tmp_path
             f"{step}:\n            implementation: mark.yml\n            inputs:\n"
             f"              step: {step}\n              marker: {marker}",
         )
-    r = httpx.post(f"{server}/deployments", json={"template": template}, timeout=30)
+    r = httpx.post(
+        f"{server}/deployments", headers=auth(server), json={"template": template}, timeout=30
+    )
     assert r.status_code == 201, r.text
     dep_id = r.json()["uuid"]
     dep = wait_final(server, dep_id, timeout=240)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_helpers import containers_of, create_deployment, delete_and_wait_gone, wait_final
+from e2e_helpers import auth, containers_of, create_deployment, delete_and_wait_gone, wait_final
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +27,10 @@ def test_run_docker_serves_http_then_delete_leaves_nothing(server: str) -> None:
     assert httpx.get(str(urls[0]), timeout=5).status_code == 200
     assert len(containers_of(dep_id)) == 1
 
-    resources = httpx.get(f"{server}/deployments/{dep_id}/resources").json()
+    resources = httpx.get(f"{server}/deployments/{dep_id}/resources", headers=auth(server)).json()
     (res,) = resources["content"]
     assert res["toscaNodeName"] == "app" and res["state"] == "CONFIGURED" and res["physicalId"]
-    log = httpx.get(f"{server}/deployments/{dep_id}/log").text
+    log = httpx.get(f"{server}/deployments/{dep_id}/log", headers=auth(server)).text
     assert "CREATE_IN_PROGRESS -> CREATE_COMPLETE" in log and "app[0]" in log
 
     delete_and_wait_gone(server, dep_id)
@@ -70,7 +70,9 @@ def test_an_image_the_site_lacks_fails_the_deployment_and_leaves_nothing(server:
     assert "app" in reason, reason
     assert "image" in reason and "not found on site local" in reason, reason
     assert containers_of(dep_id) == []
-    (res,) = httpx.get(f"{server}/deployments/{dep_id}/resources").json()["content"]
+    (res,) = httpx.get(f"{server}/deployments/{dep_id}/resources", headers=auth(server)).json()[
+        "content"
+    ]
     assert res["state"] == "ERROR"
     delete_and_wait_gone(server, dep_id)
 

@@ -24,6 +24,7 @@ import pytest
 import yaml
 from e2e_helpers import (
     CUMULO,
+    auth,
     catalogue_template,
     containers_of,
     delete_and_wait_gone,
@@ -121,13 +122,14 @@ def fed_server(
 
 def post(url: str, **body: object) -> str:
     body = {"template": catalogue_template("run-docker"), "parameters": PARAMS, **body}
-    r = httpx.post(f"{url}/deployments", json=body, timeout=30)
+    r = httpx.post(f"{url}/deployments", headers=auth(url), json=body, timeout=30)
     assert r.status_code == 201, r.text
     return r.json()["uuid"]
 
 
 def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CUMULO_URL": url, "COLUMNS": "200"}
+    token = auth(url)["Authorization"].removeprefix("Bearer ")
+    env = {**os.environ, "CUMULO_URL": url, "COLUMNS": "200", "CUMULO_TOKEN": token}
     return subprocess.run([CUMULO, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
@@ -143,14 +145,16 @@ def test_fallback_lands_on_the_third_site_with_the_failure_recorded(fed_server: 
              *containers_of(dep_id)], capture_output=True, text=True, check=True,
         ).stdout.split()  # fmt: skip
         assert labels == ["fed-c"]
-        sched = httpx.get(f"{fed_server}/deployments/{dep_id}/scheduling").json()
+        sched = httpx.get(
+            f"{fed_server}/deployments/{dep_id}/scheduling", headers=auth(fed_server)
+        ).json()
         why = {c["site"]: c for c in sched["candidates"]}
         assert why["fed-b"]["reason"] == "site status is maintenance"
         assert sched["ranked"][:2] == ["fed-a", "fed-c"]
-        log = httpx.get(f"{fed_server}/deployments/{dep_id}/log").text
+        log = httpx.get(f"{fed_server}/deployments/{dep_id}/log", headers=auth(fed_server)).text
         assert "attempt failed on site fed-a: site fed-a is unreachable" in log
         assert "attempt 2 on site fed-c" in log
-        metrics = httpx.get(f"{fed_server}/metrics").text.splitlines()
+        metrics = httpx.get(f"{fed_server}/metrics", headers=auth(fed_server)).text.splitlines()
         assert 'cumulo_attempts_total{site="fed-a",outcome="failed"} 1' in metrics
         assert 'cumulo_attempts_total{site="fed-c",outcome="succeeded"} 1' in metrics
     finally:
@@ -183,17 +187,19 @@ def test_an_sla_limit_sends_the_next_deployment_to_the_next_site(fed_server: str
         second = post(fed_server, userGroup="physics")
         dep = wait_final(fed_server, second)
         assert dep["status"] == "CREATE_COMPLETE" and dep["cloudProviderName"] == "fed-q2"
-        sched = httpx.get(f"{fed_server}/deployments/{second}/scheduling").json()
+        sched = httpx.get(
+            f"{fed_server}/deployments/{second}/scheduling", headers=auth(fed_server)
+        ).json()
         why = {c["site"]: c["reason"] for c in sched["candidates"]}
         assert why == {
             "fed-q1": "SLA q-high limit reached: instances: 1 used + 1 asked > 1",
             "fed-q2": why["fed-q2"],
         }
         assert why["fed-q2"].startswith("usable: SLA q-low, priority 1")
-        usage = httpx.get(f"{fed_server}/sites/fed-q1").json()["usage"]
+        usage = httpx.get(f"{fed_server}/sites/fed-q1", headers=auth(fed_server)).json()["usage"]
         assert usage["instances"] == 1
         # The manual choice of a full site is refused with the reason.
-        r = httpx.post(f"{fed_server}/deployments", json={
+        r = httpx.post(f"{fed_server}/deployments", headers=auth(fed_server), json={
             "template": catalogue_template("run-docker"), "parameters": PARAMS,
             "userGroup": "physics", "site": "fed-q1"}, timeout=30)  # fmt: skip
         assert r.status_code == 400
@@ -225,7 +231,12 @@ def test_cli_sites_and_dry_run(fed_server: str, tmp_path: Path) -> None:
     assert "fed-a  failing its health probe: " in dry.stdout  # the probe just made it down
     assert "fed-b  site status is maintenance" in dry.stdout
     assert "would try: " in dry.stdout
-    assert httpx.get(f"{fed_server}/deployments").json()["page"]["totalElements"] == 0
+    assert (
+        httpx.get(f"{fed_server}/deployments", headers=auth(fed_server)).json()["page"][
+            "totalElements"
+        ]
+        == 0
+    )
 
     none = cli(
         fed_server, "deploy", "run-docker", "-p", "docker_image=x", "--dry-run", "-g", "chem"

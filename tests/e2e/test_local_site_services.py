@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_helpers import containers_of, create_deployment, delete_and_wait_gone, wait_final
+from e2e_helpers import auth, containers_of, create_deployment, delete_and_wait_gone, wait_final
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,9 @@ def test_vm_with_block_storage(server: str, tmp_path: Path) -> None:
     done = _ssh(key, out["ssh_port"], out["ssh_account"], command)
     assert done.returncode == 0 and done.stdout.strip() == "1", done.stderr
     assert len(_volumes_of(dep_id)) == 1
-    resources = httpx.get(f"{server}/deployments/{dep_id}/resources").json()["content"]
+    resources = httpx.get(f"{server}/deployments/{dep_id}/resources", headers=auth(server)).json()[
+        "content"
+    ]
     assert {r["toscaNodeName"]: r["state"] for r in resources} == {
         "server": "CONFIGURED", "block_storage": "CONFIGURED"}  # fmt: skip
     delete_and_wait_gone(server, dep_id)

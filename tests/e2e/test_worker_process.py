@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 from e2e_helpers import (
+    auth,
     containers_of,
     create_deployment,
     cumulo_env,
@@ -27,7 +28,10 @@ def test_a_separate_worker_process_runs_the_jobs(
         params = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
         dep_id = create_deployment(url, "run-docker", params)
         # No worker yet: the job waits in the database.
-        assert httpx.get(f"{url}/deployments/{dep_id}").json()["status"] == "CREATE_IN_PROGRESS"
+        assert (
+            httpx.get(f"{url}/deployments/{dep_id}", headers=auth(url)).json()["status"]
+            == "CREATE_IN_PROGRESS"
+        )
         worker_log = tmp_path / "worker.log"
         with running(["worker", "--workers", "1", "--data-dir", str(tmp_path)], worker_log, env):
             dep = wait_final(url, dep_id, timeout=60)

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from web_helpers import BrowserClient, csrf_of, log_in
 
 from cumulo.api import create_app
+from cumulo.auth.testing import ApiUser
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 
@@ -19,7 +21,13 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    """The dashboard without workers: deployments stay as the pages left them."""
-    with TestClient(create_app(engine.settings, engine=engine, workers=0)) as c:
+def client(engine: Engine, admin_user: ApiUser) -> Iterator[TestClient]:
+    """The dashboard without workers, logged in as the local admin through the login form.
+
+    Its form posts carry the session's CSRF token as the pages' forms do
+    (``BrowserClient``); ``tests/web/test_web_login.py`` checks forms without it fail.
+    """
+    with BrowserClient(create_app(engine.settings, engine=engine, workers=0)) as c:
+        log_in(c, admin_user.name, admin_user.password)
+        c.csrf = csrf_of(c)
         yield c

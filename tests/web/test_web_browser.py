@@ -28,7 +28,7 @@ from browser import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
-from e2e_helpers import containers_of, docker_problem, serving
+from e2e_helpers import ADMIN_PASSWORDS, auth, containers_of, docker_problem, serving
 from smtp_sink import SmtpSink
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -71,6 +71,7 @@ def page(browser, server: str, request: pytest.FixtureRequest) -> Iterator[objec
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(pg, server)
     yield pg
     screenshot(pg, f"{request.node.name}-last")
     context.close()
@@ -84,15 +85,25 @@ def made(server: str) -> Iterator[list[str]]:
     yield ids
     for dep_id in ids:
         try:
-            r = httpx.delete(f"{server}/deployments/{dep_id}", timeout=10)
+            r = httpx.delete(f"{server}/deployments/{dep_id}", headers=auth(server), timeout=10)
             deadline = time.monotonic() + 60
             while r.status_code != 404 and time.monotonic() < deadline:
                 time.sleep(0.2)
-                r = httpx.get(f"{server}/deployments/{dep_id}", timeout=10)
+                r = httpx.get(f"{server}/deployments/{dep_id}", headers=auth(server), timeout=10)
         finally:
             leftovers = containers_of(dep_id)
             if leftovers:
                 subprocess.run(["docker", "rm", "-f", *leftovers], capture_output=True)
+
+
+def log_in(page, server: str) -> None:
+    """The login form, with the password the server's first start printed."""
+    page.goto("/ui/catalogue")  # anonymous: sent to the login page
+    assert "/ui/login" in page.url
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill(ADMIN_PASSWORDS[server])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/ui/catalogue")
 
 
 def deployment_id(page) -> str:

@@ -1,4 +1,5 @@
 from fastapi.testclient import TestClient
+from web_helpers import csrf_of
 
 from cumulo.catalogue.visibility import access
 
@@ -25,10 +26,10 @@ def test_ui_root_redirects_to_the_catalogue(client: TestClient):
     assert r.status_code == 303 and r.headers["location"] == "/ui/catalogue"
 
 
-def test_unknown_page_is_an_html_404_while_the_api_stays_json(client: TestClient):
+def test_unknown_page_is_an_html_404_while_the_api_stays_json(client: TestClient, admin_user):
     r = client.get("/ui/nowhere")
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
-    r = client.get("/deployments/nope")
+    r = client.get("/deployments/nope", headers=admin_user.headers)
     assert r.status_code == 404 and r.json()["code"] == 404
 
 
@@ -44,5 +45,6 @@ def test_visibility_private_locked_public():
 
 
 def test_switching_to_a_group_one_is_not_in_is_refused(client: TestClient):
-    r = client.post("/ui/group", data={"group": "strangers", "next": "/ui/catalogue"})
+    form = {"group": "strangers", "next": "/ui/catalogue", "csrf": csrf_of(client)}
+    r = client.post("/ui/group", data=form)
     assert r.status_code == 403 and "not a member" in r.text

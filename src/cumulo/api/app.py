@@ -19,7 +19,9 @@ from cumulo.api.routers import (
     scheduling,
     sites,
     stream,
+    users,
 )
+from cumulo.auth.authenticator import Authenticator
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.engine.worker import WorkerPool
@@ -69,10 +71,12 @@ def create_app(
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.authenticator = Authenticator(engine.db, settings)
     install_error_handlers(app)
     app.include_router(root.router)
     app.include_router(deployments.router)
     app.include_router(resources.router)
+    app.include_router(users.router)
     app.include_router(scheduling.router)
     app.include_router(sites.router)
     app.include_router(metrics.router)

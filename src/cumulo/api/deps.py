@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 
-from cumulo.auth.identity import LOCAL_ADMIN, Identity
+from cumulo.auth.authenticator import Authenticator
+from cumulo.auth.identity import Identity
 from cumulo.engine.runtime import Engine
-from cumulo.errors import Forbidden
+from cumulo.errors import Forbidden, Unauthorized
 
 
 def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def current_identity() -> Identity:
-    """The caller. No authentication yet: the fixed local admin."""
-    return LOCAL_ADMIN
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("this call needs a bearer token (Authorization: Bearer ...)")
+    return token.strip()
+
+
+def current_identity(request: Request) -> Identity:
+    """The caller, from the bearer token (401 without a valid one)."""
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.identify(bearer_token(request))
 
 
 def base_url(request: Request) -> str:

@@ -50,7 +50,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _cumulo(_: Request, exc: CumuloError) -> JSONResponse:
         if exc.http_status >= 500:
             log.warning("request failed: %s", exc)
-        return error_response(exc.http_status, exc.message)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return error_response(exc.http_status, exc.message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

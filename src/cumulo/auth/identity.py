@@ -1,12 +1,14 @@
-"""Who is calling. No authentication yet: every call is the fixed local admin.
+"""Who is calling: an ``Identity`` made by ``cumulo.auth.authenticator`` from a token.
 
-The API obtains the caller only through ``cumulo.api.deps.current_identity``,
-so the identity issue replaces one function.
+The API obtains the caller only through ``cumulo.api.deps.current_identity``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+# The issuer of local accounts (the embedded default's users).
+LOCAL_ISSUER = "cumulo-local"
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,9 @@ class Identity:
     subject: str
     groups: frozenset[str] = field(default_factory=frozenset)
     is_admin: bool = False
+    # A short name: the local login, or the OIDC preferred_username; it names the
+    # user's account on their VMs.
+    name: str = ""
 
     @property
     def key(self) -> str:
@@ -22,4 +27,6 @@ class Identity:
         return f"{self.subject}@{self.issuer}"
 
 
-LOCAL_ADMIN = Identity(issuer="cumulo-local", subject="admin", is_admin=True)
+LOCAL_ADMIN = Identity(
+    issuer=LOCAL_ISSUER, subject="admin", groups=frozenset({"admins"}), is_admin=True, name="admin"
+)

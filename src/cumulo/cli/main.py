@@ -38,7 +38,9 @@ COMMAND_MODULES = (
     "cumulo.cli.tosca_commands",  # validate, inputs
     "cumulo.cli.server_commands",  # serve, worker
     "cumulo.cli.doctor",  # doctor
+    "cumulo.cli.account_commands",  # users, tokens, secrets (server side)
     "cumulo.cli.client_commands",  # deploy, ls, show, rm, logs, template
+    "cumulo.cli.key_commands",  # keys ls|add|generate|private|rm
     "cumulo.cli.site_commands",  # sites ls|add|show|rm|probe
 )
 

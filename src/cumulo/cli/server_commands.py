@@ -83,6 +83,21 @@ def _register_local_site(engine: Any, settings: Settings) -> None:
         )
 
 
+def _first_start(engine: Any, settings: Settings) -> None:
+    """The local admin (password printed once when generated) and the local CLI's token."""
+    from cumulo.auth.bootstrap import ensure_admin, ensure_cli_token
+
+    password = ensure_admin(engine.db, settings)
+    if password:
+        typer.echo(
+            "\n  First start: created the local account 'admin' with password\n\n"
+            f"      {password}\n\n"
+            "  (shown only this once; change it with `cumulo users passwd admin`)\n"
+        )
+    path = ensure_cli_token(engine.db, settings)
+    typer.echo(f"admin API token for the cumulo CLI on this machine: {path}")
+
+
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where the database and state live (./var)")
 ]
@@ -110,6 +125,7 @@ def serve(
     engine = _engine(settings)
     _load_registry(engine, settings)
     _register_local_site(engine, settings)
+    _first_start(engine, settings)
     app = create_app(settings, engine=engine)
     dns = _dns_responder(settings)
     typer.echo(

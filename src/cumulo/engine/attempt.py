@@ -40,6 +40,7 @@ from cumulo.engine.states import (
     advance,
     set_resource_state,
 )
+from cumulo.engine.user_defaults import account_name
 from cumulo.errors import CumuloError, DriverTimeout, SiteError
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Deployment, Resource, Site
@@ -184,6 +185,7 @@ def _realize_all(
 ) -> dict[tuple[str, int], dict[str, Any]]:
     """Each instance in plan order; the stored (node, index) -> runtime attributes."""
     keys = ssh_keys_from_inputs(ctx.plan.inputs) + access_keys(ctx.engine, ctx.dep_id, ctx.plan)
+    ssh_user = account_name(ctx.engine, ctx.dep_id)
     attributes: dict[tuple[str, int], dict[str, Any]] = {}
     physical: dict[tuple[str, int], str] = {}
     for inst in ctx.plan.instances:  # dependency order: hosts before what they host
@@ -194,7 +196,7 @@ def _realize_all(
             host_id = physical.get((inst.host, index)) or physical.get((inst.host, 0))
         req = node_request(
             ctx.dep_id, inst, host_physical_id=host_id,
-            ssh_user=ctx.engine.settings.default_ssh_user, ssh_public_keys=keys,
+            ssh_user=ssh_user, ssh_public_keys=keys,
             physical_ids=physical,
         )  # fmt: skip
         if index != inst.index:

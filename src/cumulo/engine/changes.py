@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cumulo.auth import audit
 from cumulo.auth.identity import Identity
+from cumulo.auth.permissions import require_owner
 from cumulo.engine.events import record
 from cumulo.engine.jobs import JobKind, enqueue
 from cumulo.engine.runtime import Engine
+from cumulo.engine.sensitive_inputs import seal, unseal
 from cumulo.engine.services import guard_version, not_found
 from cumulo.engine.states import (
     NodeState,
@@ -44,11 +47,11 @@ class DeploymentUpdate:
     keep_last_attempt: bool | None = None
 
 
-def _read(engine: Engine, dep_id: str) -> Deployment:
+def _read(engine: Engine, dep_id: str, caller: Identity) -> Deployment:
+    """The deployment, if the caller may change it (404 unseen, 403 not theirs)."""
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
-        if dep is None:
-            raise not_found(dep_id)
+        require_owner(caller, dep, dep_id)
         return dep
 
 
@@ -56,10 +59,10 @@ def request_update(
     engine: Engine, dep_id: str, change: DeploymentUpdate, caller: Identity
 ) -> Deployment:
     """Merge the parameters over the stored ones, check the plan, and enqueue the update."""
-    seen = _read(engine, dep_id)
+    seen = _read(engine, dep_id, caller)
     check_deployment_transition(seen.status, Status.UPDATE_IN_PROGRESS)  # 409 before any work
     template = change.template or seen.template
-    parameters = {**(seen.parameters or {}), **change.parameters}
+    parameters = {**unseal(engine, seen.parameters), **change.parameters}
     engine.plan(template, parameters)  # ToscaError (400) on bad template or inputs
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
@@ -67,7 +70,7 @@ def request_update(
             raise not_found(dep_id)
         guard_version(s, dep, seen.version)
         check_deployment_transition(dep.status, Status.UPDATE_IN_PROGRESS)
-        dep.template, dep.parameters = template, parameters
+        dep.template, dep.parameters = template, seal(engine, template, parameters)
         if change.callback is not None:
             dep.callback = change.callback
         if change.timeout_mins is not None:
@@ -80,6 +83,7 @@ def request_update(
             dep.keep_last_attempt = change.keep_last_attempt
         set_deployment_status(s, dep, Status.UPDATE_IN_PROGRESS)
         enqueue(s, JobKind.UPDATE, dep.id)
+        audit.record(s, caller, "deployment-update", dep.id)
     engine.notify()
     return dep
 
@@ -88,7 +92,7 @@ def reset_delete(engine: Engine, dep_id: str, status: str, caller: Identity) -> 
     """``PATCH {"status": "DELETE_FAILED"}``: release a delete that is stuck."""
     if status != Status.DELETE_FAILED:
         raise BadRequest(f"field 'status': only DELETE_FAILED can be set, not {status!r}")
-    seen = _read(engine, dep_id)
+    seen = _read(engine, dep_id, caller)
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
         if dep is None:
@@ -100,6 +104,7 @@ def reset_delete(engine: Engine, dep_id: str, status: str, caller: Identity) -> 
                 "only a deployment in DELETE_IN_PROGRESS can be reset"
             )
         dep.task = "NONE"
+        audit.record(s, caller, "deployment-reset", dep.id)
         set_deployment_status(
             s, dep, Status.DELETE_FAILED, "the delete was reset by a user; DELETE retries it"
         )
@@ -112,7 +117,7 @@ def request_action(
     wanted = {"start": NodeState.STARTING, "stop": NodeState.STOPPING}.get(action)
     if wanted is None:
         raise BadRequest(f"field 'type': must be 'start' or 'stop', not {action!r}")
-    seen = _read(engine, dep_id)
+    seen = _read(engine, dep_id, caller)
     if not _is_compute(engine, seen, resource_id):
         raise BadRequest(f"resource <{resource_id}>: start and stop apply to compute nodes only")
     with engine.db.session() as s:
@@ -143,5 +148,5 @@ def _is_compute(engine: Engine, dep: Deployment, resource_id: str) -> bool:
         if res is None or res.deployment_id != dep.id:
             raise NotFound(f"The resource <{resource_id}> in deployment <{dep.id}> doesn't exist")
         node = res.node_name
-    plan = engine.plan(dep.template, dict(dep.parameters or {}))
+    plan = engine.plan(dep.template, unseal(engine, dep.parameters))
     return any(inst.is_a(COMPUTE_TYPE) for inst in plan.instances if inst.node == node)

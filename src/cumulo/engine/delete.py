@@ -15,6 +15,7 @@ from cumulo.engine.configure_step import run_teardown
 from cumulo.engine.events import record
 from cumulo.engine.jobs import ClaimedJob
 from cumulo.engine.runtime import Engine
+from cumulo.engine.sensitive_inputs import unseal
 from cumulo.engine.states import NodeState, Status, set_deployment_status, set_resource_state
 from cumulo.store.models import Deployment, Resource, Site
 
@@ -34,7 +35,7 @@ def run_delete(
         if dep is None or dep.status != Status.DELETE_IN_PROGRESS:
             return
         site_names = {r.site_name for r in dep.resources if r.site_name}
-        template, parameters = dep.template, dict(dep.parameters or {})
+        template, parameters = dep.template, unseal(engine, dep.parameters)
         configured = {
             (r.node_name, r.node_index): dict(r.attributes or {})
             for r in dep.resources

@@ -20,6 +20,7 @@ from cumulo.engine.attempt import AttemptContext, AttemptResult, run_attempt
 from cumulo.engine.jobs import ClaimedJob
 from cumulo.engine.placement_loop import Tries, load_site, plan_tries
 from cumulo.engine.runtime import Engine
+from cumulo.engine.sensitive_inputs import unseal
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
@@ -62,7 +63,7 @@ def prepare(
         dep = s.get(Deployment, dep_id)
         if dep is None or dep.status != in_progress:
             return None  # deleted or cancelled before we started
-        template, params = dep.template, dict(dep.parameters or {})
+        template, params = dep.template, unseal(engine, dep.parameters)
         overall = timedelta(minutes=dep.timeout_mins or settings.default_timeout_mins)
         # The overall clock runs from the request that made the job (a takeover keeps it).
         queued = s.scalar(select(Job.created_at).where(Job.id == job.id)) or utcnow()

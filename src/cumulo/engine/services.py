@@ -15,12 +15,16 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from cumulo.auth import audit
 from cumulo.auth.identity import Identity
+from cumulo.auth.permissions import require_owner
 from cumulo.engine.events import record as record_event
 from cumulo.engine.jobs import JobKind, enqueue
 from cumulo.engine.runtime import Engine
 from cumulo.engine.scheduling import check_placement, decide
+from cumulo.engine.sensitive_inputs import seal
 from cumulo.engine.states import Status, check_deployment_transition, set_deployment_status
+from cumulo.engine.user_defaults import with_owner_keys
 from cumulo.errors import Conflict, NotFound
 from cumulo.store.models import Deployment
 
@@ -45,12 +49,13 @@ def not_found(dep_id: str) -> NotFound:
 
 def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> Deployment:
     """Validate the template and parameters, store the deployment and its deploy job."""
+    new = with_owner_keys(engine, new, owner)
     plan = engine.plan(new.template, new.parameters)  # ToscaError (400): bad template, inputs
     check_placement(engine, plan, new.user_group, new.site)  # 400: unusable manual choice
     with engine.db.session() as s:
         dep = Deployment(
             template=new.template,
-            parameters=new.parameters,
+            parameters=seal(engine, new.template, new.parameters),
             outputs={},
             callback=new.callback,
             timeout_mins=new.timeout_mins,
@@ -67,6 +72,7 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
         set_deployment_status(s, dep, Status.CREATE_IN_PROGRESS)
         s.add(dep)
         enqueue(s, JobKind.DEPLOY, dep.id)
+        audit.record(s, owner, "deployment-create", dep.id, new.user_group)
     engine.notify()
     return dep
 
@@ -115,14 +121,14 @@ def request_delete(engine: Engine, dep_id: str, caller: Identity, force: bool = 
     """
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
-        if dep is None:
-            raise not_found(dep_id)
+        require_owner(caller, dep, dep_id)
         guard_version(s, dep, dep.version)
         if dep.locked:
             raise Conflict(f"the deployment <{dep_id}> is locked against deletion: unlock it first")
         check_deployment_transition(dep.status, Status.DELETE_IN_PROGRESS)
         set_deployment_status(s, dep, Status.DELETE_IN_PROGRESS)
         enqueue(s, JobKind.FORCE_DELETE if force else JobKind.DELETE, dep.id)
+        audit.record(s, caller, "deployment-delete", dep.id)
     engine.notify()
 
 
@@ -130,7 +136,7 @@ def set_locked(engine: Engine, dep_id: str, caller: Identity, locked: bool) -> N
     """Lock a deployment against deletion, or unlock it."""
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
-        if dep is None:
-            raise not_found(dep_id)
+        require_owner(caller, dep, dep_id)
         dep.locked = locked
+        audit.record(s, caller, "deployment-lock" if locked else "deployment-unlock", dep.id)
         record_event(s, dep.id, "info", "locked against deletion" if locked else "unlocked")

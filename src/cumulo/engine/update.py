@@ -24,6 +24,7 @@ from cumulo.engine.jobs import ClaimedJob
 from cumulo.engine.node_requests import node_request, spec_digest, ssh_keys_from_inputs
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import NodeState, Status, set_resource_state
+from cumulo.engine.user_defaults import account_name
 from cumulo.errors import CumuloError
 from cumulo.store.models import Deployment, Resource, Site
 from cumulo.tosca import NodeInstance
@@ -85,7 +86,7 @@ def _named(res: Resource, ids: set[str]) -> bool:
 def _reconcile(ctx: AttemptContext, site: Site) -> None:
     """Map the plan onto the stored resources; remove what goes and what changed."""
     keys = ssh_keys_from_inputs(ctx.plan.inputs)
-    user = ctx.engine.settings.default_ssh_user
+    user = account_name(ctx.engine, ctx.dep_id)
     planned: dict[str, list[NodeInstance]] = defaultdict(list)
     for inst in ctx.plan.instances:
         planned[inst.node].append(inst)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cumulo.store.models import Deployment, Site
@@ -24,6 +24,8 @@ SORT_COLUMNS = {
 class DeploymentFilter:
     owner: tuple[str, str] | None = None  # (subject, issuer)
     user_group: str | None = None
+    # Only what this caller may see: (subject, issuer, groups); None: everything (admins).
+    visible_to: tuple[str, str, frozenset[str]] | None = None
 
 
 def where_clauses(f: DeploymentFilter) -> list:  # type: ignore[type-arg]
@@ -32,6 +34,10 @@ def where_clauses(f: DeploymentFilter) -> list:  # type: ignore[type-arg]
         clauses += [Deployment.owner_subject == f.owner[0], Deployment.owner_issuer == f.owner[1]]
     if f.user_group is not None:
         clauses.append(Deployment.user_group == f.user_group)
+    if f.visible_to is not None:
+        subject, issuer, groups = f.visible_to
+        mine = and_(Deployment.owner_subject == subject, Deployment.owner_issuer == issuer)
+        clauses.append(or_(mine, Deployment.user_group.in_(sorted(groups))) if groups else mine)
     return clauses
 
 

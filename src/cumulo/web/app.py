@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cumulo.auth import web_login, web_oidc
+from cumulo.auth.web_session import LoginRequired
 from cumulo.errors import CumuloError
 from cumulo.web.render import error_page
 from cumulo.web.routes import (
@@ -39,6 +41,9 @@ def _html_errors(app: FastAPI) -> None:
         async def handler(request: Request, exc: Exception, _api=api_handler) -> Response:
             if not _is_page(request):
                 return await _api(request, exc)
+            if isinstance(exc, LoginRequired):
+                target = web_login.local_path(request.url.path)
+                return RedirectResponse(f"{UI_PREFIX}/login?next={target}", status_code=303)
             status = getattr(exc, "http_status", None) or getattr(exc, "status_code", 400)
             message = getattr(exc, "message", None) or getattr(exc, "detail", None) or str(exc)
             return error_page(request, int(status), str(message))
@@ -50,7 +55,18 @@ def install_dashboard(app: FastAPI) -> None:
     """Mount the dashboard's pages at ``/ui`` (call after the API's error handlers)."""
     app.mount(f"{UI_PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     # live before deployments: /deployments/live is not a deployment id.
-    for module in (catalogue, wizard, live, deployments, changes, account, admin, notify):
+    for module in (
+        catalogue,
+        wizard,
+        live,
+        deployments,
+        changes,
+        account,
+        admin,
+        notify,
+        web_login,
+        web_oidc,
+    ):
         app.include_router(module.router, prefix=UI_PREFIX, include_in_schema=False)
 
     @app.get(UI_PREFIX, include_in_schema=False)

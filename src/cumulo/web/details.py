@@ -11,13 +11,13 @@ from typing import Any
 from cumulo import catalogue
 from cumulo.api.render import format_time
 from cumulo.engine.runtime import Engine
+from cumulo.engine.sensitive_inputs import is_sensitive
 from cumulo.errors import CumuloError
+from cumulo.secrets import is_encrypted
 from cumulo.store.models import Deployment
 from cumulo.tosca.forms import form_schema
 from cumulo.web.form_values import display_values
 
-SECRET_WIDGETS = frozenset({"password", "random_password"})
-_SECRET_NAME = re.compile(r"pass(word|wd)?|secret|token|private", re.IGNORECASE)
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 MASK = "••••••••"
 
@@ -88,7 +88,7 @@ def describe_inputs(dep: Deployment, fields: list[dict[str, Any]]) -> list[Shown
     out = []
     for name, value in (dep.parameters or {}).items():
         spec = by_name.get(name, {})
-        secret = spec.get("widget") in SECRET_WIDGETS or bool(_SECRET_NAME.search(name))
+        secret = is_sensitive(name, spec) or is_encrypted(value)
         out.append(
             Shown(
                 name=name,

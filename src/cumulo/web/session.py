@@ -2,29 +2,30 @@
 
 Every page depends on ``web_user``; every form handler on ``checked_form``
 (the submitted form after its CSRF token was checked); every form renders
-``csrf_input(request)``. Until the identity issue's session login lands,
-the caller is ``api.deps.current_identity`` and there is no token to check.
+``csrf_input(request)``. Sessions, login and CSRF tokens are
+``cumulo.auth.web_session`` (an encrypted session cookie); a visitor without
+a session is sent to ``/ui/login``.
 """
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
-from markupsafe import Markup
+from fastapi import Request
 from starlette.datastructures import FormData
 
-from cumulo.api.deps import current_identity
 from cumulo.auth.identity import Identity
+from cumulo.auth.web_session import check_csrf, csrf_input, web_identity
+
+__all__ = ["checked_form", "csrf_input", "web_user"]
 
 
-def web_user(identity: Identity = Depends(current_identity)) -> Identity:
-    return identity
-
-
-def csrf_input(request: Request) -> Markup:
-    """The hidden CSRF field of a form (none until sessions exist)."""
-    return Markup("")
+def web_user(request: Request) -> Identity:
+    """The session's caller (``LoginRequired``: the login page, without one)."""
+    return web_identity(request)
 
 
 async def checked_form(request: Request) -> FormData:
-    """The submitted form (its CSRF token checked once sessions exist)."""
-    return await request.form()
+    """The submitted form, its CSRF token checked (403 when stale or forged)."""
+    form = await request.form()
+    sent = form.get("csrf")
+    check_csrf(request, sent if isinstance(sent, str) else None)
+    return form

@@ -16,10 +16,11 @@ from cumulo.api.paging import page_request, paged
 from cumulo.api.render import deployment_json
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentPage, DeploymentRequest
 from cumulo.auth.identity import Identity
+from cumulo.auth.permissions import require_group, require_visible
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment, not_found, request_delete
-from cumulo.errors import BadRequest, Forbidden, UnsupportedMediaType
+from cumulo.engine.services import NewDeployment, create_deployment, request_delete
+from cumulo.errors import BadRequest, UnsupportedMediaType
 from cumulo.store.deployment_queries import (
     SORT_COLUMNS,
     DeploymentFilter,
@@ -60,7 +61,11 @@ def list_deployments(
     caller: Identity = Depends(current_identity),
 ) -> JSONResponse:
     req = page_request(page, size, sort, SORT_COLUMNS, "createdAt")
-    flt = DeploymentFilter(owner=_owner_filter(createdBy, caller), user_group=userGroup)
+    flt = DeploymentFilter(
+        owner=_owner_filter(createdBy, caller),
+        user_group=userGroup,
+        visible_to=None if caller.is_admin else (caller.subject, caller.issuer, caller.groups),
+    )
     base = base_url(request)
     with engine.db.session() as s:
         rows, total = page_of_deployments(
@@ -94,8 +99,7 @@ async def new_deployment_from(request: Request, caller: Identity) -> NewDeployme
         req = DeploymentRequest.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(describe_validation_errors(list(exc.errors()))) from exc
-    if req.userGroup and not caller.is_admin and req.userGroup not in caller.groups:
-        raise Forbidden(f"the user is not a member of group {req.userGroup}")
+    require_group(caller, req.userGroup)
     return NewDeployment(
         template=req.template,
         parameters=req.parameters or {},
@@ -129,20 +133,24 @@ async def create(
     )
 
 
-def load(engine: Engine, dep_id: str) -> Deployment:
+def load(engine: Engine, dep_id: str, caller: Identity) -> Deployment:
+    """The deployment if the caller may see it (404 otherwise)."""
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
-        if dep is None:
-            raise not_found(dep_id)
+        require_visible(caller, dep, dep_id)
         return dep
 
 
 @router.get("/{dep_id}", response_model=DeploymentOut, summary="Show a deployment")
-def show(dep_id: str, request: Request, engine: Engine = Depends(get_engine)) -> JSONResponse:
+def show(
+    dep_id: str,
+    request: Request,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> JSONResponse:
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
-        if dep is None:
-            raise not_found(dep_id)
+        require_visible(caller, dep, dep_id)
         sites = sites_by_name(s, {dep.site_name} if dep.site_name else set())
         return JSONResponse(deployment_json(dep, base_url(request), sites.get(dep.site_name or "")))
 
@@ -164,14 +172,21 @@ def delete(
     response_class=PlainTextResponse,
     summary="The TOSCA template as submitted",
 )
-def template(dep_id: str, engine: Engine = Depends(get_engine)) -> PlainTextResponse:
-    return PlainTextResponse(load(engine, dep_id).template)
+def template(
+    dep_id: str,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> PlainTextResponse:
+    return PlainTextResponse(load(engine, dep_id, caller).template)
 
 
 @router.get("/{dep_id}/log", response_class=PlainTextResponse, summary="The deployment's log")
-def log(dep_id: str, engine: Engine = Depends(get_engine)) -> PlainTextResponse:
+def log(
+    dep_id: str,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> PlainTextResponse:
     with engine.db.session() as s:
-        if s.get(Deployment, dep_id) is None:
-            raise not_found(dep_id)
+        require_visible(caller, s.get(Deployment, dep_id), dep_id)
         lines = [format_event(ev) for ev in events_of(s, dep_id)]
     return PlainTextResponse("\n".join(lines) + ("\n" if lines else ""))

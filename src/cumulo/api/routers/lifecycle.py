@@ -17,9 +17,9 @@ from cumulo.api.render import deployment_json, format_time
 from cumulo.api.routers.deployments import _json_body
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentUpdateRequest
 from cumulo.auth.identity import Identity
+from cumulo.auth.permissions import require_visible
 from cumulo.engine.changes import DeploymentUpdate, request_action, request_update, reset_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import not_found
 from cumulo.errors import BadRequest
 from cumulo.store.models import Deployment, Resource
 
@@ -104,10 +104,13 @@ async def action(
 
 
 @router.get("/extrainfo", summary="Per-node information: addresses, ports, state, site")
-def extrainfo(dep_id: str, engine: Engine = Depends(get_engine)) -> JSONResponse:
+def extrainfo(
+    dep_id: str,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> JSONResponse:
     with engine.db.session() as s:
-        if s.get(Deployment, dep_id) is None:
-            raise not_found(dep_id)
+        require_visible(caller, s.get(Deployment, dep_id), dep_id)
         rows = s.scalars(
             select(Resource)
             .where(Resource.deployment_id == dep_id, Resource.physical_id.is_not(None))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from cumulo.api.deps import base_url, get_engine
+from cumulo.api.deps import base_url, current_identity, get_engine
 from cumulo.api.paging import page_request, paged
 from cumulo.api.render import resource_json
 from cumulo.api.schemas import ERROR_RESPONSES, ResourceOut, ResourcePage
+from cumulo.auth.identity import Identity
+from cumulo.auth.permissions import require_visible
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import not_found
 from cumulo.errors import NotFound
 from cumulo.store.models import Deployment
 from cumulo.store.resource_queries import RESOURCE_SORT_COLUMNS, page_of_resources, resource_of
@@ -29,12 +30,12 @@ def list_resources(
     size: int | None = None,
     sort: str | None = None,
     engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
 ) -> JSONResponse:
     req = page_request(page, size, sort, RESOURCE_SORT_COLUMNS, "createdAt")
     base = base_url(request)
     with engine.db.session() as s:
-        if s.get(Deployment, dep_id) is None:
-            raise not_found(dep_id)
+        require_visible(caller, s.get(Deployment, dep_id), dep_id)
         rows, total = page_of_resources(
             s, dep_id, type, req.number, req.size, req.sort_field, req.descending
         )
@@ -45,11 +46,14 @@ def list_resources(
 
 @router.get("/{rid}", response_model=ResourceOut, summary="Show one resource")
 def show_resource(
-    dep_id: str, rid: str, request: Request, engine: Engine = Depends(get_engine)
+    dep_id: str,
+    rid: str,
+    request: Request,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
 ) -> JSONResponse:
     with engine.db.session() as s:
-        if s.get(Deployment, dep_id) is None:
-            raise not_found(dep_id)
+        require_visible(caller, s.get(Deployment, dep_id), dep_id)
         res = resource_of(s, dep_id, rid)
         if res is None:
             raise NotFound(f"The resource <{rid}> in deployment <{dep_id}> doesn't exist")

@@ -11,8 +11,10 @@ from cumulo.api.deps import current_identity, get_engine
 from cumulo.api.routers.deployments import new_deployment_from
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentRequest
 from cumulo.auth.identity import Identity
+from cumulo.auth.permissions import require_visible
 from cumulo.engine.runtime import Engine
 from cumulo.engine.services import explain_placement, scheduling_of
+from cumulo.store.models import Deployment
 
 router = APIRouter(tags=["scheduling"], responses=ERROR_RESPONSES)
 _BODY = {"content": {"application/json": {"schema": DeploymentRequest.model_json_schema()}}}
@@ -22,7 +24,13 @@ _BODY = {"content": {"application/json": {"schema": DeploymentRequest.model_json
     "/deployments/{dep_id}/scheduling",
     summary="The deployment's scheduling decision: every site's verdict and reason",
 )
-def deployment_scheduling(dep_id: str, engine: Engine = Depends(get_engine)) -> Any:
+def deployment_scheduling(
+    dep_id: str,
+    engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
+) -> Any:
+    with engine.db.session() as s:
+        require_visible(caller, s.get(Deployment, dep_id), dep_id)
     return scheduling_of(engine, dep_id)
 
 

@@ -31,8 +31,10 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from cumulo.api.deps import get_engine
+from cumulo.api.deps import current_identity, get_engine
 from cumulo.api.schemas import ERROR_RESPONSES
+from cumulo.auth.identity import Identity
+from cumulo.auth.permissions import require_visible
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine
 from cumulo.engine.services import not_found
@@ -79,7 +81,10 @@ async def stream(
     after: int = 0,
     last_event_id: str | None = Header(default=None),
     engine: Engine = Depends(get_engine),
+    caller: Identity = Depends(current_identity),
 ) -> StreamingResponse:
+    with engine.db.session() as s:
+        require_visible(caller, s.get(Deployment, dep_id), dep_id)
     if last_event_id and last_event_id.isdigit():
         after = max(after, int(last_event_id))
     status, first = await run_in_threadpool(_read, engine, dep_id, after)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -65,6 +66,24 @@ def _error_from(response: httpx.Response) -> ApiError:
     return ApiError(response.status_code, title, text[:500])
 
 
+def default_token(url: str) -> str | None:
+    """``CUMULO_TOKEN``; else, for a cumulo on this machine, the token its first start wrote.
+
+    ``cumulo serve`` writes an admin token to ``<data dir>/admin.token``
+    (``CUMULO_DATA_DIR``, default ``./var``); it is only ever sent to 127.0.0.1.
+    """
+    token = os.environ.get("CUMULO_TOKEN")
+    if token:
+        return token.strip()
+    if httpx.URL(url).host not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    path = Path(os.environ.get("CUMULO_DATA_DIR") or "var") / "admin.token"
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
 class CumuloApi:
     """The calls the CLI makes, one method per REST endpoint it uses."""
 
@@ -75,7 +94,7 @@ class CumuloApi:
         timeout: float = 30.0,
     ) -> None:
         self.url = (url or os.environ.get("CUMULO_URL") or DEFAULT_URL).rstrip("/")
-        token = token if token is not None else os.environ.get("CUMULO_TOKEN")
+        token = token if token is not None else default_token(self.url)
         headers = {"Accept": "application/json", "User-Agent": f"cumulo-cli/{__version__}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -103,6 +122,10 @@ class CumuloApi:
             raise ApiUnreachable(f"cumulo at {self.url} did not answer in time") from exc
         except httpx.HTTPError as exc:
             raise ApiUnreachable(f"talking to cumulo at {self.url} failed: {exc}") from exc
+        if response.status_code == 401:
+            err = _error_from(response)
+            hint = "set CUMULO_TOKEN to an API token (on the server: `cumulo tokens create USER`)"
+            raise ApiError(err.code, err.title, f"{err.detail}; {hint}")
         if response.status_code >= 400:
             raise _error_from(response)
         return response
@@ -215,3 +238,19 @@ class CumuloApi:
 
     def probe_site(self, name: str) -> dict[str, Any]:
         return self._json("POST", f"/sites/{name}/probe")
+
+    # -- the caller's SSH keys -------------------------------------------
+
+    def keys(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/users/me/keys").get("content") or []
+
+    def add_key(self, name: str, public_key: str | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name}
+        body.update({"publicKey": public_key} if public_key is not None else {"generate": True})
+        return self._json("POST", "/users/me/keys", json=body)
+
+    def private_key(self, key_id: str) -> str:
+        return self._request("GET", f"/users/me/keys/{key_id}/private").text
+
+    def delete_key(self, key_id: str) -> None:
+        self._request("DELETE", f"/users/me/keys/{key_id}")

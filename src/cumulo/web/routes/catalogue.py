@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from cumulo import catalogue
+from cumulo.auth.identity import Identity
 from cumulo.catalogue.visibility import Access, access
 from cumulo.web.render import active_group, page
+from cumulo.web.session import web_user
 
 router = APIRouter()
 ICONS_DIR = Path(__file__).parent.parent / "static" / "icons"
@@ -64,5 +66,8 @@ def cards(group: str | None, query: str = "") -> list[Card]:
 
 
 @router.get("/catalogue", response_class=HTMLResponse)
-def catalogue_page(request: Request, q: str = "") -> HTMLResponse:
-    return page(request, "catalogue.html", {"cards": cards(active_group(request), q), "query": q})
+def catalogue_page(
+    request: Request, q: str = "", user: Identity = Depends(web_user)
+) -> HTMLResponse:
+    ctx = {"cards": cards(active_group(request, user), q), "query": q}
+    return page(request, "catalogue.html", ctx, user=user)

@@ -13,6 +13,7 @@ from cumulo.api.deps import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine
+from cumulo.engine.sensitive_inputs import unseal
 from cumulo.engine.services import (
     NewDeployment,
     create_deployment,
@@ -181,7 +182,7 @@ async def retry(
     dep = load_for(engine, dep_id, caller)
     new = NewDeployment(
         template=dep.template,
-        parameters=dict(dep.parameters or {}),
+        parameters=unseal(engine, dep.parameters),
         timeout_mins=dep.timeout_mins,
         provider_timeout_mins=dep.provider_timeout_mins,
         max_providers_retry=dep.max_providers_retry,

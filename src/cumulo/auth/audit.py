@@ -1,0 +1,33 @@
+"""The audit trail: who created, changed or deleted what, logins and key changes."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cumulo.auth.identity import Identity
+from cumulo.store.account_models import AuditEvent
+
+log = logging.getLogger("cumulo.audit")
+
+
+def record(
+    s: Session,
+    actor: Identity | str,
+    action: str,
+    target: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Add an audit event in the caller's transaction (``detail`` must hold no secret)."""
+    who = actor.key if isinstance(actor, Identity) else actor
+    s.add(AuditEvent(actor=who, action=action, target=target, detail=detail))
+    log.info("audit: %s %s %s", who, action, target or "")
+
+
+def recent(s: Session, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
+    q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before_id is not None:
+        q = q.where(AuditEvent.id < before_id)
+    return list(s.scalars(q))

@@ -1,0 +1,46 @@
+"""From a bearer token to an ``Identity``: cumulo's own API tokens, else OIDC tokens."""
+
+from __future__ import annotations
+
+from cumulo.auth.accounts import identity_of, remember_oidc_user
+from cumulo.auth.api_tokens import TOKEN_PREFIX, user_of_token
+from cumulo.auth.identity import Identity
+from cumulo.auth.oidc import OidcVerifier
+from cumulo.config import Settings
+from cumulo.errors import Unauthorized
+from cumulo.store import Database
+
+
+class Authenticator:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        issuers = settings.oidc_issuer_list
+        self.oidc = (
+            OidcVerifier(
+                issuers,
+                audience=settings.oidc_audience,
+                groups_claim=settings.oidc_groups_claim,
+                admin_group=settings.admin_group,
+                client_id=settings.oidc_client_id,
+                client_secret=settings.oidc_client_secret,
+                cache_seconds=settings.oidc_token_cache_seconds,
+            )
+            if issuers
+            else None
+        )
+
+    def identify(self, token: str) -> Identity:
+        """The caller behind ``token``; ``Unauthorized`` (401) when it is not valid."""
+        if token.startswith(TOKEN_PREFIX):
+            with self.db.session() as s:
+                user = user_of_token(s, token)
+                if user is None:
+                    raise Unauthorized("the API token is unknown, expired or revoked")
+                return identity_of(user, self.settings.admin_group)
+        if self.oidc is None:
+            raise Unauthorized("the token is not a cumulo API token and no OIDC issuer is set")
+        ident = self.oidc.identify(token)
+        with self.db.session() as s:
+            remember_oidc_user(s, ident)
+        return ident
