@@ -28,8 +28,9 @@ ADMIN_PASSWORDS: dict[str, str] = {}
 
 
 def auth(url: str) -> dict[str, str]:
-    """Headers authenticating as the admin of the server at ``url`` (see ``serving``)."""
-    return {"Authorization": f"Bearer {_TOKENS[url]}"}
+    """Headers authenticating as the admin of the server ``url`` is on (any path on it)."""
+    u = httpx.URL(url)
+    return {"Authorization": f"Bearer {_TOKENS[f'{u.scheme}://{u.host}:{u.port}']}"}
 
 
 def docker_problem() -> str | None:
@@ -106,12 +107,6 @@ def serving(
     args = ["serve", "--port", str(port), "--data-dir", str(data), *extra]
     with running(args, log_path, env) as proc:
         wait_answering(url, proc, log_path)
-        _TOKENS[url] = (data / "admin.token").read_text().strip()
-        # As a newcomer does: the first start printed the admin's password (a
-        # restart on the same data directory prints none).
-        printed = re.search(r"with password\s+(\S+)", log_path.read_text())
-        if printed:
-            ADMIN_PASSWORDS[url] = printed.group(1)
         yield url
 
 
@@ -122,12 +117,22 @@ def wait_answering(url: str, proc: subprocess.Popen, log_path: Path, timeout: fl
             pytest.fail(f"cumulo serve exited {proc.returncode}:\n{log_path.read_text()}")
         try:
             if httpx.get(url + "/", timeout=1).status_code == 200:
-                return
+                break
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
             pytest.fail(f"cumulo serve did not answer in {timeout} s:\n{log_path.read_text()}")
         time.sleep(0.1)
+    remember_admin(url, log_path)
+
+
+def remember_admin(url: str, log_path: Path) -> None:
+    """The admin token the server's start wrote beside its log (its data directory), and
+    the password its first start printed (a restart prints none), as a newcomer finds them."""
+    _TOKENS[url] = (log_path.parent / "admin.token").read_text().strip()
+    printed = re.search(r"with password\s+(\S+)", log_path.read_text())
+    if printed:
+        ADMIN_PASSWORDS[url] = printed.group(1)
 
 
 FINAL = {

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from e2e_helpers import (
     CUMULO,
+    auth,
     containers_of,
     cumulo_env,
     free_port,
@@ -84,7 +85,9 @@ def processes(tmp_path: Path, database_url: str) -> Iterator[Processes]:
 
 
 def _resources(url: str, dep_id: str) -> list[dict[str, Any]]:
-    r = httpx.get(f"{url}/deployments/{dep_id}/resources", params={"size": 100}, timeout=10)
+    r = httpx.get(
+        f"{url}/deployments/{dep_id}/resources", headers=auth(url), params={"size": 100}, timeout=10
+    )
     return r.json()["content"] if r.status_code == 200 else []
 
 
@@ -112,17 +115,19 @@ def _exactly_the_expected_containers(url: str, dep_id: str, instances: int) -> N
 
 def _create(url: str, n: int) -> str:
     body = {"template": SCALABLE, "parameters": {"n": n}}
-    r = httpx.post(f"{url}/deployments", json=body, timeout=30)
+    r = httpx.post(f"{url}/deployments", headers=auth(url), json=body, timeout=30)
     assert r.status_code == 201, r.text
     return r.json()["uuid"]
 
 
 def _gone(url: str, dep_id: str) -> bool:
-    return httpx.get(f"{url}/deployments/{dep_id}", timeout=10).status_code == 404
+    return (
+        httpx.get(f"{url}/deployments/{dep_id}", headers=auth(url), timeout=10).status_code == 404
+    )
 
 
 def _delete_all(url: str, dep_id: str) -> None:
-    httpx.delete(f"{url}/deployments/{dep_id}", timeout=10)
+    httpx.delete(f"{url}/deployments/{dep_id}", headers=auth(url), timeout=10)
     _wait_for("the delete", lambda: _gone(url, dep_id))
     assert containers_of(dep_id) == []
 
@@ -142,7 +147,9 @@ def test_a_worker_killed_during_a_create_then_an_update_then_a_delete(
             assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
             _exactly_the_expected_containers(p.url, dep_id, 4)
 
-            r = httpx.put(f"{p.url}/deployments/{dep_id}", json={"parameters": {"n": 5}})
+            r = httpx.put(
+                f"{p.url}/deployments/{dep_id}", headers=auth(p.url), json={"parameters": {"n": 5}}
+            )
             assert r.status_code == 202, r.text
             _wait_for("a half-made update", lambda: _in_the_middle(p.url, dep_id))
             p.kill("worker")
@@ -151,14 +158,20 @@ def test_a_worker_killed_during_a_create_then_an_update_then_a_delete(
             assert dep["status"] == "UPDATE_COMPLETE", dep.get("statusReason")
             _exactly_the_expected_containers(p.url, dep_id, 6)
 
-            assert httpx.delete(f"{p.url}/deployments/{dep_id}").status_code == 204
+            assert (
+                httpx.delete(f"{p.url}/deployments/{dep_id}", headers=auth(p.url)).status_code
+                == 204
+            )
             # Kill once the first container is removed and before the last one is.
             _wait_for("a delete under way", lambda: len(containers_of(dep_id)) < 6, timeout=30)
             p.kill("worker")
             p.worker()
             _wait_for(
                 "the deployment gone",
-                lambda: httpx.get(f"{p.url}/deployments/{dep_id}").status_code == 404,
+                lambda: (
+                    httpx.get(f"{p.url}/deployments/{dep_id}", headers=auth(p.url)).status_code
+                    == 404
+                ),
             )
             assert containers_of(dep_id) == []
         finally:
@@ -181,7 +194,7 @@ def test_the_whole_server_killed_during_a_create(
             dep = wait_final(p.url, dep_id)
             assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
             _exactly_the_expected_containers(p.url, dep_id, 4)
-            log = httpx.get(f"{p.url}/deployments/{dep_id}/log").text
+            log = httpx.get(f"{p.url}/deployments/{dep_id}/log", headers=auth(p.url)).text
             assert "resuming attempt 1 on site local" in log
         finally:
             if "serve" not in p.procs:

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from e2e_helpers import (
+    auth,
     catalogue_template,
     containers_of,
     cumulo_env,
@@ -101,7 +102,7 @@ class BlackHole:
 
 def _post(url: str, template: str, parameters: dict[str, Any], **extra: Any) -> str:
     body = {"template": template, "parameters": parameters, **extra}
-    r = httpx.post(f"{url}/deployments", json=body, timeout=30)
+    r = httpx.post(f"{url}/deployments", headers=auth(url), json=body, timeout=30)
     assert r.status_code == 201, r.text
     return r.json()["uuid"]
 
@@ -134,11 +135,13 @@ def test_keep_last_attempt_lets_the_user_log_into_the_failed_vm(
         assert result.stdout.strip() == out["ssh_account"]
         states = {
             r["toscaNodeName"]: r["state"]
-            for r in httpx.get(f"{server}/deployments/{dep_id}/resources").json()["content"]
+            for r in httpx.get(
+                f"{server}/deployments/{dep_id}/resources", headers=auth(server)
+            ).json()["content"]
         }
         assert states == {"server": "CONFIGURED", "app": "ERROR"}
         assert len(containers_of(dep_id)) == 1  # the VM, kept
-        info = httpx.get(f"{server}/deployments/{dep_id}/extrainfo").json()
+        info = httpx.get(f"{server}/deployments/{dep_id}/extrainfo", headers=auth(server)).json()
         assert [i["toscaNodeName"] for i in info] == ["server"]
     finally:
         delete_and_wait_gone(server, dep_id)
@@ -170,7 +173,7 @@ def test_callbacks_are_delivered_and_a_hanging_one_blocks_nothing(server: str) -
         _wait(lambda: [b["status"] for b in good.bodies][-1:] == ["DELETE_COMPLETE"], "delete")
     finally:
         for dep_id in ids:
-            if httpx.get(f"{server}/deployments/{dep_id}").status_code != 404:
+            if httpx.get(f"{server}/deployments/{dep_id}", headers=auth(server)).status_code != 404:
                 delete_and_wait_gone(server, dep_id)
         for target in (good, failing, hole):
             target.close()
@@ -183,13 +186,21 @@ def test_stop_and_start_a_vm(server: str, tmp_path: Path) -> None:
     dep_id = _post(server, catalogue_template("vm"), params)
     try:
         assert wait_final(server, dep_id)["status"] == "CREATE_COMPLETE"
-        (vm,) = httpx.get(f"{server}/deployments/{dep_id}/resources").json()["content"]
+        (vm,) = httpx.get(f"{server}/deployments/{dep_id}/resources", headers=auth(server)).json()[
+            "content"
+        ]
         url = f"{server}/deployments/{dep_id}/resources/{vm['uuid']}"
-        assert httpx.post(f"{url}/actions", json={"type": "stop"}).status_code == 202
-        _wait(lambda: httpx.get(url).json()["state"] == "STOPPED", "STOPPED")
+        assert (
+            httpx.post(f"{url}/actions", headers=auth(url), json={"type": "stop"}).status_code
+            == 202
+        )
+        _wait(lambda: httpx.get(url, headers=auth(url)).json()["state"] == "STOPPED", "STOPPED")
         assert _running(vm["physicalId"]) == "false"
-        assert httpx.post(f"{url}/actions", json={"type": "start"}).status_code == 202
-        _wait(lambda: httpx.get(url).json()["state"] == "STARTED", "STARTED")
+        assert (
+            httpx.post(f"{url}/actions", headers=auth(url), json={"type": "start"}).status_code
+            == 202
+        )
+        _wait(lambda: httpx.get(url, headers=auth(url)).json()["state"] == "STARTED", "STARTED")
         assert _running(vm["physicalId"]) == "true"
         log = _log(server, dep_id)
         assert "CONFIGURED -> STOPPING" in log and "STARTING -> STARTED" in log
@@ -203,7 +214,8 @@ def test_the_stream_follows_a_create_live_to_its_end(server: str) -> None:
     dep_id = _post(server, catalogue_template("run-docker"), params)
     try:
         events: list[tuple[str, dict[str, Any]]] = []
-        with httpx.stream("GET", f"{server}/deployments/{dep_id}/stream", timeout=60) as r:
+        stream_url = f"{server}/deployments/{dep_id}/stream"
+        with httpx.stream("GET", stream_url, headers=auth(server), timeout=60) as r:
             kind = None
             for line in r.iter_lines():
                 if line.startswith("event: "):
@@ -219,7 +231,7 @@ def test_the_stream_follows_a_create_live_to_its_end(server: str) -> None:
 
 
 def _log(server: str, dep_id: str) -> str:
-    return httpx.get(f"{server}/deployments/{dep_id}/log", timeout=10).text
+    return httpx.get(f"{server}/deployments/{dep_id}/log", headers=auth(server), timeout=10).text
 
 
 def _running(physical_id: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from e2e_helpers import (
+    auth,
     catalogue_template,
     containers_of,
     cumulo_env,
@@ -61,7 +62,12 @@ def _create_many(urls: list[str], n: int) -> list[str]:
 
     def create(i: int) -> str:
         body = {"template": template, "parameters": APP}
-        r = httpx.post(f"{urls[i % len(urls)]}/deployments", json=body, timeout=60)
+        r = httpx.post(
+            f"{urls[i % len(urls)]}/deployments",
+            headers=auth(urls[i % len(urls)]),
+            json=body,
+            timeout=60,
+        )
         assert r.status_code == 201, r.text
         return r.json()["uuid"]
 
@@ -73,7 +79,7 @@ def _statuses(url: str, ids: list[str]) -> dict[str, str]:
     out = {}
     for dep_id in ids:
         try:
-            r = httpx.get(f"{url}/deployments/{dep_id}", timeout=10)
+            r = httpx.get(f"{url}/deployments/{dep_id}", headers=auth(url), timeout=10)
         except httpx.HTTPError:
             out[dep_id] = "UNREACHABLE"
             continue
@@ -94,7 +100,7 @@ def _wait_all(url: str, ids: list[str], wanted: set[str], timeout: float) -> dic
 
 def _clean(url: str, ids: list[str]) -> None:
     for dep_id in ids:
-        httpx.delete(f"{url}/deployments/{dep_id}", timeout=10)
+        httpx.delete(f"{url}/deployments/{dep_id}", headers=auth(url), timeout=10)
     _wait_all(url, ids, {"404"}, 180)
     for dep_id in ids:
         if containers_of(dep_id):  # never expected; never leave any behind either
@@ -124,7 +130,12 @@ def test_two_apis_and_three_workers_run_fifty_deployments_each_job_once(
             assert set(statuses.values()) == {"CREATE_COMPLETE"}
             assert all(len(containers_of(d)) == 1 for d in ids)
             for i, dep_id in enumerate(ids):
-                assert httpx.delete(f"{apis[i % 2]}/deployments/{dep_id}").status_code == 204
+                assert (
+                    httpx.delete(
+                        f"{apis[i % 2]}/deployments/{dep_id}", headers=auth(apis[i % 2])
+                    ).status_code
+                    == 204
+                )
             _wait_all(apis[0], ids, {"404"}, 300)
             assert all(containers_of(d) == [] for d in ids)
         finally:
@@ -160,7 +171,7 @@ def test_postgresql_restarted_under_running_deployments(
         try:
             for _ in range(6):
                 body = {"template": template, "parameters": params}
-                r = httpx.post(f"{url}/deployments", json=body, timeout=60)
+                r = httpx.post(f"{url}/deployments", headers=auth(url), json=body, timeout=60)
                 assert r.status_code == 201, r.text
                 ids.append(r.json()["uuid"])
             time.sleep(1.0)  # VM-like nodes are being made
