@@ -9,9 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from smtp_sink import SmtpSink
 from test_web_pages import RUN_DOCKER
+from web_helpers import BrowserClient, csrf_of, log_in
 
 from cumulo.api import create_app
 from cumulo.api.render import deployment_json
+from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.store.models import Deployment
@@ -28,7 +30,10 @@ def sink() -> Iterator[SmtpSink]:
 def mail_client(tmp_path: Path, sink: SmtpSink) -> Iterator[tuple[TestClient, Engine]]:
     settings = Settings(data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=sink.port)
     engine = Engine(settings)
-    with TestClient(create_app(settings, engine=engine, workers=0)) as c:
+    admin = create_api_user(engine.db, "admin", admin=True)
+    with BrowserClient(create_app(settings, engine=engine, workers=0)) as c:
+        log_in(c, admin.name, admin.password)
+        c.csrf = csrf_of(c)
         yield c, engine
     engine.close()
 
