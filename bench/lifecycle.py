@@ -34,6 +34,7 @@ import docker
 import httpx
 from harness import (
     CUMULO,
+    TOKENS,
     Api,
     BenchError,
     containers_labelled_with,
@@ -136,7 +137,8 @@ def _stop_sample(http: httpx.Client, uuid: str, clock: EventClock) -> dict[str, 
 def bench_latency(url: str, samples: int, pub_key: str) -> bool:
     api, clock = Api(url), EventClock()
     app, vm = (catalogue.find(n).read_text() for n in ("run-docker", "vm"))
-    http = httpx.Client(base_url=url, timeout=10)
+    auth = {"Authorization": f"Bearer {TOKENS[url]}"}
+    http = httpx.Client(base_url=url, timeout=10, headers=auth)
     lat: dict[str, list[float]] = {"create": [], "stop": [], "delete": [], "floor": []}
     try:
         for _ in range(samples):

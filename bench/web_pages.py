@@ -13,6 +13,7 @@ Usage: .venv/bin/python bench/web_pages.py [--rows 100] [--requests 300]
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -23,6 +24,7 @@ import httpx
 from api_list import fill, serving_in_thread
 
 from cumulo.api import create_app
+from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 
@@ -47,6 +49,15 @@ def measure(client: httpx.Client, path: str, params: dict, n: int, expect: str) 
     return times
 
 
+def log_in(c: httpx.Client, name: str, password: str) -> None:
+    """The dashboard's login form, as a browser posts it."""
+    form = c.get("/ui/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    data = {"username": name, "password": password, "csrf": csrf}
+    if c.post("/ui/login", data=data).status_code != 303:
+        raise SystemExit("the dashboard login failed")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100)
@@ -58,7 +69,10 @@ def main() -> int:
         fill(engine, args.rows)
         n = args.requests
         app = create_app(settings, engine=engine)
+        admin = create_api_user(engine.db, "admin", admin=True)
         with serving_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as c:
+            c.headers.update(admin.headers)  # the API's bearer token
+            log_in(c, admin.name, admin.password)  # the dashboard's session cookie
             listing = c.get("/deployments", params={"size": args.rows}).json()
             dep_id = listing["content"][0]["uuid"]
             rows = f"({args.rows} deployments)"
