@@ -1,7 +1,7 @@
 """accounts, api tokens, ssh keys, audit events
 
-Revision ID: 0005_accounts
-Revises: 0004_lifecycle
+Revision ID: 0006_accounts
+Revises: 0005_usage_index
 Create Date: 2026-11-25 10:45:08.095825
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_accounts"
-down_revision = "0004_lifecycle"
+revision = "0006_accounts"
+down_revision = "0005_usage_index"
 branch_labels = None
 depends_on = None
 
