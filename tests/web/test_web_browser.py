@@ -224,8 +224,18 @@ def test_deploy_run_docker_watch_it_live_open_its_url_update_and_delete(
 def test_deploy_a_vm_from_the_form_and_log_in_with_the_ssh_command(page, server, made, tmp_path):
     key = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    # Upload the public key on the SSH keys page, then pick it in the wizard.
+    page.goto("/ui/keys")
+    page.fill("#f-name", "browser laptop")
+    page.fill("#f-public_key", key.with_suffix(".pub").read_text().strip())
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("tr[data-key='browser laptop']")).to_be_visible()
+    screenshot(page, "ssh-keys")
     page.goto("/ui/catalogue/vm")
-    page.fill("#f-ssh_public_key", key.with_suffix(".pub").read_text().strip())
+    page.get_by_label("Use one of your SSH keys").select_option(label="browser laptop")
+    expect(page.locator("#f-ssh_public_key")).to_have_value(
+        key.with_suffix(".pub").read_text().strip()
+    )
     page.select_option("#f-num_cpus", "2")
     page.fill("#f-mem_size", "512")
     page.select_option("select[name='p.mem_size.unit']", "MB")
@@ -250,6 +260,7 @@ def test_no_serious_accessibility_violations_on_the_main_pages(page, server):
         "/ui/catalogue/vm",
         "/ui/catalogue/run-docker",
         "/ui/deployments",
+        "/ui/keys",
         "/ui/admin",
         "/ui/admin/deployments",
     ]

@@ -28,6 +28,7 @@ from cumulo.web.form_values import (
 )
 from cumulo.web.notify import notify_url
 from cumulo.web.render import active_group, page
+from cumulo.web.routes.keys import user_keys
 from cumulo.web.session import checked_form, web_user
 from cumulo.web.site_choices import images_for, offer_site_images, sites_for
 
@@ -148,7 +149,7 @@ def _render(
             "advanced": advanced or Advanced(),
             "sites": sites,
             "settings": engine.settings,
-            "keys": [],
+            "keys": user_keys(engine, user),
             "scheduling": scheduling or Scheduling(),
         },
         status_code=status_code,
