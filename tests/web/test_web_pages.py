@@ -251,3 +251,15 @@ def test_os_inputs_offer_the_images_of_the_groups_sites(client, engine):
     r = client.get("/ui/catalogue/vm")
     assert '<option value="ubuntu"' in r.text and '<option value="22.04"' in r.text
     assert "12 (bookworm)" in r.text  # the catalogue's label is kept
+
+
+def test_admin_lists_users_and_their_groups(client, engine):
+    from cumulo.auth.accounts import add_local_user
+
+    with engine.db.session() as s:
+        add_local_user(s, "carla", "a long enough password 1", ["cms", "atlas"])
+        add_local_user(s, "dino", "a long enough password 2", ["cms"])
+    r = client.get("/ui/admin")
+    assert 'data-user="carla"' in r.text and 'data-user="dino"' in r.text
+    assert re.search(r'data-group="cms"><td>cms</td><td>2</td>', r.text)
+    assert re.search(r'data-group="atlas"><td>atlas</td><td>1</td>', r.text)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from cumulo.store.account_models import User
 from cumulo.store.deployment_queries import DeploymentFilter, where_clauses
 from cumulo.store.models import Attempt, Deployment, Site
 
@@ -94,3 +95,13 @@ def create_latencies(s: Session, limit: int = 500) -> list[tuple[datetime, float
     )
     out = [(a, (b - a).total_seconds()) for a, b in s.execute(q)]
     return sorted(out)
+
+
+def users_and_groups(s: Session) -> tuple[Sequence[User], dict[str, int]]:
+    """Every known user (local accounts and OIDC users seen), and each group's member count."""
+    users = s.scalars(select(User).order_by(User.name, User.issuer)).all()
+    groups: dict[str, int] = {}
+    for user in users:
+        for group in user.groups or []:
+            groups[group] = groups.get(group, 0) + 1
+    return users, dict(sorted(groups.items()))

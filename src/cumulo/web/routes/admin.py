@@ -13,7 +13,7 @@ from cumulo.auth.identity import Identity
 from cumulo.engine.runtime import Engine
 from cumulo.engine.site_registry import list_sites
 from cumulo.errors import Forbidden
-from cumulo.store.dashboard_queries import counts, create_latencies
+from cumulo.store.dashboard_queries import counts, create_latencies, users_and_groups
 from cumulo.store.deployment_queries import DeploymentFilter
 from cumulo.web import charts
 from cumulo.web.render import page
@@ -74,7 +74,9 @@ def admin_home(
             "p95": charts.percentile(seconds, 0.95),
         },
     }
-    ctx = {"sites": _site_rows(engine), "stats": stats}
+    with engine.db.session() as s:
+        users, groups = users_and_groups(s)
+    ctx = {"sites": _site_rows(engine), "stats": stats, "users": users, "groups": groups}
     return page(request, "admin.html", ctx, user=user)
 
 
