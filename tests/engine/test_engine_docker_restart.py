@@ -90,21 +90,24 @@ def test_an_engine_that_stays_away_fails_the_attempt_with_a_clear_reason(
     engine: Engine, proxy: DockerProxy
 ) -> None:
     dep = catalogue_deployment(engine, "vm", VM_PARAMS, provider_timeout_mins=1)
-    # The attempt opened 52 s ago (a takeover keeps its clock): 8 s of its minute left.
+    # The attempt opened 40 s ago (a takeover keeps its clock): 20 s of its minute
+    # left, enough for the VM to reach CONFIGURING on a loaded machine.
     with engine.db.session() as s:
-        started = utcnow() - timedelta(seconds=52)
+        started = utcnow() - timedelta(seconds=40)
         s.add(Attempt(deployment_id=dep.id, number=1, site_name="local", started_at=started))
-    worker = _start_and_wait_configuring(engine, dep.id)
-    proxy.stop()
-    worker.join(60)
-    assert not worker.is_alive()
-    status, reason = _state(engine, dep.id)
-    assert status == "CREATE_FAILED"
-    assert "Error on site local: node server[0]" in (reason or ""), reason
-    assert "cleanup of the failed attempt failed" in (reason or "")  # said, not hidden
-    assert "site local does not answer: waiting for it" in _log(engine, dep.id)
-    proxy.listen()
-    _clean(engine, dep.id)  # the engine is back: DELETE removes what was left
+    try:
+        worker = _start_and_wait_configuring(engine, dep.id)
+        proxy.stop()
+        worker.join(60)
+        assert not worker.is_alive()
+        status, reason = _state(engine, dep.id)
+        assert status == "CREATE_FAILED"
+        assert "Error on site local: node server[0]" in (reason or ""), reason
+        assert "cleanup of the failed attempt failed" in (reason or "")  # said, not hidden
+        assert "site local does not answer: waiting for it" in _log(engine, dep.id)
+    finally:
+        proxy.listen()
+        _clean(engine, dep.id)  # the engine is back: DELETE removes what was left
 
 
 def _log(engine: Engine, dep_id: str) -> str:
