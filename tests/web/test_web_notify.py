@@ -12,9 +12,9 @@ from test_web_pages import RUN_DOCKER
 from web_helpers import BrowserClient, csrf_of, log_in
 
 from cumulo.api import create_app
-from cumulo.api.render import deployment_json
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
+from cumulo.engine.indigo_json import deployment_json
 from cumulo.engine.runtime import Engine
 from cumulo.store.models import Deployment
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from cumulo.api.render import link
+from cumulo.engine.indigo_json import link
 from cumulo.errors import BadRequest
 
 DEFAULT_SIZE = 10

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cumulo.config import Settings
+from cumulo.engine.indigo_json import deployment_json
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Callback, Deployment, Event
 
@@ -35,8 +36,6 @@ def notice(session: Session, dep: Deployment) -> None:
     """Queue the deployment's JSON, as it is now, for its callback URL (if it has one)."""
     if not dep.callback:
         return
-    from cumulo.api.render import deployment_json  # the one INDIGO rendering (pure)
-
     payload = deployment_json(dep, "")  # links relative: the sender prefixes the public URL
     session.add(Callback(deployment_id=dep.id, url=dep.callback, payload=payload))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cumulo import catalogue
-from cumulo.api.render import format_time
+from cumulo.engine.indigo_json import format_time
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import is_sensitive
 from cumulo.errors import CumuloError

@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from cumulo.api.deps import base_url, current_identity, get_engine
 from cumulo.api.errors import describe_validation_errors
 from cumulo.api.paging import page_request, paged
-from cumulo.api.render import deployment_json
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentPage, DeploymentRequest
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_group, require_visible
 from cumulo.engine.events import format_event
+from cumulo.engine.indigo_json import deployment_json
 from cumulo.engine.runtime import Engine
 from cumulo.engine.services import NewDeployment, create_deployment, request_delete
 from cumulo.errors import BadRequest, UnsupportedMediaType

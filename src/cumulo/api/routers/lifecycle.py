@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from cumulo.api.deps import base_url, current_identity, get_engine
 from cumulo.api.errors import describe_validation_errors
-from cumulo.api.render import deployment_json, format_time
 from cumulo.api.routers.deployments import _json_body
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentUpdateRequest
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
 from cumulo.engine.changes import DeploymentUpdate, request_action, request_update, reset_delete
+from cumulo.engine.indigo_json import deployment_json, format_time
 from cumulo.engine.runtime import Engine
 from cumulo.errors import BadRequest
 from cumulo.store.models import Deployment, Resource

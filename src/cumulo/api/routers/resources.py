@@ -7,10 +7,10 @@ from fastapi.responses import JSONResponse
 
 from cumulo.api.deps import base_url, current_identity, get_engine
 from cumulo.api.paging import page_request, paged
-from cumulo.api.render import resource_json
 from cumulo.api.schemas import ERROR_RESPONSES, ResourceOut, ResourcePage
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
+from cumulo.engine.indigo_json import resource_json
 from cumulo.engine.runtime import Engine
 from cumulo.errors import NotFound
 from cumulo.store.models import Deployment

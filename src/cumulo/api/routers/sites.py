@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from cumulo.api.deps import base_url, get_engine, require_admin
-from cumulo.api.render import format_time
 from cumulo.api.schemas import ERROR_RESPONSES
 from cumulo.engine.health import probe_site
+from cumulo.engine.indigo_json import format_time
 from cumulo.engine.runtime import Engine
 from cumulo.engine.site_definitions import SiteDef, SlaDef
 from cumulo.engine.site_registry import (

@@ -1,4 +1,7 @@
-"""Rows to INDIGO JSON: field names, time format, links; null fields omitted."""
+"""Rows to INDIGO JSON: field names, time format, links; null fields omitted.
+
+In the engine, not the API, because the engine sends the same JSON to callbacks
+and the engine may not import the API."""
 
 from __future__ import annotations
 
