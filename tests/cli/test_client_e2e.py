@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.e2e.e2e_helpers import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -39,12 +38,6 @@ def _docker_ready() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 DATA_DIRS: dict[str, Path] = {}
 
 
@@ -55,40 +48,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if reason:
         pytest.skip(f"end-to-end CLI tests need the real Docker engine: {reason}")
     data = tmp_path_factory.mktemp("cumulo-data")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [CUMULO, "serve", "--port", str(port), "--data-dir", str(data)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"cumulo serve exited {proc.returncode}:\n{_tail(data)}")
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"cumulo serve did not answer within 60 s:\n{_tail(data)}")
-            time.sleep(0.1)
+    with serving(data) as url:
         DATA_DIRS[url] = data
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def _tail(data: Path) -> str:
-    return (data / "serve.log").read_text()[-3000:]
 
 
 def cli(url: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
