@@ -30,6 +30,7 @@ from harness import (
     docker_port,
     docker_rm,
     docker_run,
+    interleaved,
     no_leaks,
     require_complete,
     require_docker,
@@ -73,11 +74,9 @@ def cumulo_docker(api: Api, template: str) -> float:
 def bench_docker(url: str, runs: int) -> bool:
     api, template, cids = Api(url), catalogue.find("run-docker").read_text(), []
     try:
-        floor_docker(cids), cumulo_docker(api, template)  # warm-up: caches, first imports
-        floors, ours = [], []
-        for _ in range(runs):  # interleaved, so drift on the machine hits both alike
-            floors.append(floor_docker(cids))
-            ours.append(cumulo_docker(api, template))
+        floors, ours = interleaved(
+            lambda: floor_docker(cids), lambda: cumulo_docker(api, template), runs
+        )
     finally:
         api.delete_all()
         docker_rm(cids)
@@ -128,11 +127,7 @@ def bench_vm(url: str, runs: int) -> bool:
         return elapsed
 
     try:
-        floor(), ours()
-        floors, samples = [], []
-        for _ in range(runs):
-            floors.append(floor())
-            samples.append(ours())
+        floors, samples = interleaved(floor, ours, runs)
     finally:
         api.delete_all()
         docker_rm(cids)

@@ -243,3 +243,15 @@ def summary(samples: list[float]) -> str:
         f"median {statistics.median(samples):.3f} s "
         f"(min {min(samples):.3f}, max {max(samples):.3f}, n={len(samples)})"
     )
+
+
+def interleaved(
+    floor: Callable[[], float], ours: Callable[[], float], runs: int
+) -> tuple[list[float], list[float]]:
+    """A warm-up of each, then ``runs`` of each in turn, so drift hits both alike."""
+    floor(), ours()
+    floors, samples = [], []
+    for _ in range(runs):
+        floors.append(floor())
+        samples.append(ours())
+    return floors, samples

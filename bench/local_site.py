@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import uuid as uuidlib
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -33,6 +32,7 @@ from harness import (
     docker_port,
     docker_rm,
     docker_run,
+    interleaved,
     require_complete,
     require_docker,
     summary,
@@ -44,18 +44,6 @@ from cumulo import catalogue
 from cumulo.drivers.docker.compose import compose_command
 
 VM, REDIS, WEB = "cumulo/vm-debian:12", "cumulo/redis:7", "cumulo/counter-web:1"
-
-
-def interleaved(
-    floor: Callable[[], float], ours: Callable[[], float], runs: int
-) -> tuple[list[float], list[float]]:
-    """A warm-up of each, then ``runs`` of each in turn, so drift hits both alike."""
-    floor(), ours()
-    floors, samples = [], []
-    for _ in range(runs):
-        floors.append(floor())
-        samples.append(ours())
-    return floors, samples
 
 
 def bench_storage(url: str, runs: int) -> bool:

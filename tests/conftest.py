@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from cumulo.auth.testing import ApiUser, create_api_user
+from cumulo.store import Database, migrate
 from cumulo.store.pg_cluster import PgCluster, unavailable
 
 MakeUser = Callable[..., ApiUser]
@@ -85,3 +87,16 @@ def make_user(request: pytest.FixtureRequest) -> MakeUser:
 def admin_user(make_user: MakeUser) -> ApiUser:
     """The local ``admin`` account (as the first start makes it), with a token."""
     return make_user("admin", admin=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database of each kind: the store and engine tests run on both."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cumulo.db'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database()
+    database = Database(url)
+    migrate(database.engine)
+    yield database
+    database.dispose()

@@ -12,19 +12,6 @@ from cumulo.config import Settings
 from cumulo.drivers.docker_images import DEFAULT_IMAGES
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites import probe_and_register
-from cumulo.store import Database, migrate
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cumulo.db'}"
-    else:
-        url = request.getfixturevalue("pg_cluster").create_database()
-    database = Database(url)
-    migrate(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
