@@ -19,18 +19,14 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "auth"))
-from oidc_provider import CLIENT_ID, free_port, login, provider
+from api_list import serving_in_thread
+from oidc_provider import CLIENT_ID, login, provider
 
 from cumulo.api import create_app
 from cumulo.api.deps import current_identity
@@ -40,20 +36,6 @@ from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.store.models import Deployment
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def measure(url: str, path: str, token: str | None, n: int) -> list[float]:
@@ -89,7 +71,7 @@ def main() -> int:
         cumulo_token = create_api_user(engine.db, "admin", admin=True).token
         oidc = login(issuer, "root-0002")
         app = create_app(settings, engine=engine, workers=0)
-        with serving(app) as url:
+        with serving_in_thread(app) as url:
             rows["cumulo API token"] = measure(url, path, cumulo_token, n)
             rows["OIDC JWT"] = measure(url, path, oidc.id_token, n)
             rows["OIDC opaque (cached)"] = measure(url, path, oidc.access_token, n)
