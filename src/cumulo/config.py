@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # by ";" (added to the processor's own map of our INDIGO types).
     import_map: str = ""
     allow_network_imports: bool = False
+    # Operation playbooks fetched from URLs outside the import map (network imports on
+    # too). Such a playbook is code that Ansible runs partly on this machine (lookups,
+    # vars_files, fetch/copy/template sources): off on a shared site.
+    allow_network_playbooks: bool = False
     # Folders of the playbooks that operations name by relative path, separated
     # by ";" (after the catalogue's own folder).
     playbook_dirs: str = ""
@@ -48,6 +52,9 @@ class Settings(BaseSettings):
     # serve answers such names itself on 127.0.0.1:dns_port (a wildcard DNS).
     dns_zone: str = Field(default="myip.localhost", pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
     dns_port: int = Field(default=0, ge=0, le=65535)
+    # Instances one deployment may have (every node template's count summed), checked
+    # before any count is expanded; also the most node templates a template may have.
+    max_instances_per_deployment: int = Field(default=200, ge=1, le=10_000)
     # Used when a request gives no timeoutMins / providerTimeoutMins.
     default_timeout_mins: int = Field(default=720, ge=1)
     default_provider_timeout_mins: int = Field(default=30, ge=1)
@@ -60,6 +67,13 @@ class Settings(BaseSettings):
     # A callback POST gives up after this long, and is tried this many times in all.
     callback_timeout_seconds: float = Field(default=5.0, gt=0)
     callback_tries: int = Field(default=5, ge=1)
+    # Requests made on a user's behalf (compose URLs, callbacks, network imports, playbook
+    # URLs) go to public addresses only, plus these entries, comma-separated: IP, CIDR or
+    # host name, each with an optional :port (see cumulo.egress.policy).
+    egress_allow: str = ""
+    # Also allow the private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7);
+    # never loopback, link-local, metadata or reserved addresses.
+    egress_allow_private: bool = False
     # The dashboard's "e-mail me when complete": an SMTP server (empty: not offered).
     smtp_host: str = ""
     smtp_port: int = 25
@@ -78,7 +92,7 @@ class Settings(BaseSettings):
     api_token_days: float = Field(default=90, ge=0)
     # OIDC providers whose tokens are accepted: comma-separated issuer URLs (allow-list).
     oidc_issuers: str = ""
-    # When set, a JWT access token must name it in ``aud``.
+    # A JWT access token must name it in ``aud``; empty: the client id below; "*": any.
     oidc_audience: str = ""
     # The claim holding the user's groups: groups, wlcg.groups, eduperson_entitlement...
     oidc_groups_claim: str = "groups"

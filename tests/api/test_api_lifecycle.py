@@ -77,6 +77,8 @@ def test_put_is_refused_while_creating_and_on_bad_input(
     assert r.status_code == 400 and "parametres" in r.json()["message"]
     r = client.put(f"/deployments/{complete}", json={"userGroup": "g"})
     assert r.status_code == 400 and "userGroup" in r.json()["message"]
+    r = client.put(f"/deployments/{complete}", json={"callback": "http://169.254.169.254/"})
+    assert r.status_code == 400 and r.json()["message"].startswith("callback: not reachable")
     r = client.put(
         f"/deployments/{complete}", content="n=2", headers={"content-type": "text/plain"}
     )
@@ -195,7 +197,7 @@ def test_a_final_status_queues_a_callback_notice(client: TestClient, engine: Eng
         json={
             "template": template.read_text(),
             "parameters": {"docker_image": "x"},
-            "callback": "http://127.0.0.1:9/hook",
+            "callback": "https://hooks.example.org/hook",  # not sent: no workers
         },
     )
     dep_id = r.json()["uuid"]
@@ -204,7 +206,7 @@ def test_a_final_status_queues_a_callback_notice(client: TestClient, engine: Eng
         from cumulo.store.models import Callback
 
         (cb,) = s.scalars(select(Callback).where(Callback.deployment_id == dep_id))
-        assert cb.url == "http://127.0.0.1:9/hook" and cb.status == "PENDING"
+        assert cb.url == "https://hooks.example.org/hook" and cb.status == "PENDING"
         assert cb.payload["uuid"] == dep_id and cb.payload["status"] == "CREATE_FAILED"
         assert s.scalars(select(Event).where(Event.deployment_id == dep_id)).first() is not None
         assert s.scalars(select(Resource).where(Resource.deployment_id == dep_id)).all() == []

@@ -14,6 +14,7 @@ from cumulo.api.deps import current_identity
 from cumulo.auth.identity import Identity
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites import DRIVER_CLASSES, register_driver_kind
+from cumulo.secrets import Purpose
 from cumulo.store.models import Attempt, Deployment, Site
 from cumulo.store.models import Sla as SlaRow
 
@@ -55,8 +56,9 @@ def test_add_show_list_and_remove_a_site(client: TestClient, engine: Engine) -> 
     # The credentials reference is stored encrypted and never shown.
     with engine.db.session() as s:
         stored = s.scalars(select(Site.credentials).where(Site.name == "site-a")).one()
-    assert stored is not None and stored.startswith("enc1:") and "SITE_A" not in stored
-    assert engine.secrets.decrypt(stored) == "env:SITE_A_TOKEN"
+    assert stored is not None and stored.startswith("enc2:") and "SITE_A" not in stored
+    opened = engine.secrets.open(stored, Purpose.SITE_CREDENTIALS, "site-a")
+    assert opened == "env:SITE_A_TOKEN"
     assert "SITE_A_TOKEN" not in client.get("/sites").text
 
     assert client.post("/sites", json=SITE).status_code == 409

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from oidc_provider import CLIENT_ID, free_port, login, provider
 
 from cumulo.api import create_app
+from cumulo.auth.authenticator import ANY_AUDIENCE, expected_audience
 from cumulo.auth.oidc import OidcVerifier
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
@@ -86,6 +87,21 @@ def test_audience_is_enforced_when_configured(issuer: str) -> None:
     with pytest.raises(Unauthorized, match="aud"):
         OidcVerifier([issuer], audience="someone-else").verify_jwt(token)
     assert OidcVerifier([issuer]).verify_jwt(token)["sub"] == "alice-0001"
+
+
+def test_audience_defaults_to_the_client_id(engine: Engine, issuer: str) -> None:
+    """With only the dashboard's client configured, a token for another client is refused."""
+    token = login(issuer, "alice-0001").id_token  # aud: CLIENT_ID
+    for client_id, expected in ((CLIENT_ID, 200), ("another-client", 401)):
+        settings = Settings(data_dir=engine.settings.data_dir, oidc_issuers=issuer,
+                            oidc_client_id=client_id)  # fmt: skip
+        assert expected_audience(settings) == client_id
+        with TestClient(create_app(settings, engine=engine, workers=0)) as c:
+            r = _get(c, token)
+            assert r.status_code == expected, r.text
+            assert expected == 200 or "another-client" in r.json()["message"]
+    any_aud = Settings(oidc_issuers=issuer, oidc_client_id="x", oidc_audience=ANY_AUDIENCE)
+    assert expected_audience(any_aud) == ""  # the admin's explicit choice
 
 
 def test_expired_tokens_are_refused() -> None:

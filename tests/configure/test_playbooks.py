@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cumulo.config import Settings
+from cumulo.configure import Configurator
 from cumulo.configure.access import access_key
 from cumulo.configure.playbooks import PlaybookError, find_playbook
 from cumulo.configure.runner import parse_timeout
@@ -52,7 +54,7 @@ def test_urls_resolve_through_the_import_map_and_stay_inside(folders, tmp_path) 
     assert found == (folders[1] / "other.yml").resolve()
     with pytest.raises(PlaybookError, match="escapes its folder"):
         find_playbook("https://example.org/playbooks/../secret.yml", [], mapping, False, tmp_path)
-    with pytest.raises(PlaybookError, match="network imports are off"):
+    with pytest.raises(PlaybookError, match="playbooks from the network are off"):
         find_playbook("https://elsewhere.org/x.yml", [], mapping, False, tmp_path)
 
 
@@ -71,3 +73,11 @@ def test_operation_timeouts() -> None:
     assert parse_timeout(30) == 30.0
     assert parse_timeout("2 m") == 120.0
     assert parse_timeout("soon") is None
+
+
+def test_network_imports_alone_do_not_let_a_template_bring_its_own_playbook(tmp_path) -> None:
+    """A fetched playbook is code Ansible partly runs on cumulo's host: its own setting."""
+    imports_only = Settings(data_dir=tmp_path, allow_network_imports=True)
+    assert not Configurator.from_settings(imports_only).allow_network
+    both = Settings(data_dir=tmp_path, allow_network_imports=True, allow_network_playbooks=True)
+    assert Configurator.from_settings(both).allow_network

@@ -65,12 +65,14 @@ def make_deployment(engine: docker.DockerClient) -> Iterator[Callable[[], str]]:
 
 
 def remove_everything_of(engine: docker.DockerClient, dep: str) -> None:
-    """The deployment's containers, then its volumes and compose networks."""
+    """The deployment's containers, then its volumes and networks (compose's too)."""
     mine = {"label": f"cumulo.deployment={dep}"}
     for c in engine.containers.list(all=True, filters=mine):
         c.remove(force=True, v=True)
     for v in engine.volumes.list(filters=mine):
         v.remove(force=True)
+    for n in engine.networks.list(filters=mine):
+        n.remove()
     for n in engine.networks.list(filters={"label": "com.docker.compose.project"}):
         if n.attrs["Labels"]["com.docker.compose.project"].startswith(f"cumulo-{dep}"):
             n.remove()

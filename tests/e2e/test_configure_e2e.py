@@ -38,9 +38,13 @@ MARK = """- hosts: all
       ansible.builtin.stat:
         path: /srv/www/index.html
       register: page
-    - name: Leave a mark on the cumulo machine
-      ansible.builtin.shell: "echo {{ step }} {{ page.stat.exists }} >> {{ marker }}"
-      delegate_to: localhost
+    - name: Leave a mark on the node (every task runs there, delegated or not)
+      ansible.builtin.shell: "echo {{ step }} {{ page.stat.exists }} >> /tmp/marks"
+    - name: Bring the marks to the cumulo machine
+      ansible.builtin.fetch:
+        src: /tmp/marks
+        dest: "{{ marker }}"
+        flat: true
 """
 
 

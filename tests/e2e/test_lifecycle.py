@@ -56,7 +56,11 @@ topology_template:
 def server(
     docker_ready: None, tmp_path_factory: pytest.TempPathFactory, module_database_url: str
 ) -> Iterator[str]:
-    env = cumulo_env(module_database_url, callback_timeout_seconds="1", callback_tries="3")
+    # The admin lets callbacks reach this machine: the receivers listen on 127.0.0.1.
+    env = cumulo_env(
+        module_database_url, callback_timeout_seconds="1", callback_tries="3",
+        egress_allow="127.0.0.1",
+    )  # fmt: skip
     with serving(tmp_path_factory.mktemp("lifecycle"), "--workers", "2", env=env) as url:
         yield url
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,19 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from e2e_helpers import CUMULO, FINAL
 
+# The first lines of the suite's templates (INDIGO's types through cumulo's import map).
+TOSCA_HEADER = """tosca_definitions_version: tosca_simple_yaml_1_3
+imports:
+  - indigo_custom_types: https://cumulo.dev/tosca/indigo/custom_types.yaml
+topology_template:"""
+
 
 @dataclass
 class SharedSite:
     url: str
     data: Path
     tokens: dict[str, str]  # user name -> API token
+    passwords: dict[str, str] = field(default_factory=dict)  # user name -> password (dashboard)
 
     def headers(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}

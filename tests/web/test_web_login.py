@@ -6,9 +6,11 @@ from fastapi.testclient import TestClient
 from web_helpers import csrf_of, log_in
 
 from cumulo.api import create_app
+from cumulo.auth.accounts import set_password
 from cumulo.auth.testing import ApiUser
 from cumulo.engine.runtime import Engine
-from cumulo.store.account_models import AuditEvent
+from cumulo.secrets import Purpose
+from cumulo.store.account_models import AuditEvent, WebSession
 
 
 def _app_client(engine: Engine) -> TestClient:
@@ -40,14 +42,34 @@ def test_login_sets_a_protected_cookie_and_logout_ends_it(
         assert c.get("/ui/catalogue").status_code == 200
         # A form without its CSRF token is refused, the session stays.
         assert c.post("/ui/logout", data={}).status_code == 403
+        stolen = c.cookies.get("cumulo_session")
         r = c.post("/ui/logout", data={"csrf": csrf_of(c)}, follow_redirects=False)
         assert r.status_code == 303
         assert c.get("/ui/catalogue", follow_redirects=False).status_code == 303
+        # Logout is real: a copy of the old cookie is no session either.
+        c.cookies.set("cumulo_session", stolen)
+        assert c.get("/ui/catalogue", follow_redirects=False).status_code == 303
+    with engine.db.session() as s:
+        assert s.query(WebSession).count() == 0
+
+
+def test_a_new_password_ends_every_session(engine: Engine, admin_user: ApiUser) -> None:
+    with _app_client(engine) as laptop, _app_client(engine) as phone:
+        log_in(laptop, "admin", admin_user.password)
+        log_in(phone, "admin", admin_user.password)
+        assert phone.get("/ui/catalogue", follow_redirects=False).status_code == 200
+        with engine.db.session() as s:
+            set_password(s, "admin", "a brand new password")
+        for c in (laptop, phone):
+            assert c.get("/ui/catalogue", follow_redirects=False).status_code == 303
 
 
 def test_a_forged_session_cookie_is_no_session(engine: Engine) -> None:
     with _app_client(engine) as c:
         c.cookies.set("cumulo_session", "enc1:gAAAAABforged")
+        assert c.get("/ui/catalogue", follow_redirects=False).status_code == 303
+        # Sealed by cumulo, but for another purpose: not a session.
+        c.cookies.set("cumulo_session", engine.secrets.seal('{"sid": "x"}', Purpose.NOTIFY_LINK))
         assert c.get("/ui/catalogue", follow_redirects=False).status_code == 303
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from cumulo import __version__
-from cumulo.api.errors import install_error_handlers
+from cumulo.api.errors import JsonServerErrors, install_error_handlers
 from cumulo.api.routers import (
     deployments,
     lifecycle,
@@ -83,5 +83,6 @@ def create_app(
     app.include_router(lifecycle.router)
     app.include_router(stream.router)
     install_dashboard(app)
+    app.add_middleware(JsonServerErrors)
     app.add_middleware(StripTrailingSlash)
     return app

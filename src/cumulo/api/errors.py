@@ -45,6 +45,38 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     return "; ".join(lines) or "invalid request"
 
 
+class JsonServerErrors:
+    """ASGI middleware: an exception no handler took becomes a JSON 500, and is not raised on.
+
+    Starlette answers an unhandled exception with its handler and then raises it again,
+    and uvicorn closes a connection whose app raised: the client's keep-alive connection
+    was reset after every 500. Here it is answered and kept.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            if started:  # half an answer sent: nothing better than closing is left
+                raise
+            log.exception("unexpected error")
+            response = error_response(500, f"internal error: {type(exc).__name__}")
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CumuloError)
     async def _cumulo(_: Request, exc: CumuloError) -> JSONResponse:

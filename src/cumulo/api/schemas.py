@@ -6,6 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# Sane maxima: every number a request gives is one the database, the deadlines and
+# the scheduler can hold (an unbounded integer failed the database write, as a 500).
+MAX_TIMEOUT_MINS = 30 * 24 * 60  # thirty days
+MAX_PROVIDERS_RETRY = 100
+MAX_URL = 2048
+MAX_NAME = 255
+
 
 class DeploymentRequest(BaseModel):
     """Body of ``POST /deployments``; unknown fields are rejected."""
@@ -14,15 +21,19 @@ class DeploymentRequest(BaseModel):
 
     template: str = Field(min_length=1, description="The TOSCA template, as text")
     parameters: dict[str, Any] | None = Field(default=None, description="Template inputs")
-    callback: str | None = Field(default=None, description="URL notified at a final status")
-    timeoutMins: int | None = Field(default=None, ge=1)
-    providerTimeoutMins: int | None = Field(default=None, ge=1)
-    maxProvidersRetry: int | None = Field(default=None, ge=1)
+    callback: str | None = Field(
+        default=None, max_length=MAX_URL, description="URL notified at a final status"
+    )
+    timeoutMins: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_MINS)
+    providerTimeoutMins: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_MINS)
+    maxProvidersRetry: int | None = Field(default=None, ge=1, le=MAX_PROVIDERS_RETRY)
     # orchent sends it as the string "true"/"false"; pydantic accepts both.
     keepLastAttempt: bool = False
-    userGroup: str | None = None
+    userGroup: str | None = Field(default=None, max_length=MAX_NAME)
     # cumulo's own: the site to deploy on (the dashboard's "Manual" scheduling).
-    site: str | None = Field(default=None, min_length=1, description="Deploy on this site only")
+    site: str | None = Field(
+        default=None, min_length=1, max_length=MAX_NAME, description="Deploy on this site only"
+    )
 
     @field_validator("callback")
     @classmethod

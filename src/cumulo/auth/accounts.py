@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cumulo.auth.identity import LOCAL_ISSUER, Identity
 from cumulo.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from cumulo.errors import BadRequest, Conflict, NotFound
-from cumulo.store.account_models import User
+from cumulo.store.account_models import User, WebSession
 from cumulo.store.db import utcnow
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -80,7 +80,15 @@ def add_local_user(
 
 
 def set_password(s: Session, name: str, password: str) -> None:
-    require_local_user(s, name).password_hash = hash_password(check_password(password))
+    """A new password; the user's dashboard sessions end (whoever knew the old one is out)."""
+    user = require_local_user(s, name)
+    user.password_hash = hash_password(check_password(password))
+    end_sessions_of(s, user)
+
+
+def end_sessions_of(s: Session, user: User) -> None:
+    """Every dashboard session of ``user`` ends: its cookies are worthless from now on."""
+    s.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
 def local_users(s: Session) -> list[User]:

@@ -10,6 +10,17 @@ from cumulo.config import Settings
 from cumulo.errors import Unauthorized
 from cumulo.store import Database
 
+ANY_AUDIENCE = "*"
+
+
+def expected_audience(settings: Settings) -> str:
+    """What a JWT's ``aud`` must name: the configured audience, else the dashboard's
+    client id (a token minted for another client of the provider is not for us);
+    ``*`` accepts any audience, and with neither set nothing can be checked."""
+    if settings.oidc_audience == ANY_AUDIENCE:
+        return ""
+    return settings.oidc_audience or settings.oidc_client_id
+
 
 class Authenticator:
     def __init__(self, db: Database, settings: Settings) -> None:
@@ -19,7 +30,7 @@ class Authenticator:
         self.oidc = (
             OidcVerifier(
                 issuers,
-                audience=settings.oidc_audience,
+                audience=expected_audience(settings),
                 groups_claim=settings.oidc_groups_claim,
                 admin_group=settings.admin_group,
                 client_id=settings.oidc_client_id,

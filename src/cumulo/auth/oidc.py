@@ -3,7 +3,8 @@
 JWTs are verified locally: the issuer must be in the allow-list, the signing
 key comes from the issuer's JWKS (found by discovery; fetched again when a
 token names an unknown ``kid``, which is how key rotation shows), ``exp`` and
-``nbf`` are enforced, ``aud`` when an audience is configured, and only
+``nbf`` are enforced, ``aud`` against the audience (by default the client id,
+see ``expected_audience``), and only
 asymmetric algorithms are accepted (never ``none`` nor ``HS*``, whose key would
 be public). Opaque tokens are asked about at the provider: introspection when
 the provider offers it and a client is configured, else userinfo; answers are

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cumulo.errors import BadRequest, Conflict, NotFound
-from cumulo.secrets import SecretBox
+from cumulo.secrets import Purpose, SecretBox, ssh_private_key
 from cumulo.secrets.ssh_keys import generate_ed25519, parse_public_key
 from cumulo.store.account_models import SshKey, User
 
@@ -46,13 +46,8 @@ def generate_key(s: Session, box: SecretBox, user: User, name: str) -> SshKey:
     """A new ed25519 pair; its private key is stored only encrypted."""
     name = _check_name(s, user, name)
     pem, public = generate_ed25519(f"{user.name}@cumulo")
-    row = SshKey(
-        user_id=user.id,
-        name=name,
-        public_key=public.line,
-        fingerprint=public.fingerprint,
-        private_key=box.encrypt(pem),
-    )
+    row = SshKey(user_id=user.id, name=name, public_key=public.line, fingerprint=public.fingerprint)
+    row.private_key = box.seal(pem, Purpose.SSH_PRIVATE_KEY, ssh_private_key(row.user_id, row.id))
     s.add(row)
     s.flush()
     return row
@@ -69,7 +64,9 @@ def private_key_of(s: Session, box: SecretBox, user: User, key_id: str) -> str:
     row = key_of(s, user, key_id)
     if row.private_key is None:
         raise NotFound(f"key <{key_id}> was uploaded: cumulo never had its private key")
-    return box.decrypt(row.private_key)
+    return box.open(
+        row.private_key, Purpose.SSH_PRIVATE_KEY, ssh_private_key(row.user_id, row.id), legacy=True
+    )
 
 
 def public_keys_of(s: Session, issuer: str, subject: str) -> list[str]:

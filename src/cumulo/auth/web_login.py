@@ -107,5 +107,5 @@ def login(
 def logout(request: Request, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     resp = RedirectResponse("/ui/login", status_code=303)
-    end_session(resp)
+    end_session(request, resp)
     return resp

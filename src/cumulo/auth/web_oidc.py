@@ -23,7 +23,7 @@ from cumulo.auth.accounts import remember_oidc_user
 from cumulo.auth.web_login import local_path
 from cumulo.auth.web_session import set_cookie, start_session
 from cumulo.errors import BadRequest, NotFound, Unauthorized
-from cumulo.secrets import SecretError
+from cumulo.secrets import Purpose, SecretError
 
 with warnings.catch_warnings():  # authlib's httpx integration announces a rename
     warnings.simplefilter("ignore")
@@ -61,7 +61,9 @@ def oidc_start(request: Request, next: str = "/ui/catalogue") -> RedirectRespons
     flow["exp"] = int(time.time()) + FLOW_SECONDS
     resp = RedirectResponse(url, status_code=303)
     box = request.app.state.engine.secrets
-    set_cookie(request, resp, FLOW_COOKIE, box.encrypt(json.dumps(flow)), FLOW_SECONDS)
+    set_cookie(
+        request, resp, FLOW_COOKIE, box.seal(json.dumps(flow), Purpose.OIDC_LOGIN), FLOW_SECONDS
+    )
     return resp
 
 
@@ -69,7 +71,9 @@ def oidc_start(request: Request, next: str = "/ui/catalogue") -> RedirectRespons
 def oidc_callback(request: Request, code: str = "", state: str = "") -> RedirectResponse:
     engine = request.app.state.engine
     try:
-        flow = json.loads(engine.secrets.decrypt(request.cookies.get(FLOW_COOKIE, "")))
+        flow = json.loads(
+            engine.secrets.open(request.cookies.get(FLOW_COOKIE, ""), Purpose.OIDC_LOGIN)
+        )
     except (SecretError, ValueError):
         raise BadRequest("the login took too long or did not start here: try again") from None
     if flow.get("exp", 0) < time.time() or not state or state != flow.get("state") or not code:
@@ -85,7 +89,9 @@ def oidc_callback(request: Request, code: str = "", state: str = "") -> Redirect
     with engine.db.session() as s:
         user = remember_oidc_user(s, ident)
         if tokens.get("refresh_token"):
-            user.refresh_token = engine.secrets.encrypt(tokens["refresh_token"])
+            user.refresh_token = engine.secrets.seal(
+                tokens["refresh_token"], Purpose.REFRESH_TOKEN, user.id
+            )
         audit.record(s, ident, "login", detail="OIDC")
     resp = RedirectResponse(flow["next"], status_code=303)
     resp.delete_cookie(FLOW_COOKIE, path="/")

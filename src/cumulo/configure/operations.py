@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from cumulo.config import Settings
 from cumulo.configure.access import access_key
 from cumulo.configure.playbooks import find_playbook
 from cumulo.configure.runner import Target, parse_timeout, run_playbook
+from cumulo.configure.variables import check_input_names
+from cumulo.egress import EgressPolicy
 from cumulo.errors import CumuloError
 from cumulo.tosca import parse_import_map
 from cumulo.tosca.import_map import default_import_map
@@ -48,6 +50,7 @@ class Configurator:
     playbook_dirs: tuple[Path, ...]
     import_map: Mapping[str, Path]
     allow_network: bool
+    egress: EgressPolicy = field(default_factory=EgressPolicy)  # where playbook URLs may come from
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Configurator:
@@ -56,7 +59,8 @@ class Configurator:
             data_dir=settings.data_dir,
             playbook_dirs=(TEMPLATES_DIR, *extra),
             import_map={**default_import_map(), **parse_import_map(settings.import_map)},
-            allow_network=settings.allow_network_imports,
+            allow_network=settings.allow_network_imports and settings.allow_network_playbooks,
+            egress=EgressPolicy.from_settings(settings),
         )
 
     def public_key(self, deployment_id: str) -> str:
@@ -89,9 +93,10 @@ class Configurator:
             for name, operation in todo:
                 where = f"node {instance.node}: operation {STANDARD}.{name}"
                 try:
+                    check_input_names(operation.inputs or {})  # planning refused them already
                     playbook = find_playbook(
                         str(operation.implementation), self.playbook_dirs, self.import_map,
-                        self.allow_network, Path(scratch),
+                        self.allow_network, Path(scratch), self.egress,
                     )  # fmt: skip
                 except CumuloError as exc:
                     raise ConfigureError(f"{where}: {exc}") from None

@@ -4,18 +4,17 @@ A relative path is looked up in the playbook folders (the catalogue's
 templates folder, then ``CUMULO_PLAYBOOK_DIRS``) and must stay inside the
 folder it is found in: ``../`` or a symbolic link that leads out is refused,
 as is an absolute path. A URL is resolved like a TOSCA import: by the import
-map to a local folder, else fetched when network imports are allowed (size
-limit, timeout) into the run's folder.
+map to a local folder, else fetched when network imports and network
+playbooks are both allowed (size limit, timeout, and only where the egress
+policy allows: ``cumulo.egress``) into the run's folder.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-import httpx
-
+from cumulo.egress import EgressPolicy, FetchFailed, fetch
 from cumulo.errors import CumuloError
 
 MAX_PLAYBOOK_BYTES = 1 << 20
@@ -32,10 +31,11 @@ def find_playbook(
     import_map: Mapping[str, Path],
     allow_network: bool,
     scratch: Path,
+    egress: EgressPolicy | None = None,
 ) -> Path:
     """The local file of ``implementation`` (``scratch`` holds a fetched one)."""
     if "://" in implementation:
-        return _from_url(implementation, import_map, allow_network, scratch)
+        return _from_url(implementation, import_map, allow_network, scratch, egress)
     relative = PurePosixPath(implementation)
     if relative.is_absolute():
         raise PlaybookError(f"playbook {implementation}: must be a path relative to its folder")
@@ -50,7 +50,13 @@ def find_playbook(
     raise PlaybookError(f"playbook {implementation}: not found in the playbook folders ({names})")
 
 
-def _from_url(url: str, import_map: Mapping[str, Path], allow_network: bool, scratch: Path) -> Path:
+def _from_url(
+    url: str,
+    import_map: Mapping[str, Path],
+    allow_network: bool,
+    scratch: Path,
+    egress: EgressPolicy | None,
+) -> Path:
     prefixes = sorted((p for p in import_map if url.startswith(p)), key=len, reverse=True)
     if prefixes:
         prefix = prefixes[0]
@@ -59,24 +65,15 @@ def _from_url(url: str, import_map: Mapping[str, Path], allow_network: bool, scr
         raise PlaybookError(f"playbook {url}: only http and https URLs are fetched")
     if not allow_network:
         raise PlaybookError(
-            f"playbook {url}: not in the import map, and network imports are off "
-            "(CUMULO_ALLOW_NETWORK_IMPORTS)"
+            f"playbook {url}: not in the import map, and playbooks from the network are off "
+            "(CUMULO_ALLOW_NETWORK_PLAYBOOKS with CUMULO_ALLOW_NETWORK_IMPORTS: a fetched "
+            "playbook is code that Ansible runs partly on cumulo's host)"
         )
-    deadline = time.monotonic() + FETCH_TIMEOUT
-    body = bytearray()
     try:
-        with httpx.stream("GET", url, timeout=FETCH_TIMEOUT, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise PlaybookError(f"playbook {url}: the server answered {response.status_code}")
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_PLAYBOOK_BYTES:
-                    raise PlaybookError(f"playbook {url}: larger than {MAX_PLAYBOOK_BYTES} bytes")
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout("too slow")
-    except httpx.HTTPError as exc:
-        raise PlaybookError(f"playbook {url}: cannot be fetched: {exc or 'timed out'}") from None
+        body = fetch(url, egress or EgressPolicy(), MAX_PLAYBOOK_BYTES, FETCH_TIMEOUT)
+    except FetchFailed as exc:
+        raise PlaybookError(f"playbook {url}: {exc}") from None
     path = scratch / "fetched" / PurePosixPath(url.split("?")[0]).name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(bytes(body))
+    path.write_bytes(body)
     return path

@@ -1,39 +1,50 @@
 """Running one playbook against one node over SSH with ansible-runner.
 
 The node is reached as an SSH host on 127.0.0.1 at its published port, as the
-deployment owner's account with cumulo's access key (``access.py``); the
-operation's inputs are extra variables. The outcome is read from
-ansible-runner's events: the first failed (not ignored) or unreachable task
-names the failure, and ``set_stats`` data are the operation's outputs.
+deployment owner's account with cumulo's access key (``access.py``). Where the
+tasks run is cumulo's alone: the connection variables are pinned as extra
+variables (``variables.py``), the inventory names only the node
+(``inventory.py``), and the operation's inputs are unsafe data beside them. The
+``ansible-playbook`` process gets a fixed environment, not the server's.
+
+Everything the run writes (the key, the extra variables, the inventory,
+ansible-runner's artifacts and events, Ansible's local temporary files, ssh's
+control sockets) lives in one private folder (mode 0700) on a tmpfs
+(``/dev/shm``) when the machine has one, removed right after the run.
+
+The outcome is read from ansible-runner's events: the first failed (not ignored)
+or unreachable task names the failure, and ``set_stats`` data are the
+operation's outputs.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ansible_runner
+from ansible_runner.interface import init_runner
+from ansible_runner.utils import get_callback_dir
 
+from cumulo.configure.inventory import inventory_for
+from cumulo.configure.variables import SYSTEM_PATH, connection_vars, extra_vars_yaml
 from cumulo.errors import CumuloError
 from cumulo.tosca.units import parse_time
 
 DEFAULT_TIMEOUT = 600
-_SSH_ARGS = (
-    "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
-    "-o ControlMaster=auto -o ControlPersist=30s"
-)
-
-
-ENVIRONMENT = {
-    "ANSIBLE_HOST_KEY_CHECKING": "False",
-    "ANSIBLE_NOCOLOR": "1",
-    "ANSIBLE_RETRY_FILES_ENABLED": "False",
-}
+TMPFS = Path("/dev/shm")
+# What ansible-runner itself sets for its event callback; nothing else of its
+# environment (a copy of the server's) reaches ansible-playbook.
+_RUNNER_KEYS = (
+    "ANSIBLE_STDOUT_CALLBACK", "AWX_ISOLATED_DATA_DIR", "RUNNER_OMIT_EVENTS",
+    "RUNNER_ONLY_FAILED_EVENTS", "ANSIBLE_CACHE_PLUGIN", "ANSIBLE_CACHE_PLUGIN_CONNECTION",
+)  # fmt: skip
 
 
 class OperationFailed(CumuloError):
@@ -58,36 +69,55 @@ class PlaybookRun:
 
 
 def run_playbook(
-    playbook: Path, target: Target, variables: dict[str, Any], timeout: float | None = None
+    playbook: Path, target: Target, variables: Mapping[str, Any], timeout: float | None = None
 ) -> PlaybookRun:
-    """Run ``playbook``; never raises for a failed task (see ``PlaybookRun.failure``)."""
-    folder = Path(tempfile.mkdtemp(prefix="cumulo-ansible-"))
+    """Run ``playbook``; never raises for a failed task (see ``PlaybookRun.failure``),
+    raises ``ReservedInput`` for an input in Ansible's namespaces."""
+    folder = private_folder()
     try:
         key = folder / "access" / "id_ed25519"  # not env/ssh_key: no ssh-agent needed
-        key.parent.mkdir()
+        key.parent.mkdir(mode=0o700)
         key.touch(0o600)
         key.write_bytes(target.private_key)
-        return _run(folder, key, playbook, target, variables, timeout or DEFAULT_TIMEOUT)
+        (folder / "cp").mkdir(mode=0o700)
+        (folder / "tmp").mkdir(mode=0o700)
+        (folder / "ansible.cfg").touch(0o600)
+        connection = connection_vars(target.host, target.port, target.user, key, folder / "cp")
+        (folder / "env").mkdir(mode=0o700)
+        extra = folder / "env" / "extravars"  # ansible-runner passes it as -e @file
+        extra.touch(0o600)
+        extra.write_text(extra_vars_yaml(variables, connection), encoding="utf-8")
+        return _run(folder, playbook, timeout or DEFAULT_TIMEOUT)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(
-    folder: Path,
-    key: Path,
-    playbook: Path,
-    target: Target,
-    variables: dict[str, Any],
-    timeout: float,
-) -> PlaybookRun:
-    host = {
-        "ansible_host": target.host,
-        "ansible_port": target.port,
-        "ansible_user": target.user,
-        "ansible_ssh_private_key_file": str(key),
-        "ansible_ssh_common_args": _SSH_ARGS,
-        "ansible_python_interpreter": "/usr/bin/python3",
+def private_folder() -> Path:
+    """A new 0700 folder, on the tmpfs when there is one (never on persistent disk then)."""
+    base = TMPFS if TMPFS.is_dir() and os.access(TMPFS, os.W_OK | os.X_OK) else None
+    return Path(tempfile.mkdtemp(prefix="cumulo-ansible-", dir=base))
+
+
+def fixed_environment(folder: Path) -> dict[str, str]:
+    """The whole environment of ``ansible-playbook``: nothing from the server's or a user's."""
+    return {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), SYSTEM_PATH]),
+        "HOME": pwd.getpwuid(os.getuid()).pw_dir,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TMPDIR": str(folder / "tmp"),
+        "ANSIBLE_CONFIG": str(folder / "ansible.cfg"),  # empty: no ansible.cfg from elsewhere
+        "ANSIBLE_LOCAL_TEMP": str(folder / "tmp"),
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(folder / "cp"),
+        "ANSIBLE_CALLBACK_PLUGINS": get_callback_dir(),
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
     }
+
+
+def _run(folder: Path, playbook: Path, timeout: float) -> PlaybookRun:
     failures: list[str] = []
     stats: dict[str, Any] = {}
 
@@ -103,17 +133,21 @@ def _run(
             stats.update(data.get("artifact_data") or {})
         return True
 
-    runner = ansible_runner.run(
+    runner = init_runner(
         private_data_dir=str(folder),
         playbook=str(playbook),
-        inventory={"all": {"hosts": {"node": host}}},
-        extravars=variables,
-        envvars={**ENVIRONMENT, "PATH": _path_with_our_ansible()},
+        inventory=inventory_for(playbook),
         event_handler=on_event,
         quiet=True,
         timeout=int(timeout),
         settings={"suppress_ansible_output": True},
     )
+    given = runner.config.env
+    runner.config.env = {
+        **{k: given[k] for k in _RUNNER_KEYS if k in given},
+        **fixed_environment(folder),
+    }
+    runner.run()
     output = runner.stdout.read() if runner.stdout else ""
     if runner.status == "timeout":
         failures.insert(0, f"the playbook did not end within {timeout:g} s")
@@ -132,12 +166,6 @@ def parse_timeout(value: Any) -> float | None:
         return parse_time(str(value))
     except ValueError:
         return None
-
-
-def _path_with_our_ansible() -> str:
-    """PATH with this interpreter's bin folder first: ansible-core of our venv, even
-    when cumulo runs without the venv activated."""
-    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 
 def _last_lines(text: str, count: int = 5) -> str:

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from cumulo.egress import EgressPolicy
+
 
 @dataclass(frozen=True)
 class SiteInfo:
@@ -34,6 +36,8 @@ class SiteInfo:
     # distribution -> version -> image reference, e.g. {"debian": {"12": "cumulo/vm-debian:12"}}
     images: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Where the driver may connect on a user's behalf (compose URLs): the installation's.
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
 
 
 @dataclass(frozen=True)

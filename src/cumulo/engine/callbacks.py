@@ -7,11 +7,20 @@ small pool of threads: each POST is bounded by a timeout, a failure is retried
 with exponential back-off up to ``callback_tries`` times and then logged as
 the deployment's event. A URL that never answers costs one pool thread for
 the timeout; it never blocks a job, a request, or the other notices.
+
+A callback is a request made on the user's behalf: it goes through the egress
+policy (``cumulo.egress``), checked at POST on the URL as written
+(``check_callback``) and again on the addresses it resolves to when sent;
+redirects are not followed. Every refusal and every failed connection is
+recorded with the same message, so callbacks cannot probe which ports are open.
+The one exception is cumulo's own "e-mail me" endpoint under the public URL
+(``is_own``), which the dashboard sets and the admin configured.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -22,7 +31,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cumulo.config import Settings
+from cumulo.egress import CONNECTION_FAILURES, EgressPolicy, EgressRefused, guarded_client
 from cumulo.engine.indigo_json import deployment_json
+from cumulo.errors import BadRequest
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Callback, Deployment, Event
 
@@ -30,6 +41,25 @@ log = logging.getLogger(__name__)
 
 PENDING, SENDING, DONE, FAILED = "PENDING", "SENDING", "DONE", "FAILED"
 _MAX_BACKOFF_SECONDS = 60.0
+# The dashboard's "e-mail me when complete" endpoint (``cumulo.web.notify``) and its token.
+OWN_NOTIFY_PATH = "/ui/notify/"
+_TOKEN = re.compile(r"^[A-Za-z0-9_=-]+$")
+
+
+def is_own(settings: Settings, url: str) -> bool:
+    """Is ``url`` cumulo's own notify endpoint under its public URL (not subject to egress)?"""
+    prefix = settings.public_base_url + OWN_NOTIFY_PATH
+    return url.startswith(prefix) and bool(_TOKEN.match(url[len(prefix) :]))
+
+
+def check_callback(policy: EgressPolicy, settings: Settings, url: str | None) -> None:
+    """400 for a callback whose scheme or literal host the egress policy refuses."""
+    if url is None or is_own(settings, url):
+        return
+    try:
+        policy.check_url(url)
+    except EgressRefused as exc:
+        raise BadRequest(f"callback: {exc}") from None
 
 
 def notice(session: Session, dep: Deployment) -> None:
@@ -53,7 +83,9 @@ class CallbackSender(threading.Thread):
         self.db, self.settings, self.stop_event, self.owner = db, settings, stop, owner
         self.wakeup = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="callback")
-        self._http = httpx.Client(timeout=settings.callback_timeout_seconds)
+        timeout = settings.callback_timeout_seconds
+        self._http = guarded_client(EgressPolicy.from_settings(settings), timeout, False)
+        self._own = httpx.Client(timeout=timeout, trust_env=False)  # see ``is_own``
 
     def run(self) -> None:
         poll = self.settings.job_poll_seconds
@@ -94,15 +126,20 @@ class CallbackSender(threading.Thread):
             if cb is None or cb.lease_owner != self.owner:
                 return
             url, payload, tries = cb.url, cb.payload, cb.tries + 1
-        error = None
+        self._settle(callback_id, payload, tries, self._post(url, payload))
+
+    def _post(self, url: str, payload: dict[str, Any]) -> str | None:
+        """POST the notice; ``None`` when it was taken, else why not (the URL is the user's)."""
+        http = self._own if is_own(self.settings, url) else self._http
         try:
-            base = self.settings.public_base_url
-            response = self._http.post(url, json=_absolute(payload, base))
-            if response.status_code >= 300:
-                error = f"{url} answered {response.status_code}"
+            response = http.post(url, json=_absolute(payload, self.settings.public_base_url))
+        except CONNECTION_FAILURES:
+            return EgressRefused().message
         except httpx.HTTPError as exc:
-            error = f"{url}: {type(exc).__name__} {exc}".strip()
-        self._settle(callback_id, payload, tries, error)
+            return f"{type(exc).__name__} {exc}".strip()
+        if response.status_code >= 300:
+            return f"the server answered {response.status_code}"
+        return None
 
     def _settle(
         self, callback_id: int, payload: dict[str, Any], tries: int, error: str | None
@@ -130,3 +167,4 @@ class CallbackSender(threading.Thread):
 
     def close(self) -> None:
         self._http.close()
+        self._own.close()

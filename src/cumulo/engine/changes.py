@@ -13,9 +13,11 @@ from typing import Any
 from cumulo.auth import audit
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_owner
+from cumulo.engine.callbacks import check_callback
 from cumulo.engine.events import record
 from cumulo.engine.jobs import JobKind, enqueue
 from cumulo.engine.runtime import Engine
+from cumulo.engine.scheduling import check_size
 from cumulo.engine.sensitive_inputs import seal, unseal
 from cumulo.engine.services import guard_version, not_found
 from cumulo.engine.states import (
@@ -61,16 +63,18 @@ def request_update(
     """Merge the parameters over the stored ones, check the plan, and enqueue the update."""
     seen = _read(engine, dep_id, caller)
     check_deployment_transition(seen.status, Status.UPDATE_IN_PROGRESS)  # 409 before any work
+    check_callback(engine.egress, engine.settings, change.callback)
     template = change.template or seen.template
-    parameters = {**unseal(engine, seen.parameters), **change.parameters}
-    engine.plan(template, parameters)  # ToscaError (400) on bad template or inputs
+    parameters = {**unseal(engine, seen), **change.parameters}
+    plan = engine.plan(template, parameters)  # ToscaError (400) on bad template or inputs
+    check_size(engine, plan, seen.user_group, seen.requested_site)  # 400: no site holds it
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
         if dep is None:
             raise not_found(dep_id)
         guard_version(s, dep, seen.version)
         check_deployment_transition(dep.status, Status.UPDATE_IN_PROGRESS)
-        dep.template, dep.parameters = template, seal(engine, template, parameters)
+        dep.template, dep.parameters = template, seal(engine, template, parameters, dep_id)
         if change.callback is not None:
             dep.callback = change.callback
         if change.timeout_mins is not None:
@@ -148,5 +152,5 @@ def _is_compute(engine: Engine, dep: Deployment, resource_id: str) -> bool:
         if res is None or res.deployment_id != dep.id:
             raise NotFound(f"The resource <{resource_id}> in deployment <{dep.id}> doesn't exist")
         node = res.node_name
-    plan = engine.plan(dep.template, unseal(engine, dep.parameters))
+    plan = engine.plan(dep.template, unseal(engine, dep))
     return any(inst.is_a(COMPUTE_TYPE) for inst in plan.instances if inst.node == node)

@@ -35,7 +35,7 @@ def run_delete(
         if dep is None or dep.status != Status.DELETE_IN_PROGRESS:
             return
         site_names = {r.site_name for r in dep.resources if r.site_name}
-        template, parameters = dep.template, unseal(engine, dep.parameters)
+        template, parameters = dep.template, unseal(engine, dep)
         configured = {
             (r.node_name, r.node_index): dict(r.attributes or {})
             for r in dep.resources

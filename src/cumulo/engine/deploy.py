@@ -20,7 +20,7 @@ from cumulo.engine.attempt import AttemptContext, AttemptResult, run_attempt
 from cumulo.engine.jobs import ClaimedJob
 from cumulo.engine.placement_loop import Tries, load_site, plan_tries
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sensitive_inputs import unseal
+from cumulo.engine.sensitive_inputs import unseal, withhold_secrets
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
@@ -63,7 +63,7 @@ def prepare(
         dep = s.get(Deployment, dep_id)
         if dep is None or dep.status != in_progress:
             return None  # deleted or cancelled before we started
-        template, params = dep.template, unseal(engine, dep.parameters)
+        template, params = dep.template, unseal(engine, dep)
         overall = timedelta(minutes=dep.timeout_mins or settings.default_timeout_mins)
         # The overall clock runs from the request that made the job (a takeover keeps it).
         queued = s.scalar(select(Job.created_at).where(Job.id == job.id)) or utcnow()
@@ -127,6 +127,8 @@ def settle(
         dep = s.get(Deployment, dep_id)
         if dep is None or dep.status != expected:
             return
+        # No sensitive input's value is stored in clear, nor answered (outputs, reason).
+        outputs, reason = withhold_secrets(engine, dep, outputs, reason)
         if outputs is not None:
             dep.outputs = outputs
         dep.task = "NONE"

@@ -10,13 +10,17 @@ import threading
 from typing import Any
 
 from cumulo.config import Settings
+from cumulo.configure.reserved import refuse_reserved_inputs
 from cumulo.drivers.base import Driver
+from cumulo.egress import EgressPolicy, fetch
 from cumulo.engine.jobs import JobQueue
 from cumulo.engine.sites import make_driver
 from cumulo.secrets import SecretBox, open_box
 from cumulo.store import Database, migrate
 from cumulo.store.models import Site
 from cumulo.tosca import Plan, Processor, parse_import_map
+
+IMPORT_FETCH_TIMEOUT = 20.0
 
 
 class Engine:
@@ -36,6 +40,7 @@ class Engine:
         self._lock = threading.Lock()
         # Fail at start, naming the entry, rather than at the first deployment.
         parse_import_map(settings.import_map)
+        self.egress = EgressPolicy.from_settings(settings)
 
     def notify(self) -> None:
         self.wakeup.set()
@@ -56,13 +61,21 @@ class Engine:
                     import_map=parse_import_map(self.settings.import_map),
                     allow_network=self.settings.allow_network_imports,
                     cache_dir=self.settings.data_dir / "tosca-cache",
+                    max_instances=self.settings.max_instances_per_deployment,
+                    fetch=self._fetch_import,
                 )
             return self._processor
+
+    def _fetch_import(self, url: str, max_bytes: int) -> bytes:
+        """A TOSCA import fetched for a user's template: through the egress policy."""
+        return fetch(url, self.egress, max_bytes, IMPORT_FETCH_TIMEOUT)
 
     def plan(self, template: str, parameters: dict[str, Any]) -> Plan:
         """Load, validate and instantiate a template (``ToscaError`` on bad input)."""
         proc = self.processor
-        return proc.plan(proc.load_text(template, name="template.yaml"), parameters)
+        plan = proc.plan(proc.load_text(template, name="template.yaml"), parameters)
+        refuse_reserved_inputs(plan)  # operation inputs are data, never Ansible's own variables
+        return plan
 
     def driver(self, site: Site) -> Driver:
         """The driver of ``site`` (one per site and endpoint, reused across jobs)."""
@@ -70,7 +83,7 @@ class Engine:
         with self._lock:
             drv = self._drivers.get(key)
             if drv is None:
-                drv = make_driver(site)
+                drv = make_driver(site, self.egress)
                 self._drivers[key] = drv
             return drv
 

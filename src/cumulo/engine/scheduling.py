@@ -27,6 +27,7 @@ from cumulo.federation import (
     Placement,
     SiteStats,
     Usage,
+    never_fits,
     schedule,
 )
 from cumulo.federation.model import UNLIMITED
@@ -162,11 +163,16 @@ def _stats(engine: Engine) -> dict[str, SiteStats]:
     }
 
 
-def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation:
+def _cached_registry(
+    engine: Engine,
+) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health], bool]:
     with engine.db.session() as s:
         version = registry_version(s)
-    load = lambda: _registry(engine)  # noqa: E731
-    sites, slas, health, bounded = cached(engine.db, "registry", load, version=version)
+    return cached(engine.db, "registry", lambda: _registry(engine), version=version)
+
+
+def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation:
+    sites, slas, health, bounded = _cached_registry(engine)
     stats = cached(engine.db, "stats", lambda: _stats(engine), ttl=STATS_SECONDS)
     group_usage: dict[tuple[str, str], Usage] = {}
     site_usage: dict[str, Usage] = defaultdict(Usage)
@@ -194,8 +200,24 @@ def decide(
     return schedule(fed, needs, group, today, placement_of(plan, requested_site)), needs
 
 
+def check_size(engine: Engine, plan: Any, group: str | None, site: str | None) -> None:
+    """A deployment no open site could hold even empty (its quotas, flavors, the SLA's
+    limits) is the request's fault: 400 naming the node and the limit."""
+    sites, slas, _, _ = _cached_registry(engine)
+    today = datetime.now(UTC).date()
+    problem = never_fits(Federation(sites, slas), needs_of(plan), group, today,
+                         placement_of(plan, site))  # fmt: skip
+    if problem:
+        raise BadRequest(problem)
+
+
 def check_placement(engine: Engine, plan: Any, group: str | None, site: str | None) -> None:
-    """A manual choice that cannot be honoured is the request's fault: 400 with the reason."""
+    """What the request itself gets wrong, known before any work: 400 with the reason.
+
+    A deployment too large for every site open to it, or a manual choice that
+    cannot be honoured.
+    """
+    check_size(engine, plan, group, site)
     if not placement_of(plan, site).manual:
         return
     decision, _ = decide(engine, plan, group, site)

@@ -1,51 +1,142 @@
-"""Sensitive deployment parameters: encrypted at rest, decrypted only to plan.
+"""Sensitive deployment parameters: sealed at rest, opened only to plan, in no answer.
 
 An input is sensitive when its form widget is a password (``password``,
 ``random_password``) or its name says so (password, secret, token,
-private...). Its value is stored as ``cumulo.secrets`` ciphertext in
-``deployments.parameters``; the engine calls ``unseal`` where it plans, and
-pages show a mask.
+private...). Its value is sealed (``cumulo.secrets``, purpose
+``DEPLOYMENT_INPUT``, bound to the deployment's id and the input's name) in
+``deployments.parameters``; the engine calls ``unseal`` where it plans, pages
+show a mask, and outputs computed from it are withheld (``withhold_secrets``).
+
+Nothing a user submits is ever opened: ``seal`` seals every submitted value that
+has the form of a sealed value too (as the literal text it is), so a sealed
+string in the stored parameters is always one cumulo made, for that deployment
+and that input; the key it opens with says so as well.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
+from cumulo.engine.outputs import redact, withhold
 from cumulo.engine.runtime import Engine
 from cumulo.errors import CumuloError
-from cumulo.secrets import is_encrypted
+from cumulo.secrets import Purpose, deployment_input, is_encrypted
 from cumulo.tosca.forms import form_schema
 
 SECRET_WIDGETS = frozenset({"password", "random_password"})
 SECRET_NAME = re.compile(r"pass(word|wd)?|secret|token|private", re.IGNORECASE)
 
 
+class StoredDeployment(Protocol):
+    id: str
+    template: str
+    parameters: dict[str, Any]
+
+
 def is_sensitive(name: str, spec: Mapping[str, Any] | None = None) -> bool:
     return (spec or {}).get("widget") in SECRET_WIDGETS or bool(SECRET_NAME.search(name))
 
 
-def seal(engine: Engine, template: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """``params`` with the values of sensitive inputs encrypted (for storing)."""
+def _template(engine: Engine, template: str) -> Any:
     try:
-        tpl = engine.processor.load_text(template, name="template.yaml")
-        specs = {f["name"]: f for f in form_schema(tpl)["inputs"]}
+        return engine.processor.load_text(template, name="template.yaml")
     except CumuloError:
-        specs = {}
+        return None
+
+
+def sensitive_names(engine: Engine, template: str, names: Any = ()) -> set[str]:
+    """The template's sensitive inputs, and those of ``names`` that are sensitive by name."""
+    tpl = _template(engine, template)
+    specs = {f["name"]: f for f in form_schema(tpl)["inputs"]} if tpl is not None else {}
+    return {n for n in {*specs, *names} if is_sensitive(str(n), specs.get(n))}
+
+
+def seal(engine: Engine, template: str, params: Mapping[str, Any], dep_id: str) -> dict[str, Any]:
+    """``params`` with sensitive values (and any that look sealed) sealed, for storing."""
+    sensitive = sensitive_names(engine, template, params)
     out = dict(params)
     for name, value in params.items():
-        if (
-            value not in (None, "")
-            and not is_encrypted(value)
-            and is_sensitive(name, specs.get(name))
-        ):
-            out[name] = engine.secrets.encrypt(value if isinstance(value, str) else repr(value))
+        if value not in (None, "") and (name in sensitive or is_encrypted(value)):
+            plain = value if isinstance(value, str) else json.dumps(value)
+            context = deployment_input(dep_id, name)
+            out[name] = engine.secrets.seal(plain, Purpose.DEPLOYMENT_INPUT, context)
     return out
 
 
-def unseal(engine: Engine, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Stored parameters with the encrypted values decrypted (to plan; never to show or log)."""
+def _open(engine: Engine, dep_id: str, name: str, value: str) -> str:
+    context = deployment_input(dep_id, name)
+    return engine.secrets.open(value, Purpose.DEPLOYMENT_INPUT, context, legacy=True)
+
+
+def unseal(engine: Engine, dep: StoredDeployment) -> dict[str, Any]:
+    """The stored parameters with the sealed values opened (to plan; never to show or log)."""
     return {
-        k: engine.secrets.decrypt(v) if is_encrypted(v) else v for k, v in (params or {}).items()
+        k: _open(engine, dep.id, k, v) if is_encrypted(v) else v
+        for k, v in (dep.parameters or {}).items()
     }
+
+
+def secret_values(engine: Engine, dep: StoredDeployment) -> list[str]:
+    """The texts of the sensitive values given (what no answer may show)."""
+    sensitive = sensitive_names(engine, dep.template, dep.parameters or {})
+    opened = unseal(engine, dep)
+    sealed = {n for n, v in (dep.parameters or {}).items() if is_encrypted(v)}
+    return [
+        value if isinstance(value, str) else json.dumps(value)
+        for name, value in opened.items()
+        if (name in sensitive or name in sealed) and value not in (None, "")
+    ]
+
+
+def _calls(expr: Any, function: str) -> list[Any]:
+    """The arguments of every ``{function: args}`` inside ``expr``."""
+    if isinstance(expr, Mapping):
+        found = [expr[function]] if function in expr else []
+        return found + [a for v in expr.values() for a in _calls(v, function)]
+    if isinstance(expr, list):
+        return [a for v in expr for a in _calls(v, function)]
+    return []
+
+
+def _first(args: Any) -> Any:
+    return args[0] if isinstance(args, list) and args else args
+
+
+def derived_outputs(engine: Engine, template: str, sensitive: set[str]) -> set[str]:
+    """Outputs whose expression reads a sensitive input, directly or through a node property."""
+    tpl = _template(engine, template)
+    if tpl is None:
+        return set()
+
+    def reads_secret(expr: Any) -> bool:
+        return any(_first(a) in sensitive for a in _calls(expr, "get_input"))
+
+    tainted = {
+        (node, prop)
+        for node, nt in (tpl.topology.get("node_templates") or {}).items()
+        if isinstance(nt, Mapping)
+        for prop, value in (nt.get("properties") or {}).items()
+        if reads_secret(value)
+    }
+    derived = set()
+    for name, out in (tpl.topology.get("outputs") or {}).items():
+        expr = out.get("value") if isinstance(out, Mapping) else out
+        refs = [*_calls(expr, "get_property"), *_calls(expr, "get_attribute")]
+        via_node = any(isinstance(r, list) and len(r) > 1 and (r[0], r[1]) in tainted for r in refs)
+        if reads_secret(expr) or via_node:
+            derived.add(str(name))
+    return derived
+
+
+def withhold_secrets(
+    engine: Engine, dep: StoredDeployment, outputs: Mapping[str, Any] | None, reason: str | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The outputs and status reason as they may be stored and answered: no sensitive value."""
+    secrets = secret_values(engine, dep)
+    sensitive = sensitive_names(engine, dep.template, dep.parameters or {})
+    if outputs is not None:
+        outputs = withhold(outputs, derived_outputs(engine, dep.template, sensitive), secrets)
+    return outputs, redact(reason, secrets)

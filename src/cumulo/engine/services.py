@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from cumulo.auth import audit
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_owner
+from cumulo.engine.callbacks import check_callback
 from cumulo.engine.events import record as record_event
 from cumulo.engine.jobs import JobKind, enqueue
 from cumulo.engine.runtime import Engine
@@ -26,7 +27,7 @@ from cumulo.engine.sensitive_inputs import seal
 from cumulo.engine.states import Status, check_deployment_transition, set_deployment_status
 from cumulo.engine.user_defaults import with_owner_keys
 from cumulo.errors import Conflict, NotFound
-from cumulo.store.models import Deployment
+from cumulo.store.models import Deployment, new_uuid
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,15 @@ def not_found(dep_id: str) -> NotFound:
 def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> Deployment:
     """Validate the template and parameters, store the deployment and its deploy job."""
     new = with_owner_keys(engine, new, owner)
+    check_callback(engine.egress, engine.settings, new.callback)  # 400: not where cumulo may post
     plan = engine.plan(new.template, new.parameters)  # ToscaError (400): bad template, inputs
     check_placement(engine, plan, new.user_group, new.site)  # 400: unusable manual choice
+    dep_id = new_uuid()  # sealed inputs are bound to it
     with engine.db.session() as s:
         dep = Deployment(
+            id=dep_id,
             template=new.template,
-            parameters=seal(engine, new.template, new.parameters),
+            parameters=seal(engine, new.template, new.parameters, dep_id),
             outputs={},
             callback=new.callback,
             timeout_mins=new.timeout_mins,

@@ -22,6 +22,7 @@ from cumulo.engine.site_definitions import RegistryFile, SiteDef, SlaDef
 from cumulo.engine.sites import DRIVER_CLASSES
 from cumulo.errors import BadRequest, Conflict, NotFound
 from cumulo.federation import Flavor, Limits, SiteView, Sla
+from cumulo.secrets import Purpose
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Site
 from cumulo.store.models import Sla as SlaRow
@@ -63,7 +64,11 @@ def save_site(engine: Engine, d: SiteDef, *, replace: bool = False) -> Site:
             s.add(site)
         site.kind, site.endpoint, site.region = d.kind, endpoint, d.region
         site.status, site.public = d.status, d.public
-        site.credentials = engine.secrets.encrypt(d.credentials) if d.credentials else None
+        site.credentials = (
+            engine.secrets.seal(d.credentials, Purpose.SITE_CREDENTIALS, d.name)
+            if d.credentials
+            else None
+        )
         site.flavors = sorted(
             (f.stored() for f in d.flavors),
             key=lambda f: (f["gpus"], f["vcpus"], f["ram_mb"], f["disk_gb"]),

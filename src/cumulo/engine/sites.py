@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from cumulo.drivers.base import Driver, SiteInfo
+from cumulo.egress import EgressPolicy
 from cumulo.engine.federation_cache import invalidate
+from cumulo.engine.machine_quotas import machine_quotas
 from cumulo.errors import SiteError
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Site
@@ -31,13 +33,14 @@ def register_driver_kind(kind: str, target: str) -> None:
     DRIVER_CLASSES[kind] = target
 
 
-def site_info(site: Site) -> SiteInfo:
+def site_info(site: Site, egress: EgressPolicy | None = None) -> SiteInfo:
     return SiteInfo(
-        name=site.name, endpoint=site.endpoint, images=site.images or {}, options=site.options or {}
-    )
+        name=site.name, endpoint=site.endpoint, images=site.images or {},
+        options=site.options or {}, egress=egress or EgressPolicy(),
+    )  # fmt: skip
 
 
-def make_driver(site: Site) -> Driver:
+def make_driver(site: Site, egress: EgressPolicy | None = None) -> Driver:
     target = DRIVER_CLASSES.get(site.kind)
     if target is None:
         raise SiteError(f"site {site.name}: no driver for site kind {site.kind!r}")
@@ -47,7 +50,7 @@ def make_driver(site: Site) -> Driver:
     except (ImportError, AttributeError) as exc:
         raise SiteError(f"site {site.name}: driver {target} unavailable: {exc}") from exc
     try:
-        return cls(site_info(site))
+        return cls(site_info(site, egress))
     except SiteError:
         raise
     except Exception as exc:  # a backend library's error never leaves the engine
@@ -62,6 +65,7 @@ def register_site(
     images: Mapping[str, Mapping[str, str]],
     options: Mapping[str, Any] | None = None,
     status: str = AVAILABLE,
+    quotas: Mapping[str, float] | None = None,
 ) -> None:
     """Create or refresh a public site's record (the embedded local site, tests)."""
     with db.session() as s:
@@ -69,6 +73,8 @@ def register_site(
         if site is None:
             site = Site(name=name, kind=kind, flavors=[], quotas={}, capabilities={})
             s.add(site)
+        if quotas is not None:
+            site.quotas = dict(quotas)
         site.kind = kind
         site.endpoint = endpoint
         site.images = {d: dict(v) for d, v in images.items()}
@@ -114,14 +120,15 @@ def probe_and_register(
     """Register the local site unless an admin defined it, probe it; return why it is down.
 
     A site of that name defined by an admin (registry file or ``/sites``) keeps its
-    definition; one registered here before is refreshed (endpoint, images, options).
+    definition; one registered here before is refreshed (endpoint, images, options, quotas).
     """
     with db.session() as s:
         existing = s.get(Site, name)
         auto = existing is None or (existing.options or {}).get("registered_by") == "serve"
     if auto:
         options = {**(options or {}), "registered_by": "serve"}
-        register_site(db, name, kind, endpoint, images, options=options)
+        # A shared site is bounded from the start: quotas sized from this machine.
+        register_site(db, name, kind, endpoint, images, options=options, quotas=machine_quotas())
     with db.session() as s:
         site = s.get(Site, name)
         assert site is not None

@@ -4,6 +4,7 @@ Imports nothing of cumulo's but ``cumulo.errors``; the engine loads the data
 from the store and calls ``schedule``.
 """
 
+from cumulo.federation.capacity import never_fits
 from cumulo.federation.model import (
     ComputeNeed,
     Federation,
@@ -35,6 +36,7 @@ __all__ = [
     "Sla",
     "Usage",
     "Verdict",
+    "never_fits",
     "no_site_message",
     "schedule",
 ]

@@ -143,7 +143,7 @@ def schedule(
 ) -> Decision:
     """Filter and rank the sites ``group`` may use for ``needs`` (see the module's doc)."""
     sites = {s.name: s for s in fed.sites}
-    problem, allowed = _allowed(fed, sites, group, today, placement)
+    problem, allowed = open_sites(fed, sites, group, today, placement)
     asked = needs.usage
     health, stats, site_usage = fed.health, fed.stats, fed.site_usage
     group_usage = fed.group_usage if group else {}
@@ -207,7 +207,7 @@ def _manual_problem(decision: Decision, site: str) -> str | None:
     return None
 
 
-def _allowed(
+def open_sites(
     fed: Federation,
     sites: Mapping[str, SiteView],
     group: str | None,

@@ -94,3 +94,15 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_audit_events_at", "at"),)
+
+
+class WebSession(Base):
+    """A dashboard login. The session cookie names it (sealed); logging out, a new
+    password or removing the user deletes it, and the cookie is worthless at once."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, never shown
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

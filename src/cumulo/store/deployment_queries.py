@@ -6,9 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from cumulo.store.models import Deployment, Site
+
+# A page of a listing never loads what may be large per row (a template is up to 1 MiB):
+# reading one of these on a row of the page raises instead of loading it silently.
+LISTING_DEFERRED = tuple(
+    defer(column, raiseload=True)
+    for column in (Deployment.template, Deployment.parameters, Deployment.scheduling)
+)
 
 # API sort names -> columns (INDIGO's Spring names and ours).
 SORT_COLUMNS = {
@@ -50,7 +57,12 @@ def page_of_deployments(
     where = where_clauses(f)
     total = s.scalar(select(func.count()).select_from(Deployment).where(*where)) or 0
     rows = s.scalars(
-        select(Deployment).where(*where).order_by(*order).offset(number * size).limit(size)
+        select(Deployment)
+        .options(*LISTING_DEFERRED)
+        .where(*where)
+        .order_by(*order)
+        .offset(number * size)
+        .limit(size)
     ).all()
     return rows, total
 

@@ -2,16 +2,20 @@
 
 Relative paths must stay inside the allowed folders (the template's folder,
 the import map's folders); URLs are served from the import map, or fetched
-only when the operator allows the network (then cached on disk).
+only when the operator allows the network (then cached on disk). A server
+fetching for its users injects ``fetch`` (cumulo's egress guard); this package
+imports nothing of ours but ``errors``, so the default is a plain download.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
+from cumulo.errors import CumuloError
 from cumulo.tosca.documents import Document, ImportEntry
 from cumulo.tosca.import_map import is_url, is_within, map_url, normalise_url
 from cumulo.tosca.issues import Issue
@@ -22,6 +26,10 @@ class Resolved:
     path: Path  # the local file to read
     name: str  # what messages call it: the URL when it came from one
     base: Path | str  # what its own relative imports start from
+
+
+# (url, max_bytes) -> the body; raises CumuloError (or ValueError) saying why not.
+Fetch = Callable[[str, int], bytes]
 
 
 class ImportFailed(Exception):
@@ -38,7 +46,9 @@ class ImportResolver:
         allow_network: bool,
         cache_dir: Path | None,
         max_bytes: int,
+        fetch: Fetch | None = None,
     ) -> None:
+        self.fetch = fetch or _download
         self.import_map = import_map
         self.allowed_roots = [Path(r).resolve() for r in allowed_roots]
         self.allow_network = allow_network
@@ -125,17 +135,9 @@ class ImportResolver:
         target = cache / (hashlib.sha256(url.encode()).hexdigest() + ".yaml")
         if target.exists():
             return target
-        import httpx
-
         try:
-            with httpx.stream("GET", url, timeout=20, follow_redirects=True) as resp:
-                resp.raise_for_status()
-                data = b""
-                for chunk in resp.iter_bytes():
-                    data += chunk
-                    if len(data) > self.max_bytes:
-                        raise ValueError(f"larger than {self.max_bytes} bytes")
-        except (httpx.HTTPError, ValueError) as exc:
+            data = self.fetch(url, self.max_bytes)
+        except (CumuloError, ValueError) as exc:
             raise ImportFailed(
                 doc.issue("import-fetch-failed", f"cannot fetch {url}: {exc}", entry.path)
             ) from None
@@ -144,3 +146,20 @@ class ImportResolver:
         tmp.write_bytes(data)
         tmp.replace(target)
         return target
+
+
+def _download(url: str, max_bytes: int) -> bytes:
+    """A plain download, for the processor used as a library by the operator."""
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, timeout=20, follow_redirects=True) as resp:
+            resp.raise_for_status()
+            data = b""
+            for chunk in resp.iter_bytes():
+                data += chunk
+                if len(data) > max_bytes:
+                    raise ValueError(f"larger than {max_bytes} bytes")
+    except httpx.HTTPError as exc:
+        raise ValueError(str(exc)) from None
+    return data

@@ -14,6 +14,7 @@ from typing import Any
 from cumulo.tosca.definitions import Origin, PropertyDef
 from cumulo.tosca.issues import Issue, IssueLog, Severity, did_you_mean
 from cumulo.tosca.node_validation import Checker
+from cumulo.tosca.text import bad_text_in, not_text_message
 from cumulo.tosca.type_resolution import DefinitionBuilder
 from cumulo.tosca.values import MISSING, check_value
 
@@ -90,6 +91,19 @@ def resolve_inputs(
         given = params.get(name)
         if given == "" and ck.reg.primitive_of(schema.type) != "string":
             given = None  # an empty form field for a number, a size, a list...: not given
+        bad = bad_text_in(given)
+        if bad is not None:
+            where = ".".join(str(x) for x in (name, *bad[0]))
+            log.add(
+                Issue(
+                    Severity.ERROR,
+                    "bad-character",
+                    f"input {where}: {not_text_message(bad[1])}",
+                    None,
+                    f"inputs.{where}",
+                )
+            )
+            given = None
         if given is not None:
             value, problems = check_value(given, schema, ck.reg, lenient=True)
             for p in problems:

@@ -18,18 +18,25 @@ from cumulo.tosca.primitives import contains_function
 from cumulo.tosca.requirement_validation import check_requirements
 from cumulo.tosca.template import Template
 from cumulo.tosca.topology import (
+    DEFAULT_MAX_DEPLOYMENT_INSTANCES,
     dependency_order,
     has_deferred,
     hosts_of,
     instance_counts,
     make_instances,
+    over_instance_limit,
 )
 
 _TT = ("topology_template",)
 
 
 def run(
-    tpl: Template, params: Mapping[str, Any] | None, log: IssueLog, *, strict_inputs: bool
+    tpl: Template,
+    params: Mapping[str, Any] | None,
+    log: IssueLog,
+    *,
+    strict_inputs: bool,
+    max_instances: int = DEFAULT_MAX_DEPLOYMENT_INSTANCES,
 ) -> Plan | None:
     ck = Checker(tpl.doc, tpl.registry, log)
     _check_own_types(ck, tpl)
@@ -39,6 +46,8 @@ def run(
         ck.err("bad-section", "'topology_template' must be a map", _TT)
         return None
     sections.check_topology_keys(ck, tt)
+    if _too_many_node_templates(ck, tt.get("node_templates"), max_instances):
+        return None
     input_defs = input_definitions(ck, tt.get("inputs"))
     nodes = _nodes(ck, _with_copies(ck, tt.get("node_templates"), report=False))
     ck.nodes = nodes
@@ -71,6 +80,8 @@ def run(
     evaluator = Evaluator(inputs, nodes, {}, hosts)
     counts = instance_counts(ck, nodes, evaluator)
     evaluator.counts = counts
+    if over_instance_limit(ck, nodes, counts, max_instances):
+        return None
     order = dependency_order(ck, nodes)
     instances = make_instances(ck, nodes, order, counts, hosts, evaluator)
     if strict_inputs:
@@ -89,6 +100,18 @@ def run(
         description=tpl.description if isinstance(tpl.description, str) else None,
         _evaluator=evaluator,
     )
+
+
+def _too_many_node_templates(ck: Checker, raw: Any, limit: int) -> bool:
+    """More node templates than a deployment may have instances: refused before checking any."""
+    if not isinstance(raw, dict) or len(raw) <= limit:
+        return False
+    ck.err(
+        "too-many-node-templates",
+        f"the template has {len(raw)} node templates, over the limit of {limit} per deployment",
+        (*_TT, "node_templates"),
+    )
+    return True
 
 
 def _policy_value(evaluator: Evaluator, value: Any) -> Any:

@@ -18,10 +18,11 @@ from typing import Any
 from cumulo.errors import ToscaError
 from cumulo.tosca.documents import TYPE_SECTIONS, Document, check_header
 from cumulo.tosca.import_map import PROFILES_DIR, default_import_map
-from cumulo.tosca.imports import ImportFailed, ImportResolver, Resolved
+from cumulo.tosca.imports import Fetch, ImportFailed, ImportResolver, Resolved
 from cumulo.tosca.issues import Issue, IssueLog, Location, Severity
 from cumulo.tosca.plan import Plan
 from cumulo.tosca.template import Report, Template
+from cumulo.tosca.topology import DEFAULT_MAX_DEPLOYMENT_INSTANCES
 from cumulo.tosca.type_registry import Registry
 from cumulo.tosca.yaml_reader import (
     DEFAULT_MAX_DEPTH,
@@ -54,6 +55,8 @@ class Processor:
         allowed_roots: list[Path] | None = None,
         max_depth: int = DEFAULT_MAX_DEPTH,
         max_nodes: int = DEFAULT_MAX_NODES,
+        max_instances: int = DEFAULT_MAX_DEPLOYMENT_INSTANCES,
+        fetch: Fetch | None = None,
     ) -> None:
         merged = default_import_map()
         merged.update({k: Path(v) for k, v in (import_map or {}).items()})
@@ -61,8 +64,9 @@ class Processor:
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.max_nodes = max_nodes
+        self.max_instances = max_instances  # per deployment, checked before count expansion
         self._resolver = ImportResolver(
-            merged, list(allowed_roots or []), allow_network, cache_dir, max_bytes
+            merged, list(allowed_roots or []), allow_network, cache_dir, max_bytes, fetch
         )
         self._lock = threading.Lock()
         self._docs: dict[str, tuple[tuple[int, int], Document]] = {}
@@ -258,7 +262,7 @@ class Processor:
 
         log = IssueLog()
         log.extend(tpl.issues)
-        run(tpl, inputs, log, strict_inputs=inputs is not None)
+        run(tpl, inputs, log, strict_inputs=inputs is not None, max_instances=self.max_instances)
         return Report(log.issues)
 
     def plan(
@@ -277,7 +281,9 @@ class Processor:
 
         log = IssueLog()
         log.extend(tpl.issues)
-        plan = run(tpl, inputs or {}, log, strict_inputs=require_inputs)
+        plan = run(
+            tpl, inputs or {}, log, strict_inputs=require_inputs, max_instances=self.max_instances
+        )
         if plan is None and not log.errors:  # e.g. `topology_template:` left empty
             log.add(
                 _plain("no-topology", "the template has no topology_template to plan", tpl.name)

@@ -11,7 +11,10 @@ from cumulo.tosca.plan import Deferred, NodeInstance, Operation, Requirement, ow
 from cumulo.tosca.primitives import contains_function
 
 HOSTED_ON = "tosca.relationships.HostedOn"
-MAX_INSTANCES = 10_000
+MAX_INSTANCES = 10_000  # of one node template, whatever the deployment's limit
+# Instances of a whole deployment (every node template's count summed), unless the
+# processor is given another limit (the server's ``max_instances_per_deployment``).
+DEFAULT_MAX_DEPLOYMENT_INSTANCES = 200
 
 
 def hosts_of(nodes: dict[str, NodeModel]) -> dict[str, str | None]:
@@ -80,6 +83,29 @@ def instance_counts(ck: Checker, nodes: dict[str, NodeModel], ev: Evaluator) -> 
             value = 1
         counts[name] = value
     return counts
+
+
+def over_instance_limit(
+    ck: Checker, nodes: dict[str, NodeModel], counts: dict[str, int], limit: int
+) -> bool:
+    """Report a deployment whose counts sum over ``limit``, naming its largest nodes.
+
+    Called on the counts alone, so a count bomb is refused before any instance exists.
+    """
+    total = sum(counts.values())
+    if total <= limit:
+        return False
+    largest = sorted(counts.items(), key=lambda item: -item[1])
+    named = ", ".join(f"{name!r} count {n}" for name, n in largest[:3])
+    more = ", ..." if len(largest) > 3 else ""
+    path = (*nodes[largest[0][0]].path, "capabilities", "scalable", "properties", "count")
+    ck.err(
+        "too-many-instances",
+        f"the template asks for {total} instances ({named}{more}), "
+        f"over the limit of {limit} instances per deployment",
+        path,
+    )
+    return True
 
 
 def make_instances(

@@ -82,6 +82,10 @@ _SCALAR_RE: Final = re.compile(
 )
 
 
+# A number written with more characters than this is no quantity anyone means.
+_MAX_DIGITS = 64
+
+
 class ScalarUnitError(ValueError):
     """A text is not a scalar-unit of the expected kind; the message says why."""
 
@@ -166,14 +170,14 @@ def parse_scalar_unit(text: object, kind: str) -> ScalarUnit:
             f'"{shown}" is not a {kind}: write a number and a unit, e.g. "{_example(kind)}"'
         )
     raw_number = match["number"]
-    number: float | int
-    if re.fullmatch(r"[+-]?\d+", raw_number):
-        number = int(raw_number)
-    else:
-        number = float(raw_number)
-        if not math.isfinite(number):
-            raise ScalarUnitError(f'"{text}" is not a finite {kind}')
+    if len(raw_number) > _MAX_DIGITS:
+        raise ScalarUnitError(f'"{text[:57]}..." is not a finite {kind}')
+    integral = re.fullmatch(r"[+-]?\d+", raw_number)
+    number: float | int = int(raw_number) if integral else float(raw_number)
     unit, warning = _match_unit(match["unit"], kind)
+    # Finite in the base unit too: "1e308 TB" would overflow every later use.
+    if not math.isfinite(float(number) * _UNITS[kind][unit]):
+        raise ScalarUnitError(f'"{text}" is not a finite {kind}')
     return ScalarUnit(number, unit, kind, warning)
 
 

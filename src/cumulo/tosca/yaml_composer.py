@@ -17,6 +17,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
+from cumulo.tosca.text import NOT_TEXT, bad_character, not_text_message
 from cumulo.tosca.yaml_reader import (
     LazyAbort,
     LazySource,
@@ -170,6 +171,10 @@ class Composer:
                         value = _tagged(tag, value, ctor)
                     except ValueError as exc:
                         raise _fail("bad-tag", str(exc), mark) from None
+                if event.style == '"' and isinstance(value, str) and NOT_TEXT.search(value):
+                    # only a double-quoted scalar's escapes make them: libyaml refuses the rest
+                    found = bad_character(value) or ""
+                    raise _fail("bad-character", f"a quoted string {not_text_message(found)}", mark)
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
                 total += 1

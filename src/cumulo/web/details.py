@@ -20,6 +20,7 @@ from cumulo.web.form_values import display_values
 
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 MASK = "••••••••"
+KEEP_SECRET = "(Leave empty to keep the current value.)"
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,25 @@ def form_fields(engine: Engine, dep: Deployment) -> list[dict[str, Any]]:
     return list(form_schema(template, _overlay(dep.template), group=dep.user_group)["inputs"])
 
 
+def update_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The inputs the update form offers. A secret is never shown back (not even sealed):
+    its field starts empty, and left empty it keeps the stored value."""
+    out = []
+    for f in fields:
+        if not f.get("updatable"):
+            continue
+        if is_sensitive(f["name"], f):
+            f = {k: v for k, v in f.items() if k != "default"} | {"required": False}
+            f["description"] = ((f.get("description") or "") + " " + KEEP_SECRET).strip()
+        out.append(f)
+    return out
+
+
 def current_values(dep: Deployment, fields: list[dict[str, Any]]) -> dict[str, list[str]] | None:
-    """The stored parameters as the form's raw values (None: the defaults)."""
+    """The stored parameters as the form's raw values (None: the defaults); no secret."""
     if not fields:
         return None
-    given = dep.parameters or {}
+    given = {k: v for k, v in (dep.parameters or {}).items() if not is_encrypted(v)}
     with_values = [{**f, "default": given[f["name"]]} if f["name"] in given else f for f in fields]
     shown = display_values(with_values)
     raw: dict[str, list[str]] = {}

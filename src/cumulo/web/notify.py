@@ -12,19 +12,24 @@ import smtplib
 from email.message import EmailMessage
 
 from cumulo.config import Settings
+from cumulo.engine.callbacks import OWN_NOTIFY_PATH
 from cumulo.engine.runtime import Engine
+from cumulo.secrets import SEALED_PREFIX, Purpose
 
-NOTIFY_PATH = "/ui/notify/"
+NOTIFY_PATH = OWN_NOTIFY_PATH
 
 
-def notify_url(engine: Engine, base_url: str, address: str) -> str:
-    base = (engine.settings.public_url or base_url).rstrip("/")
-    return f"{base}{NOTIFY_PATH}{engine.secrets.encrypt(address).removeprefix('enc1:')}"
+def notify_url(engine: Engine, address: str) -> str:
+    # The admin's public URL, never the request's Host header: the callback sender trusts
+    # this one destination (``cumulo.engine.callbacks.is_own``) past the egress policy.
+    base = engine.settings.public_base_url
+    token = engine.secrets.seal(address, Purpose.NOTIFY_LINK).removeprefix(SEALED_PREFIX)
+    return f"{base}{NOTIFY_PATH}{token}"
 
 
 def address_of(engine: Engine, token: str) -> str:
     """The address a token stands for (``SecretError`` when it is not ours)."""
-    return engine.secrets.decrypt("enc1:" + token)
+    return engine.secrets.open(SEALED_PREFIX + token, Purpose.NOTIFY_LINK)
 
 
 def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:

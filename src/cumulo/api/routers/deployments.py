@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -12,6 +9,7 @@ from pydantic import ValidationError
 
 from cumulo.api.deps import base_url, current_identity, get_engine
 from cumulo.api.errors import describe_validation_errors
+from cumulo.api.json_body import read_json_object
 from cumulo.api.paging import page_request, paged
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentPage, DeploymentRequest
 from cumulo.auth.identity import Identity
@@ -20,7 +18,7 @@ from cumulo.engine.events import format_event
 from cumulo.engine.indigo_json import deployment_json
 from cumulo.engine.runtime import Engine
 from cumulo.engine.services import NewDeployment, create_deployment, request_delete
-from cumulo.errors import BadRequest, UnsupportedMediaType
+from cumulo.errors import BadRequest
 from cumulo.store.deployment_queries import (
     SORT_COLUMNS,
     DeploymentFilter,
@@ -77,24 +75,9 @@ def list_deployments(
     return JSONResponse(paged(content, total, req, f"{base}/deployments", query))
 
 
-async def _json_body(request: Request) -> Any:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if not (ctype == "application/json" or ctype.endswith("+json")):
-        raise UnsupportedMediaType(
-            f"Content type '{ctype or 'none'}' not supported: send application/json"
-        )
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
-
-
 async def new_deployment_from(request: Request, caller: Identity) -> NewDeployment:
     """The request's body as a ``NewDeployment`` (also what a dry run schedules)."""
-    body = await _json_body(request)
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
+    body = await read_json_object(request)
     try:
         req = DeploymentRequest.model_validate(body)
     except ValidationError as exc:

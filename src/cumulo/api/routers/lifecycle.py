@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from cumulo.api.deps import base_url, current_identity, get_engine
 from cumulo.api.errors import describe_validation_errors
-from cumulo.api.routers.deployments import _json_body
+from cumulo.api.json_body import read_json_object
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentUpdateRequest
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
@@ -39,9 +39,7 @@ class ActionRequest(BaseModel):
 
 
 async def _validated(request: Request, model: type[BaseModel]) -> Any:
-    body = await _json_body(request)
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
+    body = await read_json_object(request)
     try:
         return model.model_validate(body)
     except ValidationError as exc:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from cumulo.api.deps import base_url, get_engine, require_admin
+from cumulo.api.json_body import read_json_object
 from cumulo.api.schemas import ERROR_RESPONSES
 from cumulo.engine.health import probe_site
 from cumulo.engine.indigo_json import format_time
@@ -35,12 +36,7 @@ router = APIRouter(tags=["sites"], responses=ERROR_RESPONSES, dependencies=[Depe
 
 
 async def _body(request: Request, model: type[BaseModel], name: str | None = None) -> Any:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
+    body = await read_json_object(request)
     if name is not None:
         key = "name" if model is SiteDef else "id"
         if body.setdefault(key, name) != name:

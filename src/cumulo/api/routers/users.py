@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from cumulo.api.deps import current_identity, get_engine, require_admin
+from cumulo.api.json_body import read_json_object
 from cumulo.api.schemas import ERROR_RESPONSES
 from cumulo.auth import audit
 from cumulo.auth.accounts import user_row
@@ -67,12 +68,7 @@ async def add_key(
     engine: Engine = Depends(get_engine),
     caller: Identity = Depends(current_identity),
 ) -> JSONResponse:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadRequest("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
+    body = await read_json_object(request)
     name, public, generate = body.get("name", ""), body.get("publicKey"), body.get("generate")
     if not isinstance(name, str) or (public is None) == (generate is not True):
         raise BadRequest('give "name" and either "publicKey" or "generate": true')

@@ -19,6 +19,7 @@ from cumulo.drivers.docker.limits import host_limits
 from cumulo.drivers.docker.ports import (
     LOCALHOST,
     PortRequest,
+    check_port_count,
     parse_ports,
     private_addresses,
     published_ports,
@@ -106,7 +107,9 @@ def ports(request: NodeRequest) -> list[PortRequest]:
     found += parse_ports(request.node, "capabilities.host.publish_ports", host.get("publish_ports"))
     endpoint = request.capabilities.get("endpoint") or {}
     found += parse_ports(request.node, "capabilities.endpoint.ports", endpoint.get("ports"))
-    return list({p.key: p for p in found}.values())
+    unique = list({p.key: p for p in found}.values())
+    check_port_count(request.node, "ports", len(unique))
+    return unique
 
 
 def application_spec(request: NodeRequest) -> ContainerSpec:

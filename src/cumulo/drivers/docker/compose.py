@@ -1,23 +1,28 @@
 """DockerCompose nodes as compose projects on the site's engine.
 
-The project is named from the deployment (``cumulo-<deployment>-<node>-<index>``)
-and lives in its own folder under the site's work folder, where the checked
-compose file is written (``compose_policy.check``: ports on 127.0.0.1, the
-deployment's labels on every service). It runs with the compose the machine
-has, found once per process: the ``docker compose`` plugin, else Debian's
-``docker-compose``. Removal does not call compose: the containers carry the
-deployment's labels and the networks and volumes compose made carry the
-project's, so a deployment is removed even when its folder is gone.
+The project is named from the deployment (``cumulo-<deployment>-<node>-<index>``).
+The user's variables only feed cumulo's own ``${VAR}`` substitution and the
+containers' environment; the checked file (``compose_policy.check``) goes to
+compose on its standard input and is never written to disk (it may hold a
+password), and compose runs with a fixed environment (PATH, HOME, DOCKER_HOST
+of the site) and an empty env file of cumulo's, in a 0700 folder of its own.
+Compose creates the containers without starting them; what it made is checked
+against the site's policy (``created_policy``) and removed if it breaks it, and
+only then started. It runs with the compose the machine has, found once per
+process: the ``docker compose`` plugin, else Debian's ``docker-compose``.
+Removal does not call compose: the containers carry the deployment's labels
+and the networks and volumes compose made carry the project's, so a
+deployment is removed even when its folder is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +31,10 @@ import yaml
 
 from cumulo.drivers.base import NodeRequest, SiteInfo
 from cumulo.drivers.docker import labels as lbl
-from cumulo.drivers.docker.compose_env import project_environment, substitute
-from cumulo.drivers.docker.compose_policy import ComposePolicy, check
+from cumulo.drivers.docker.compose_env import project_environment, redact, substitute
+from cumulo.drivers.docker.compose_policy import ComposeContext, ComposePolicy, check
 from cumulo.drivers.docker.compose_source import compose_document
+from cumulo.drivers.docker.created_policy import Scope, SiteRules, check_created, site_rules
 from cumulo.drivers.docker.dns import DEFAULT_ZONE, dns_name
 from cumulo.drivers.docker.engine_calls import EngineConnection
 from cumulo.drivers.docker.ports import LOCALHOST, published_ports
@@ -40,7 +46,8 @@ COMPOSE = "compose"
 PREFIX = "compose:"
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
-FILE_NAME = "docker-compose.yml"
+EMPTY_ENV_FILE = "empty.env"  # compose reads an env file; this one, never a user's
+FIXED_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UP_TIMEOUT = 600
 
 
@@ -78,6 +85,7 @@ class ComposeProjects:
         work = site.options.get("work_dir") or Path.home() / ".cache" / "cumulo" / site.name
         self.folder = Path(work) / "compose"
         self.zone = str(site.options.get("dns_zone") or DEFAULT_ZONE)
+        self._rules: SiteRules | None = None
 
     def up(self, request: NodeRequest) -> tuple[str, dict[str, Any]]:
         command = compose_command()
@@ -92,30 +100,54 @@ class ComposeProjects:
             request.node, "properties.environment_variables",
             request.properties.get("environment_variables"), LOCALHOST,
         )  # fmt: skip
-        doc = compose_document(request.node, dict(request.properties), self.policy)
-        labels = {**lbl.instance_labels(request, self.site.name), lbl.KIND: COMPOSE}
-        doc = check(
-            request.node, substitute(request.node, doc, env), self.policy, folder, labels,
-            self._image_exists, self.site.name,
-        )  # fmt: skip
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / FILE_NAME).write_text(yaml.safe_dump(doc, sort_keys=False))
-        process_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder),
-                       "DOCKER_HOST": self.site.endpoint, **env}  # fmt: skip
-        args = [*command, "-p", project, "-f", FILE_NAME, "up", "-d", "--no-build"]
         try:
-            done = subprocess.run(args, cwd=folder, env=process_env, capture_output=True,
-                                  text=True, timeout=UP_TIMEOUT)  # fmt: skip
-        except subprocess.TimeoutExpired:
+            text = yaml.safe_dump(self._checked(request, folder, env), sort_keys=False)
+        except SiteError as exc:
+            raise SiteError(redact(str(exc), env)) from None
+        run = _Run(command, project, _private_folder(folder), self.site.endpoint, text, env)
+        self._run(request.node, run, "up", "--no-start", "--no-build")
+        containers = self.containers(project)
+        ids = [c.id for c in containers]
+        scope = Scope(request.deployment_id, project, containers=frozenset(ids))
+        try:
+            check_created(self.engine.client, request.node, self.site.name, ids, scope,
+                          self.rules())  # fmt: skip
+        except SiteError:
             self.remove(project)
+            raise
+        self._run(request.node, run, "start")
+        return PREFIX + project, self.attributes(project)
+
+    def _checked(self, request: NodeRequest, folder: Path, env: dict[str, str]) -> dict[str, Any]:
+        """The node's compose file, substituted, checked and rewritten by the site policy."""
+        doc = compose_document(
+            request.node, dict(request.properties), self.policy, self.site.egress
+        )
+        labels = {**lbl.instance_labels(request, self.site.name), lbl.KIND: COMPOSE}
+        ctx = ComposeContext(request.node, self.site.name, folder, labels, self._image_exists,
+                             self.rules().log_driver, env)  # fmt: skip
+        return check(substitute(request.node, doc, env), self.policy, ctx)
+
+    def rules(self) -> SiteRules:
+        """The site's rules for what Docker creates (its facts are asked once)."""
+        if self._rules is None:
+            self._rules = site_rules(self.engine.client, self.policy)
+        return self._rules
+
+    def _run(self, node: str, run: _Run, *args: str) -> None:
+        """One compose command; on failure the project is removed and the error told."""
+        try:
+            done = subprocess.run(run.args(*args), input=run.text, cwd=run.folder, env=run.env(),
+                                  capture_output=True, text=True, timeout=UP_TIMEOUT)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            self.remove(run.project)
             raise SiteError(
-                f"node {request.node}: compose up did not end in {UP_TIMEOUT} s"
+                f"node {node}: compose {args[0]} did not end in {UP_TIMEOUT} s"
             ) from None
         if done.returncode != 0:
-            self.remove(project)
+            self.remove(run.project)
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
-            raise SiteError(f"node {request.node}: compose up failed: {tail}")
-        return PREFIX + project, self.attributes(project)
+            raise SiteError(redact(f"node {node}: compose {args[0]} failed: {tail}", run.variables))
 
     def _image_exists(self, image: str) -> bool:
         try:
@@ -188,6 +220,39 @@ class ComposeProjects:
         for volume in volumes or []:
             if matches((volume.get("Labels") or {}).get(PROJECT_LABEL, "")):
                 _quietly(client.api.remove_volume, volume["Name"], force=True)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """How cumulo runs compose for one project: the checked file on standard input (never
+    on disk), an empty env file of its own, a fixed environment with nothing of the user's."""
+
+    command: tuple[str, ...]
+    project: str
+    folder: Path
+    endpoint: str
+    text: str
+    variables: dict[str, str]  # the user's: only to mask them in errors
+
+    def args(self, *args: str) -> list[str]:
+        return [*self.command, "-p", self.project, "--project-directory", str(self.folder),
+                "--env-file", str(self.folder / EMPTY_ENV_FILE), "-f", "-", *args]  # fmt: skip
+
+    def env(self) -> dict[str, str]:
+        return {"PATH": FIXED_PATH, "HOME": str(self.folder), "LANG": "C.UTF-8",
+                "DOCKER_HOST": self.endpoint}  # fmt: skip
+
+
+def _private_folder(folder: Path) -> Path:
+    """Compose's working folder: only cumulo may read it, and it holds one empty file."""
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.parent.chmod(0o700)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
+    empty = folder / EMPTY_ENV_FILE
+    empty.write_text("")
+    empty.chmod(0o600)
+    return folder
 
 
 def _quietly(call: Any, *args: Any, **kwargs: Any) -> None:

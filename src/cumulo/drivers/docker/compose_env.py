@@ -82,3 +82,33 @@ def _replace(node: str, text: str, env: Mapping[str, str], path: str) -> str:
         return value.replace("$", "$$")
 
     return _REFERENCE.sub(one, text)
+
+
+def container_environment(node: str, where: str, value: Any, env: Mapping[str, str]) -> dict:
+    """A service's ``environment`` as a map with no pass-through left: a bare ``KEY``
+    (or ``KEY:`` with no value), which compose would take from its own process's
+    environment, takes the user's variable of that name, or is left out."""
+    if value in (None, "", [], {}):
+        return {}
+    if isinstance(value, Mapping):
+        items = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        items = [(k, v if sep else None) for k, sep, v in (str(e).partition("=") for e in value)]
+    else:
+        raise SiteError(f"node {node}: compose file: {where}: must be a map or a list")
+    result: dict[str, Any] = {}
+    for key, val in items:
+        if val is not None:
+            result[key] = val
+        elif key in env:
+            result[key] = env[key].replace("$", "$$")
+    return result
+
+
+def redact(text: str, env: Mapping[str, str]) -> str:
+    """``text`` (an error to show) with the values of the user's variables masked: one may
+    be a password, and errors are stored and shown."""
+    for name, value in sorted(env.items(), key=lambda kv: -len(kv[1])):
+        if len(value) >= 4 and name != "HOST_PUBLIC_IP":
+            text = text.replace(value, "***")
+    return text

@@ -1,29 +1,33 @@
 """Where a compose file comes from: inline content, or a URL fetched with limits.
 
-``http``/``https`` URLs are fetched with a timeout and a size limit (a server
-that hangs or sends too much fails the node, saying so); ``file:`` URLs are read
-only under the folders the site's policy lists (none by default), so a user
-cannot make the server read its own files.
+``http``/``https`` URLs are fetched through the egress policy (only where the
+admin allows, checked at every connection and redirect; ``cumulo.egress``) with
+a timeout and a size limit (a server that hangs or sends too much fails the
+node, saying so); ``file:`` URLs are read only under the folders the site's
+policy lists (none by default), so a user cannot make the server read its own
+files.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import httpx
 import yaml
 
 from cumulo.drivers.docker.compose_policy import ComposePolicy
+from cumulo.egress import EgressPolicy, FetchFailed
+from cumulo.egress import fetch as egress_fetch
 from cumulo.errors import SiteError
 
 URL_PROPERTY = "docker_compose_file_url"
 CONTENT_PROPERTY = "docker_compose_file_content"
 
 
-def compose_document(node: str, properties: dict[str, Any], policy: ComposePolicy) -> Any:
+def compose_document(
+    node: str, properties: dict[str, Any], policy: ComposePolicy, egress: EgressPolicy
+) -> Any:
     """The parsed compose file of a DockerCompose node."""
     content = properties.get(CONTENT_PROPERTY)
     url = properties.get(URL_PROPERTY)
@@ -32,7 +36,8 @@ def compose_document(node: str, properties: dict[str, Any], policy: ComposePolic
         if len(text.encode()) > policy.max_file_bytes:
             raise SiteError(f"node {node}: {where}: larger than {policy.max_file_bytes} bytes")
     elif url not in (None, ""):
-        where, text = f"properties.{URL_PROPERTY} ({url})", fetch(node, str(url), policy)
+        where = f"properties.{URL_PROPERTY} ({url})"
+        text = fetch(node, str(url), policy, egress)
     else:
         raise SiteError(
             f"node {node}: no compose file given "
@@ -52,31 +57,20 @@ def compose_document(node: str, properties: dict[str, Any], policy: ComposePolic
     return doc
 
 
-def fetch(node: str, url: str, policy: ComposePolicy) -> str:
+def fetch(node: str, url: str, policy: ComposePolicy, egress: EgressPolicy) -> str:
     parsed = urlparse(url)
-    where = f"node {node}: compose file {url}"
     if parsed.scheme == "file":
+        where = f"node {node}: compose file {url}"
         return _read_file(where, Path(unquote(parsed.path)), policy)
+    # The URL is left out: a refusal reads the same whatever the address and port.
+    where = f"node {node}: properties.{URL_PROPERTY}"
     if parsed.scheme not in ("http", "https"):
         raise SiteError(f"{where}: only http, https and file URLs are accepted")
-    limit, timeout = policy.max_file_bytes, policy.fetch_timeout_seconds
-    deadline = time.monotonic() + timeout  # the whole download, not each read
     try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise SiteError(f"{where}: the server answered {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    raise SiteError(f"{where}: larger than {limit} bytes")
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout("too slow")
-    except httpx.TimeoutException:
-        raise SiteError(f"{where}: not received within {timeout:g} s (timed out)") from None
-    except httpx.HTTPError as exc:
-        raise SiteError(f"{where}: cannot be fetched: {exc}") from None
-    return _text(where, bytes(body))
+        body = egress_fetch(url, egress, policy.max_file_bytes, policy.fetch_timeout_seconds)
+    except FetchFailed as exc:
+        raise SiteError(f"{where}: {exc}") from None
+    return _text(where, body)
 
 
 def _read_file(where: str, path: Path, policy: ComposePolicy) -> str:

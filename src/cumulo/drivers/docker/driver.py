@@ -3,8 +3,10 @@
 Compute nodes become VM-like containers (``vm.py``), Docker application nodes
 plain containers (``application.py``); both labelled (``labels.py``) so that
 ``create`` finds what it made before and ``delete_deployment`` removes exactly
-one deployment's containers. Readiness follows the engine's streams
-(``readiness.py``).
+one deployment's containers, and both on the deployment's own network
+(``networks.py``). What Docker made is checked against the site's policy before
+it starts (``created_policy.py``), as for compose projects. Readiness follows
+the engine's streams (``readiness.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from cumulo.drivers.base import NodeRequest, Realized, SiteInfo
 from cumulo.drivers.docker import labels as lbl
 from cumulo.drivers.docker.application import application_attributes, application_spec
 from cumulo.drivers.docker.compose import COMPOSE_TYPES, ComposeProjects, is_compose, project_of
+from cumulo.drivers.docker.created_policy import Scope, check_created
 from cumulo.drivers.docker.dns import dns_name
 from cumulo.drivers.docker.engine_calls import (
     EngineConnection,
     explain,
     is_port_taken,
 )
+from cumulo.drivers.docker.networks import deployment_network, remove_deployment_networks
 from cumulo.drivers.docker.ports import LOCALHOST
 from cumulo.drivers.docker.readiness import wait_application, wait_vm
 from cumulo.drivers.docker.spec import APPLICATION, VM, ContainerSpec
@@ -89,6 +93,9 @@ class DockerDriver:
             if existing is None:
                 spec = self._spec(request)
                 self._require_image(request.node, spec.image)
+                spec.network = deployment_network(
+                    self.engine.client, request.node, request.deployment_id, self.site.name
+                )
                 existing = self._create_container(request, spec)
                 self._start_new(request, existing, spec)
             elif existing.status == "created":  # made, but a crash came before start
@@ -127,7 +134,15 @@ class DockerDriver:
             ) from None
 
     def _start_new(self, request: NodeRequest, container: Any, spec: ContainerSpec) -> None:
-        """Start a container just made; if that fails, remove it: nothing left behind."""
+        """Check a container just made against the site's policy and start it; if either
+        fails, remove it: nothing left behind."""
+        scope = Scope(request.deployment_id, containers=frozenset({container.id}))
+        try:
+            check_created(self.engine.client, request.node, self.site.name, [container.id],
+                          scope, self.compose.rules())  # fmt: skip
+        except SiteError:
+            self._remove(container.id)
+            raise
         try:
             container.start()
         except docker.errors.APIError as exc:
@@ -208,6 +223,7 @@ class DockerDriver:
             # volumes last: a volume still mounted cannot be removed
             self.compose.remove_deployment(deployment_id)
             client, site = self.engine.client, self.site.name
+            remove_deployment_networks(client, deployment_id, site)
             return ids + remove_deployment_volumes(client, deployment_id, site)
 
     def start(self, physical_id: str) -> None:

@@ -17,7 +17,11 @@ from typing import Any
 from cumulo.errors import SiteError
 
 LOCALHOST = "127.0.0.1"
-MAX_RANGE = 100  # ports published for one range
+# One cap for every node kind (VM, application container, compose project): the host ports
+# one node instance may publish, checked before anything is created and again on what Docker
+# made (``created_policy``).
+MAX_PUBLISHED_PORTS = 100
+MAX_RANGE = MAX_PUBLISHED_PORTS  # ports published for one range
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,23 @@ def _port_number(node: str, where: str, value: Any, optional: bool = False) -> i
     if not 1 <= number <= 65535:
         raise SiteError(f"node {node}: {where}: port {value!r} is not a number in 1..65535")
     return number
+
+
+def port_cap_problem(count: int) -> str | None:
+    """Why ``count`` published ports break the cap, or None."""
+    if count <= MAX_PUBLISHED_PORTS:
+        return None
+    return (
+        f"{count} host ports asked for, more than the {MAX_PUBLISHED_PORTS} ports one node "
+        "may publish (port cap)"
+    )
+
+
+def check_port_count(node: str, where: str, count: int) -> None:
+    """Refuse a node that would publish more host ports than ``MAX_PUBLISHED_PORTS``."""
+    problem = port_cap_problem(count)
+    if problem:
+        raise SiteError(f"node {node}: {where}: {problem}")
 
 
 def port_bindings(ports: list[PortRequest]) -> dict[str, tuple[str, int | None]]:

@@ -23,6 +23,7 @@ class ContainerSpec:
     labels: dict[str, str] = field(default_factory=dict)
     # named volume -> {"bind": mount point, "mode": "rw"} (attached block storage)
     volumes: dict[str, dict[str, str]] = field(default_factory=dict)
+    network: str | None = None  # the deployment's own network (``networks.py``)
 
     def create_kwargs(self, name: str) -> dict[str, Any]:
         """Keyword arguments for ``docker.DockerClient().containers.create``."""
@@ -41,6 +42,8 @@ class ContainerSpec:
             kwargs["volumes"] = self.volumes
         if self.hostname:
             kwargs["hostname"] = self.hostname
+        if self.network:
+            kwargs["network"] = self.network
         if self.kind == VM:
             # tini as PID 1 reaps orphans of SSH sessions, as a VM's init would.
             kwargs["init"] = True

@@ -16,6 +16,7 @@ from cumulo.drivers.docker import labels as lbl
 from cumulo.drivers.docker.limits import host_limits
 from cumulo.drivers.docker.ports import (
     PortRequest,
+    check_port_count,
     parse_ports,
     private_addresses,
     published_ports,
@@ -111,7 +112,9 @@ def vm_ports(request: NodeRequest) -> list[PortRequest]:
     node's configuration installs, say), each on a free port of 127.0.0.1."""
     endpoint = request.capabilities.get("endpoint") or {}
     wanted = parse_ports(request.node, "capabilities.endpoint.ports", endpoint.get("ports"))
-    return [PortRequest(22), *(p for p in wanted if p.key != SSH)]
+    found = [PortRequest(22), *(p for p in wanted if p.key != SSH)]
+    check_port_count(request.node, "capabilities.endpoint.ports", len(found))
+    return found
 
 
 def vm_spec(request: NodeRequest, site: SiteInfo) -> ContainerSpec:

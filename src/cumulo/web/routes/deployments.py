@@ -21,7 +21,6 @@ from cumulo.engine.services import (
     request_delete,
     set_locked,
 )
-from cumulo.errors import Forbidden
 from cumulo.store.dashboard_queries import attempts_of, search_deployments
 from cumulo.store.deployment_queries import DeploymentFilter
 from cumulo.store.models import Deployment
@@ -32,6 +31,7 @@ from cumulo.web.details import (
     describe_outputs,
     form_fields,
     ssh_command,
+    update_fields,
 )
 from cumulo.web.form_values import TABLE_WIDGETS, display_values, table_columns
 from cumulo.web.render import page
@@ -49,12 +49,12 @@ def owned(dep: Deployment, caller: Identity) -> bool:
 
 
 def load_for(engine: Engine, dep_id: str, caller: Identity) -> Deployment:
+    """The caller's deployment; one 404 for "not yours" and "does not exist", as the
+    API answers, so no page tells whether someone else's id exists."""
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
-        if dep is None:
+        if dep is None or not owned(dep, caller):
             raise not_found(dep_id)
-        if not owned(dep, caller):
-            raise Forbidden("this deployment belongs to someone else")
         return dep
 
 
@@ -102,7 +102,7 @@ def details_page(
         log = [format_event(e) for e in events]
         last_event = events[-1].id if events else 0
     fields = form_fields(engine, dep)
-    updatable = [f for f in fields if f.get("updatable")]
+    updatable = update_fields(fields)
     raw = update_raw if update_raw is not None else current_values(dep, updatable)
     return page(
         request,
@@ -139,7 +139,7 @@ def details(
 
 
 def updatable_fields(engine: Engine, dep: Deployment) -> list[dict[str, Any]]:
-    return [f for f in form_fields(engine, dep) if f.get("updatable")]
+    return update_fields(form_fields(engine, dep))
 
 
 def back(dep_id: str, message: str) -> RedirectResponse:
@@ -182,7 +182,7 @@ async def retry(
     dep = load_for(engine, dep_id, caller)
     new = NewDeployment(
         template=dep.template,
-        parameters=unseal(engine, dep.parameters),
+        parameters=unseal(engine, dep),
         timeout_mins=dep.timeout_mins,
         provider_timeout_mins=dep.provider_timeout_mins,
         max_providers_retry=dep.max_providers_retry,

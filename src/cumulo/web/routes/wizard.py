@@ -197,7 +197,7 @@ async def submit(
         user_group=group,
         description=advanced.description or entry.display_name,
         site=scheduling.site,
-        callback=notify_url(engine, str(request.base_url), advanced.notify_email)
+        callback=notify_url(engine, advanced.notify_email)
         if advanced.notify_email and engine.settings.smtp_host
         else None,
     )
