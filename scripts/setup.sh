@@ -29,6 +29,16 @@ install_system_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Every deployment gets its own Docker networks: Docker's default pools hold about 30
+# networks, these 4,096 (/24s of 172.16.0.0/12, the range Docker already uses).
+# An engine someone else configured is left as it is (cumulo doctor says so).
+address_pools() {
+  [ -e /etc/docker/daemon.json ] && return 0
+  mkdir -p /etc/docker
+  printf '%s\n' '{"default-address-pools": [{"base": "172.16.0.0/12", "size": 24}]}' \
+    >/etc/docker/daemon.json
+}
+
 start_docker() {
   docker info >/dev/null 2>&1 && return 0
   if [ "$(id -u)" -ne 0 ] || ! command -v dockerd >/dev/null; then
@@ -36,6 +46,7 @@ start_docker() {
   fi
   log "starting the Docker engine (dockerd)"
   mkdir -p var
+  address_pools
   nohup dockerd >var/dockerd.log 2>&1 &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; sleep 0.5; done
   log "dockerd did not start; see var/dockerd.log"; return 1

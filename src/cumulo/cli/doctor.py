@@ -14,11 +14,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cumulo.config import Settings
+if TYPE_CHECKING:  # pydantic settings load when the command runs (CLI start-up time)
+    from cumulo.config import Settings
 
 BUILD = "run scripts/build-images.sh"
 
@@ -41,6 +42,24 @@ def _docker(settings: Settings) -> Finding:
         return Finding("Docker engine", False, f"not reachable at {settings.docker_host}: {exc}",
                        "start dockerd (scripts/setup.sh does), or set DOCKER_HOST")  # fmt: skip
     return Finding("Docker engine", True, f"{version} at {settings.docker_host}")
+
+
+def _address_pools(settings: Settings) -> Finding:
+    """Each deployment has its own networks: Docker's default pools hold about 30."""
+    import json
+    from pathlib import Path
+
+    path = Path("/etc/docker/daemon.json")
+    try:
+        pools = json.loads(path.read_text()).get("default-address-pools") if path.exists() else None
+    except (OSError, ValueError) as exc:
+        return Finding("network pools", False, f"{path}: {exc}", "fix the file")
+    if not pools:
+        fix = (f'set "default-address-pools" in {path} (scripts/setup.sh writes '
+               '[{"base": "172.16.0.0/12", "size": 24}]) and restart dockerd')  # fmt: skip
+        return Finding("network pools", False, "Docker's default: about 30 deployments", fix)
+    given = ", ".join(f"{p.get('base')} in /{p.get('size')}s" for p in pools)
+    return Finding("network pools", True, given)
 
 
 def _compose(settings: Settings) -> Finding:
@@ -113,7 +132,14 @@ def _port(what: str, host: str, port: int, kind: int = socket.SOCK_STREAM) -> Fi
 
 
 def findings(settings: Settings) -> list[Finding]:
-    checks: list[Callable[[Settings], Finding]] = [_docker, _compose, _images, _ansible, _database]
+    checks: list[Callable[[Settings], Finding]] = [
+        _docker,
+        _address_pools,
+        _compose,
+        _images,
+        _ansible,
+        _database,
+    ]
     found = [check(settings) for check in checks]
     found.append(_port("API", settings.host, settings.port))
     if settings.dns_port:

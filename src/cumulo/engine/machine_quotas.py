@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 
-CORES_PER_CORE = 4  # CPU limits of containers share the cores
-RAM_PER_RAM = 2  # memory limits are ceilings, seldom all reached at once
 INSTANCES_PER_CORE = 50
+# CPU limits of containers are ceilings that share the cores (each instance may ask for
+# a whole one); memory limits too, seldom all reached at once.
+CORES_PER_CORE = INSTANCES_PER_CORE
+RAM_PER_RAM = 2
 
 
 def machine_quotas() -> dict[str, float]:

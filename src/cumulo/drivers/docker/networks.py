@@ -36,6 +36,11 @@ def deployment_network(client: Any, node: str, deployment_id: str, site: str) ->
             network = client.networks.create(name, driver="bridge", labels=labels,
                                              check_duplicate=True)  # fmt: skip
         except docker.errors.APIError as exc:
+            if "address pool" in str(exc):
+                raise SiteError(
+                    f"node {node}: site {site} has no network address left for a new "
+                    "deployment (Docker's default-address-pools: see cumulo doctor)"
+                ) from None
             if exc.status_code != 409:
                 raise
             network = client.networks.get(name)
