@@ -94,6 +94,7 @@ def test_every_rejection_says_why() -> None:
     assert why["sick"] == "failing its health probe: connection refused"
     assert why["tiny"] == "no flavor fits node vm (2 CPU, 4000 MB RAM, 10 GB disk)"
     assert why["noimg"].startswith("no image for debian 12 (node vm); the site offers centos 7")
+    assert 'the site\'s images, e.g. debian: {"12": IMAGE}' in why["noimg"]  # how to add it
     assert why["full"] == "site quota reached: instances: 2 used + 1 asked > 2"
     assert why["capped"] == "SLA 6 limit reached: cores: 2 used + 2 asked > 3"
     assert why["expired"] == "SLA 7 ended on 2026-01-01"

@@ -105,3 +105,57 @@ def test_warnings_about_imported_files_are_counted_unless_verbose(tmp_path) -> N
     assert quiet.exit_code == 0 and "1 warning(s) in imported files (-v shows them)" in quiet.output
     loud = runner.invoke(app, ["validate", str(tpl), "-v"])
     assert "lib.yaml:3:1: warning: duplicate key 'description'" in loud.output
+
+
+def _repository(tmp_path):
+    """A repository of templates: types beside templates, imported through ``..``."""
+    (tmp_path / "types" / "common").mkdir(parents=True)
+    (tmp_path / "templates").mkdir()
+    v13 = "tosca_definitions_version: tosca_simple_yaml_1_3\n"
+    (tmp_path / "types" / "common" / "base.yaml").write_text(
+        v13 + "node_types:\n  r.Base:\n    derived_from: tosca.nodes.Root\n"
+    )
+    # nested: relative to the importing file, not to the template
+    (tmp_path / "types" / "x.yaml").write_text(
+        v13 + "imports: [common/base.yaml]\nnode_types:\n  r.X:\n    derived_from: r.Base\n"
+    )
+    template = tmp_path / "templates" / "t.yaml"
+    template.write_text(
+        v13 + "imports: [../types/x.yaml]\n"
+        "topology_template:\n  node_templates:\n    x: {type: r.X}\n"
+    )
+    return template
+
+
+def test_parent_folder_imports_need_a_root_on_the_command_line(tmp_path) -> None:
+    template = _repository(tmp_path)
+    confined = runner.invoke(app, ["validate", str(template)])
+    assert confined.exit_code == 1 and "--root DIR" in confined.output
+    result = runner.invoke(app, ["validate", "--root", str(tmp_path), str(template)])
+    assert result.exit_code == 0, result.output
+    (tmp_path / ".git").mkdir()  # a checkout: its top is the default root
+    assert runner.invoke(app, ["validate", str(template)]).exit_code == 0
+
+
+def test_fast_start_words_load_only_what_they_need() -> None:
+    import subprocess
+    import sys
+
+    from cumulo.cli import main
+
+    probe = (
+        "import sys; sys.argv = ['cumulo', WORD]; import cumulo.cli.main as m; "
+        "print(sorted(c.name or c.callback.__name__ for c in m.app.registered_commands), "
+        "'httpx' in sys.modules, 'cumulo.config' in sys.modules)"
+    )
+    for word in main.FAST_PATHS:
+        out = subprocess.run(
+            [sys.executable, "-c", probe.replace("WORD", repr(word))],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert out[-2:] == ["False", "False"], (word, out)  # neither the client nor settings
+        assert word in " ".join(out[:-2]), (word, out)  # the word is a command it registers
+    assert main.modules_for(["cumulo", "deploy"]) == main.COMMAND_MODULES
+    assert main.modules_for(["pytest", "version"]) == main.COMMAND_MODULES

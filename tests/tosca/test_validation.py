@@ -290,7 +290,7 @@ topology_template:
     assert only(report.errors, "unknown-input").hint == "did you mean 'size'?"
     assert only(report.errors, "unknown-node").hint == "did you mean 'vm'?"
     assert "unknown-property" in codes(report.errors)
-    assert only(report.warnings, "unknown-attribute").hint == "did you mean 'public_address'?"
+    assert only(report.errors, "unknown-attribute").hint == "did you mean 'public_address'?"
 
 
 def test_warnings_are_kept_apart_from_errors() -> None:

@@ -161,12 +161,19 @@ def test_strict_mode_accepts_unambiguous_yaml_scalars_with_a_warning() -> None:
         ("2.5", "float", 2.5),
         ("True", "boolean", True),
         ("false", "boolean", False),
-        (12, "version", 12),  # Debian 12: a bare major version, read as 12.0
         (dt.date(2024, 5, 1), "string", "2024-05-01"),
     ]:
         value, problems = run(raw, type_name)
         assert value == expected and type(value) is type(expected)
         assert [p.code for p in problems] == ["type-coerced"], (raw, type_name)
+
+
+def test_bare_major_version_is_accepted_silently() -> None:
+    # catalogue vm.yaml: `version: 12` (Debian 12); tosca-parser reads it too
+    value, problems = run(12, "version")
+    assert (value, problems) == (12, [])
+    _, problems = run("12.x", "version")
+    assert [p.code for p in problems] == ["type-mismatch"]
 
 
 def test_lenient_mode_coerces_form_values_silently() -> None:

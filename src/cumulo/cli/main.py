@@ -8,6 +8,8 @@ command never means editing another command's file.
 from __future__ import annotations
 
 import importlib
+import sys
+from pathlib import Path
 
 import typer
 
@@ -44,7 +46,22 @@ COMMAND_MODULES = (
     "cumulo.cli.site_commands",  # sites ls|add|show|rm|probe
 )
 
-for _name in COMMAND_MODULES:
+# Run as the `cumulo` command, these words need only some modules, so they start
+# without the client, the server and their libraries. Any other word loads all.
+FAST_PATHS = {
+    "version": (),
+    "validate": ("cumulo.cli.tosca_commands",),
+    "inputs": ("cumulo.cli.tosca_commands",),
+}
+
+
+def modules_for(argv: list[str]) -> tuple[str, ...]:
+    launched = Path(argv[0]).name in ("cumulo", "main.py") if argv else False
+    word = argv[1] if launched and len(argv) > 1 else ""
+    return FAST_PATHS.get(word, COMMAND_MODULES)
+
+
+for _name in modules_for(sys.argv):
     try:
         _module = importlib.import_module(_name)
     except ModuleNotFoundError as exc:

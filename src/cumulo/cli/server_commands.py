@@ -6,16 +6,20 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
-from cumulo.config import Settings
+if TYPE_CHECKING:  # pydantic settings load when a command runs (CLI start-up time)
+    from cumulo.config import Settings
 
 
 def _settings(**overrides: Any) -> Settings:
     """Settings from CUMULO_* variables, with the command line's options over them."""
+    from pydantic import ValidationError
+
+    from cumulo.config import Settings
+
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cumulo.errors import ToscaError
-from cumulo.tosca import Processor
-from cumulo.tosca.import_map import import_map_from_env, parse_import_map
+
+if TYPE_CHECKING:  # the processor is imported when a command runs (CLI start-up time)
+    from cumulo.tosca import Processor
 
 TEMPLATE = Annotated[Path, typer.Argument(help="The TOSCA template file.")]
 IMPORT_MAP = Annotated[
@@ -26,6 +27,28 @@ IMPORT_MAP = Annotated[
     ),
 ]
 JSON = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ROOT = Annotated[
+    Path | None,
+    typer.Option(
+        "--root",
+        help="Relative imports may reach any file under this folder (default: the "
+        "template's git checkout, else the current folder when it holds the template, "
+        "else the template's folder).",
+    ),
+]
+
+
+def import_root(template: Path, root: Path | None) -> Path:
+    """Where a template on disk may import from: in a repository of templates,
+    ``../types/x.yaml`` is normal. (The server confines to the template's folder.)"""
+    if root is not None:
+        return root
+    folder = template.resolve().parent
+    for parent in (folder, *folder.parents):
+        if (parent / ".git").exists():
+            return parent
+    cwd = Path.cwd().resolve()
+    return cwd if folder == cwd or cwd in folder.parents else folder
 
 
 def _usage(message: str) -> typer.Exit:
@@ -33,14 +56,17 @@ def _usage(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _processor(import_map: list[str] | None) -> Processor:
+def _processor(import_map: list[str] | None, root: Path) -> Processor:
+    from cumulo.tosca import Processor
+    from cumulo.tosca.import_map import import_map_from_env, parse_import_map
+
     try:
         mapping = import_map_from_env()
         for entry in import_map or []:
             mapping.update(parse_import_map(entry))
     except ValueError as exc:
         raise _usage(str(exc)) from None
-    return Processor(import_map=mapping)
+    return Processor(import_map=mapping, allowed_roots=[root])
 
 
 def _params(items: list[str] | None, params_file: Path | None) -> dict[str, Any]:
@@ -82,6 +108,7 @@ def validate(
         Path | None, typer.Option("--params", help="A JSON file of input parameters.")
     ] = None,
     import_map: IMPORT_MAP = None,
+    root: ROOT = None,
     as_json: JSON = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also show warnings about imported files.")
@@ -92,7 +119,7 @@ def validate(
 
     if not template.is_file():
         raise _usage(f"{template}: no such file")
-    proc = _processor(import_map)
+    proc = _processor(import_map, import_root(template, root))
     values = _params(param, params)
     plan, issues = None, []
     try:
@@ -129,6 +156,8 @@ def validate(
                 f"{len(warnings) - len(shown)} warning(s) in imported files (-v shows them)",
                 err=bool(errors),
             )
+        if any(i.code == "import-outside-roots" for i in errors):
+            typer.echo("note: --root DIR lets relative imports reach files under DIR", err=True)
         if errors:
             typer.echo(
                 f"{template}: invalid: {len(errors)} error(s), {len(warnings)} warning(s)", err=True
@@ -142,14 +171,16 @@ def validate(
     raise typer.Exit(1 if errors else 0)
 
 
-def inputs(template: TEMPLATE, import_map: IMPORT_MAP = None, as_json: JSON = False) -> None:
+def inputs(
+    template: TEMPLATE, import_map: IMPORT_MAP = None, root: ROOT = None, as_json: JSON = False
+) -> None:
     """Print the form schema of a template's inputs."""
     from cumulo.cli.tosca_render import render_issue, source_reader
     from cumulo.tosca.forms import form_schema
 
     if not template.is_file():
         raise _usage(f"{template}: no such file")
-    proc = _processor(import_map)
+    proc = _processor(import_map, import_root(template, root))
     try:
         tpl = proc.load_file(template)
     except ToscaError as exc:

@@ -352,4 +352,9 @@ def _image_problem(site: SiteView, need: ComputeNeed) -> str | None:
         return None
     wanted = " ".join(x for x in (need.distribution, need.version) if x)
     offered = ", ".join(f"{d} {v}" for d, vs in site.images.items() for v in vs)
-    return f"no image for {wanted} (node {need.node}); the site offers {offered}"
+    example = f'{need.distribution}: {{"{need.version or "VERSION"}": IMAGE}}'
+    return (
+        f"no image for {wanted} (node {need.node}); the site offers {offered}. "
+        f"An admin adds it to the site's images, e.g. {example}, where IMAGE may be "
+        "one the site already has (an alias); see docs/federation.md, Images"
+    )

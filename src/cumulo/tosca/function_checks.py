@@ -12,6 +12,7 @@ from cumulo.tosca.model import NodeModel
 from cumulo.tosca.node_validation import Checker
 from cumulo.tosca.primitives import FUNCTION_NAMES, is_function
 
+HOSTED_ON = "tosca.relationships.HostedOn"
 KEYWORDS = frozenset({"SELF", "SOURCE", "TARGET", "HOST"})
 _MAX_DEPTH = 64
 
@@ -92,12 +93,19 @@ def _check_call(ck, name, args, path, inputs, nodes, self_node, lenient_inputs) 
             )
         elif not isinstance(first, str) and not is_function(first):
             ck.err("bad-function", "get_input needs an input name", path)
+        if isinstance(args, list) and len(args) != 1 and ck.doc.version < "1.3":
+            # TOSCA 1.3 added [input, key or index, ...]; before it, one name
+            ck.err("bad-function", f"get_input takes one input name, not {len(args)}", path)
     elif name in ("get_property", "get_attribute"):
         if not isinstance(args, list) or len(args) < 2:
             ck.err("bad-function", f"{name} needs [entity, name, ...]", path)
             return
         entity = args[0]
-        if isinstance(entity, str) and entity in KEYWORDS:
+        if entity == "HOST":
+            if name == "get_attribute":  # get_property is evaluated, and checked, at plan time
+                _check_host(ck, name, self_node, (*path, 0))
+            target = None  # the attribute may be on any host up the chain
+        elif isinstance(entity, str) and entity in KEYWORDS:
             target = self_node if entity == "SELF" else None
         elif isinstance(entity, str) and entity in nodes:
             target = nodes[entity]
@@ -111,8 +119,8 @@ def _check_call(ck, name, args, path, inputs, nodes, self_node, lenient_inputs) 
             return
         if target is not None and isinstance(args[1], str):
             _check_member(ck, name, target, args[1:], path)
-    elif name in ("concat", "join") and not isinstance(args, list):
-        ck.err("bad-function", f"{name} needs a list", path)
+    elif name in ("concat", "join") and (not isinstance(args, list) or not args):
+        ck.err("bad-function", f"{name} needs a list of at least one value", path)
     elif name == "token" and (not isinstance(args, list) or len(args) != 3):
         ck.err("bad-function", "token needs [string, separators, index]", path)
     elif name == "get_operation_output" and (not isinstance(args, list) or len(args) != 4):
@@ -142,12 +150,58 @@ def _check_member(ck: Checker, fn: str, node: NodeModel, rest: list, path: tuple
             (*path, 1),
             hint=did_you_mean(first, t.properties),
         )
-    elif first not in t.attributes and first not in t.properties and first not in t.capabilities:
-        # runtime attributes beyond the declared ones exist (IM adds some): a warning
+    elif not any(_declares(n, first) for n in _host_chain(ck, node)):
+        # as IM reads it, a node's attribute may come from its host (a database's address)
         ck.err(
             "unknown-attribute",
             f"get_attribute: {node.name!r} ({t.name}) declares no attribute {first!r}",
             (*path, 1),
             hint=did_you_mean(first, t.attributes),
-            warning=True,
         )
+
+
+def _check_host(ck: Checker, fn: str, node: NodeModel | None, path: tuple) -> None:
+    """HOST needs a node with a HostedOn requirement (assigned, or declared by its type)."""
+    if node is None:
+        ck.err(
+            "bad-function",
+            f"{fn}: HOST means the host of a node template; here there is none",
+            path,
+        )
+        return
+    rel_names = [r.relationship for r in node.requirements]
+    rel_names += [r.relationship for r in node.type.requirements]
+    for rel in filter(None, rel_names):
+        resolved = ck.reg.get("relationship_types", rel)
+        if resolved is not None and resolved.is_a(HOSTED_ON):
+            return
+    ck.err(
+        "bad-function",
+        f"{fn}: HOST, but {node.name!r} ({node.type.name}) has no {HOSTED_ON} requirement",
+        path,
+    )
+
+
+def _declares(node: NodeModel, name: str) -> bool:
+    t = node.type
+    return name in t.attributes or name in t.properties or name in t.capabilities
+
+
+def _host_chain(ck: Checker, node: NodeModel) -> list[NodeModel]:
+    """The node, its host, its host's host ... (as far as the links are known)."""
+    chain = [node]
+    while len(chain) <= len(ck.nodes):
+        host = next(
+            (
+                ck.nodes.get(r.target)
+                for r in chain[-1].requirements
+                if r.target
+                and r.relationship_type is not None
+                and r.relationship_type.is_a(HOSTED_ON)
+            ),
+            None,
+        )
+        if host is None or host in chain:
+            break
+        chain.append(host)
+    return chain

@@ -12,6 +12,7 @@ import os
 import posixpath
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
@@ -59,8 +60,18 @@ def normalise_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
-def map_url(url: str, import_map: Mapping[str, Path]) -> tuple[Path, Path] | None:
-    """(local file, the folder it must stay in) for a mapped URL, or None."""
+class MappedFile(NamedTuple):
+    path: Path  # the real file (symlinks resolved)
+    inside: bool  # whether it stays in its mapped folder
+
+
+def map_url(url: str, import_map: Mapping[str, Path]) -> MappedFile | None:
+    """The local file for a mapped URL, or None.
+
+    Confinement is about where files really are: the file and the folder are
+    both resolved, so a folder that is, or is reached through, a symlink
+    serves its files, and a symlink out of the folder does not.
+    """
     url = normalise_url(url)
     best = None
     for prefix in import_map:
@@ -68,9 +79,10 @@ def map_url(url: str, import_map: Mapping[str, Path]) -> tuple[Path, Path] | Non
             best = prefix
     if best is None:
         return None
-    root = Path(import_map[best]).resolve()
+    root = Path(import_map[best]).expanduser().resolve()
     rest = unquote(url[len(best) :].split("?", 1)[0]).lstrip("/")
-    return (root / rest).resolve(), root
+    path = (root / rest).resolve()
+    return MappedFile(path, is_within(path, root))
 
 
 def is_within(path: Path, root: Path) -> bool:

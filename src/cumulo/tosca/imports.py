@@ -112,8 +112,8 @@ class ImportResolver:
     def _url(self, url: str, entry: ImportEntry, doc: Document) -> Resolved:
         mapped = map_url(url, self.import_map)
         if mapped is not None:
-            path, root = mapped
-            if not is_within(path, root):
+            path, inside = mapped
+            if not inside:
                 raise ImportFailed(
                     doc.issue("import-outside-roots", f"{url} leaves its mapped folder", entry.path)
                 )

@@ -16,6 +16,7 @@ from cumulo.tosca.node_validation import Checker, check_node
 from cumulo.tosca.plan import Plan, own_copy
 from cumulo.tosca.primitives import contains_function
 from cumulo.tosca.requirement_validation import check_requirements
+from cumulo.tosca.substitution import check_substitution_mappings
 from cumulo.tosca.template import Template
 from cumulo.tosca.topology import (
     DEFAULT_MAX_DEPLOYMENT_INSTANCES,
@@ -58,7 +59,7 @@ def run(
         check_requirements(ck, node, raw_nodes[name].get("requirements"), nodes, rel_templates)
     groups = sections.groups(ck, tt.get("groups"), nodes)
     policies = sections.policies(ck, tt.get("policies"), nodes, groups)
-    sections.substitution_mappings(ck, tt.get("substitution_mappings"), nodes)
+    check_substitution_mappings(ck, tt.get("substitution_mappings"), nodes, tt.get("outputs"))
     outputs = sections.outputs(ck, tt.get("outputs"))
     for name in raw_nodes:
         if name in nodes:

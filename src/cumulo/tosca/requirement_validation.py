@@ -57,6 +57,12 @@ def check_requirements(
                 f"requirement {rdef.name!r} is assigned {n} times; at most {_bound(hi)} allowed",
                 path,
             )
+        elif 0 < n < lo:
+            ck.err(
+                "requirement-occurrences",
+                f"requirement {rdef.name!r} is assigned {n} times; at least {lo} required",
+                path,
+            )
         elif n < lo and rdef.name != "dependency":
             ck.err(
                 "requirement-unassigned",

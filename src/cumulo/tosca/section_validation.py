@@ -1,5 +1,5 @@
 """The other sections of a topology template: relationship templates,
-policies, groups, substitution mappings and outputs."""
+policies, groups and outputs (substitution mappings: ``substitution``)."""
 
 from __future__ import annotations
 
@@ -178,78 +178,6 @@ def groups(ck: Checker, raw: Any, nodes: dict[str, NodeModel]) -> dict[str, Grou
         members = _targets(ck, spec.get("members"), (*gpath, "members"), nodes, {}, gtype.members)
         out[name] = GroupDef(name, gtype.name, members, props)
     return out
-
-
-def substitution_mappings(ck: Checker, raw: Any, nodes: dict[str, NodeModel]) -> None:
-    path = (*_TT, "substitution_mappings")
-    if raw is None:
-        return
-    if not isinstance(raw, dict):
-        ck.err("bad-section", "'substitution_mappings' must be a map", path)
-        return
-    stype = ck.use_type("node_types", raw.get("node_type"), path, "substituted node")
-    for section in ("capabilities", "requirements"):
-        mapping = raw.get(section)
-        if mapping is None:
-            continue
-        if not isinstance(mapping, dict):
-            ck.err("bad-section", f"'{section}' must be a map", (*path, section))
-            continue
-        declared = (
-            (
-                stype.capabilities
-                if section == "capabilities"
-                else {r.name: r for r in stype.requirements}
-            )
-            if stype
-            else {}
-        )
-        for name, target in mapping.items():
-            mpath = (*path, section, name)
-            if stype is not None and name not in declared:
-                ck.err(
-                    "unknown-mapping",
-                    f"{stype.name} has no {section[:-1]} {name!r}",
-                    mpath,
-                    hint=did_you_mean(name, declared),
-                    at_key=True,
-                )
-            if not (isinstance(target, list) and len(target) == 2):
-                ck.err(
-                    "bad-mapping", f"{section[:-1]} mapping must be [node_template, name]", mpath
-                )
-                continue
-            node, member = target
-            if not isinstance(node, str) or node not in nodes:
-                ck.err(
-                    "unknown-node",
-                    f"mapping names unknown node template {node!r}",
-                    mpath,
-                    hint=did_you_mean(node, nodes),
-                )
-                continue
-            t = nodes[node].type
-            names = (
-                t.capabilities if section == "capabilities" else {r.name: r for r in t.requirements}
-            )
-            if member not in names:
-                ck.err(
-                    "unknown-mapping",
-                    f"{node!r} has no {section[:-1]} {member!r}",
-                    mpath,
-                    hint=did_you_mean(member, names),
-                )
-    props = raw.get("properties")
-    if isinstance(props, dict) and stype is not None:
-        for name in props:
-            if name not in stype.properties:
-                ck.err(
-                    "unknown-property",
-                    f"{stype.name} has no property {name!r}",
-                    (*path, "properties", name),
-                    hint=did_you_mean(name, stype.properties),
-                    at_key=True,
-                )
 
 
 def outputs(ck: Checker, raw: Any) -> dict[str, OutputDef]:

@@ -292,6 +292,14 @@ class DefinitionBuilder:
     def constraints(self, raw: Any, path: tuple, primitive: str) -> list:
         if raw is None:
             return []
+        if isinstance(raw, dict) and raw:  # INDIGO's `constraints: {in_range: [...]}`
+            self.err(
+                "constraints-as-map",
+                "'constraints' should be a list of clauses; read each key as one clause",
+                path,
+                warning=True,
+            )
+            raw = [{key: value} for key, value in raw.items()]
         if not isinstance(raw, list):
             self.err("bad-constraint", "'constraints' must be a list", path)
             return []
@@ -329,10 +337,20 @@ class DefinitionBuilder:
             found = self.reg.canonical(kind, name)
             if found is None and kind == "capability_types":  # 1.3 also allows node types
                 found = self.reg.canonical("node_types", name)
-            if found is None:
-                self.type_name(kind, name, (*path, i))
-            else:
+            if found is not None:
                 out.append(found)
+            elif isinstance(name, str):
+                # production type files name types defined nowhere (tosca-parser and
+                # INDIGO's orchestrator ignore them): a name that matches nothing
+                self.err(
+                    "unknown-type",
+                    f"unknown {kind[:-6].replace('_', ' ')} type {name!r} (ignored)",
+                    (*path, i),
+                    hint=did_you_mean(name, self.reg.names(kind)),
+                    warning=True,
+                )
+            else:
+                self.type_name(kind, name, (*path, i))
         return out
 
     # -- capabilities ----------------------------------------------------

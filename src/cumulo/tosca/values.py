@@ -274,17 +274,10 @@ class _Checker:
         try:
             parse_version(value)
         except ValueError as exc:
-            try:  # "12": unambiguous, so read as 12.0 rather than rejected
+            try:  # "12" (Debian 12): a bare major version, as tosca-parser also reads it
                 parse_version(value, major_only=True)
             except ValueError:
                 raise _Coercion(str(exc)) from None
-            if not self.lenient:
-                self.problem(
-                    path,
-                    "type-coerced",
-                    f"{describe(value)} is not a TOSCA version (major.minor); read as {value}.0",
-                    warning=True,
-                )
         return str(value) if self.lenient and not isinstance(value, str) else value
 
     def as_scalar_unit(self, value: Any, type_name: str, path: tuple) -> Any:
