@@ -304,3 +304,22 @@ def test_live_display_on_a_terminal_shows_status_resources_and_stops(
     assert "CREATE_IN_PROGRESS" in drawn and "CREATE_COMPLETE" in drawn
     assert "tosca.nodes.indigo.dockerRun" in drawn and "CREATING" in drawn
     assert "deleted" not in drawn  # nothing is claimed before the first answer
+
+
+def test_a_unique_prefix_names_a_deployment_and_ls_shows_descriptions(
+    indigo: IndigoState,
+) -> None:
+    deps = [indigo.add(description=f"web number {i}") for i in range(3)]
+    uid = deps[0].data["uuid"]
+    # The shortest prefix of the first id that no other id shares.
+    n = next(
+        k for k in range(4, 36) if not any(d.data["uuid"].startswith(uid[:k]) for d in deps[1:])
+    )
+    result = cli("show", uid[:n], "--json")
+    assert result.exit_code == 0, result.output
+    assert f'"uuid": "{uid}"' in result.stdout
+    result = cli("show", "ffff" if not uid.startswith("ffff") else "0000")
+    if not any(d.data["uuid"].startswith(("ffff", "0000")) for d in deps):
+        assert result.exit_code == 1 and "no deployment of yours" in result.stderr
+    wide = runner.invoke(app, ["ls"], env={"COLUMNS": "200"})
+    assert "DESCRIPTION" in wide.stdout and "web number 2" in wide.stdout

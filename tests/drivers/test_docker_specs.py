@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from driver_helpers import run_request, vm_request
 
@@ -26,6 +28,8 @@ SITE = SiteInfo(name="s", endpoint="unix:///x.sock")
         (8080, [PortRequest(8080)]),
         ("53/udp", [PortRequest(53, "udp")]),
         ("9000:80", [PortRequest(80, "tcp", 9000)]),
+        ("127.0.0.1:9000:80", [PortRequest(80, "tcp", 9000)]),  # docker CLI syntax
+        ("127.0.0.1::80/udp", [PortRequest(80, "udp")]),
         ([80, "80", 443], [PortRequest(80), PortRequest(443)]),
         ({"source": 80, "target": 8081}, [PortRequest(80, "tcp", 8081)]),
         ({"http": {"protocol": "tcp", "source": 80}}, [PortRequest(80)]),
@@ -41,6 +45,12 @@ def test_port_forms(value, expected) -> None:
 def test_bad_ports_name_node_and_property(bad) -> None:
     with pytest.raises(SiteError, match=r"^node n: properties\.docker_ports: "):
         parse_ports("n", "properties.docker_ports", bad)
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "192.0.2.7", "[::]"])
+def test_an_address_other_than_loopback_is_refused_and_said(address) -> None:
+    with pytest.raises(SiteError, match=rf"on 127\.0\.0\.1 only, not on {re.escape(address)}"):
+        parse_ports("n", "properties.docker_ports", f"{address}:8080:80")
 
 
 def test_image_reference_forms() -> None:

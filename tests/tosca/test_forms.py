@@ -206,7 +206,7 @@ def test_catalogue_vm_with_its_overlay(processor: Processor) -> None:
     overlay = yaml.safe_load((CATALOGUE / "vm.meta.yaml").read_text())
     form = form_schema(template, overlay)
     fields = by_name(form)
-    assert form["tabs"] == ["Configuration", "Operating system"]
+    assert form["tabs"] == ["Configuration", "Ports", "Operating system"]
     assert fields["ssh_public_key"]["widget"] == "ssh_key"
     assert fields["ssh_public_key"]["label"] == "SSH public key"
     assert fields["num_cpus"]["widget"] == "select"
@@ -224,7 +224,9 @@ def test_catalogue_run_docker_with_its_overlay(processor: Processor) -> None:
     overlay = yaml.safe_load((CATALOGUE / "run-docker.meta.yaml").read_text())
     fields = by_name(form_schema(template, overlay))
     assert fields["docker_ports"]["widget"] == "list"
-    assert fields["docker_ports"]["entry_schema"]["max"] == 65535
+    # docker run -p syntax (8080:80, 80, 127.0.0.1:8080:80): strings with a pattern
+    assert fields["docker_ports"]["entry_schema"]["type"] == "string"
+    assert fields["docker_ports"]["entry_schema"]["pattern"]
     assert fields["environment_variables"]["widget"] == "key_value"
     assert fields["docker_image"]["placeholder"] == "cumulo/httpd"
     assert fields["mem_size"]["unit"] == "MB"

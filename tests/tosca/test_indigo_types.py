@@ -66,7 +66,7 @@ topology_template:
       type: tosca.nodes.indigo.dockerRun
       properties:
         docker_image: nginx
-        docker_ports: [80, 443]
+        docker_ports: ["8080:80", "443"]
         environment_variables: {MODE: demo}
       capabilities:
         host:

@@ -141,3 +141,31 @@ def test_processor_issues_are_put_next_to_their_input():
         [spec("n", "integer")],
     )
     assert by_field == {"n": "3 must be one of: 1, 2"} and general == ["something else"]
+
+
+def test_key_value_rows_are_sent_in_the_shape_the_template_declares():
+    """A map input gets a map; a list input (INDIGO's compose variables) a list of one-entry
+    maps, which the template would refuse as a map."""
+    form = Form(
+        {
+            "p.as_map.key": ["A", "B"],
+            "p.as_map.value": ["1", "2"],
+            "p.as_list.key": ["A", "B", "C"],
+            "p.as_list.value": ["1", "2", "x=y"],
+        }
+    )
+    fields = [
+        spec("as_map", "key_value", type="map", entry_schema={"widget": "text"}),
+        spec(
+            "as_list",
+            "key_value",
+            type="list",
+            entry_schema={"type": "map", "widget": "key_value", "entry_schema": {"widget": "text"}},
+        ),
+    ]
+    parsed = parse_form(form, fields)
+    assert parsed.errors == {}
+    assert parsed.parameters == {
+        "as_map": {"A": "1", "B": "2"},
+        "as_list": [{"A": "1"}, {"B": "2"}, {"C": "x=y"}],
+    }

@@ -15,7 +15,10 @@ from cumulo.web.routes import live
 RUN_DOCKER = {
     "p.docker_image": "cumulo/httpd",
     "p.docker_tag": "1",
-    "p.docker_ports": ["8080", ""],
+    "p.docker_ports": ["8080:80", "9000", ""],
+    "p.service_ports.protocol": ["tcp", "udp"],
+    "p.service_ports.port": ["8443", "7000-7002"],
+    "p.service_ports.remote_cidr": ["192.0.2.0/24", ""],
     "p.environment_variables.key": ["GREETING", ""],
     "p.environment_variables.value": ["hello", ""],
     "p.num_cpus": "0.5",
@@ -76,7 +79,11 @@ def test_submitting_the_run_docker_form_stores_the_deployment(client, engine):
         assert dep.parameters == {
             "docker_image": "cumulo/httpd",
             "docker_tag": "1",
-            "docker_ports": [8080],
+            "docker_ports": ["8080:80", "9000"],
+            "service_ports": {
+                "port_8443": {"protocol": "tcp", "source": 8443, "remote_cidr": "192.0.2.0/24"},
+                "port_7000": {"protocol": "udp", "source_range": [7000, 7002]},
+            },
             "environment_variables": {"GREETING": "hello"},
             "num_cpus": 0.5,
             "mem_size": "256 MB",

@@ -41,7 +41,10 @@ from cumulo.cli.client.request import (
     read_template,
     template_path,
 )
+from cumulo.cli.client.short_ids import resolve
 from cumulo.cli.client.stream import follow_events
+
+ID_HELP = "The deployment's id, or a unique prefix of it (as git takes commits)."
 
 ENV_HELP = "Talks to CUMULO_URL (default http://127.0.0.1:8000) with CUMULO_TOKEN if set."
 
@@ -232,11 +235,12 @@ def ls(
 
 
 def show(
-    uuid: Annotated[str, typer.Argument(help="The deployment's uuid.")],
+    uuid: Annotated[str, typer.Argument(help=ID_HELP)],
     json_out: Annotated[bool, typer.Option("--json", help="Print the deployment as JSON.")] = False,
 ) -> None:
     """Show a deployment: status, resources, outputs (links, the SSH command)."""
     with _client() as api:
+        uuid = resolve(api, uuid)
         dep = api.get(uuid)
         if json_out:
             _print_json(dep)
@@ -253,7 +257,7 @@ def show(
 
 
 def rm(
-    uuid: Annotated[str, typer.Argument(help="The deployment's uuid.")],
+    uuid: Annotated[str, typer.Argument(help=ID_HELP)],
     wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait until it is gone.")] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Delete even if the site cannot confirm it.")
@@ -261,6 +265,7 @@ def rm(
 ) -> None:
     """Delete a deployment and everything it created."""
     with _client() as api:
+        uuid = resolve(api, uuid)
         api.delete(uuid, force=force)
         if not wait:
             _err().print(f"deletion of {uuid} requested")
@@ -306,7 +311,7 @@ def _poll_log(api: CumuloApi, uuid: str, write: Callable[[str], None]) -> None:
 
 
 def logs(
-    uuid: Annotated[str, typer.Argument(help="The deployment's uuid.")],
+    uuid: Annotated[str, typer.Argument(help=ID_HELP)],
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing until a final status.")
     ] = False,
@@ -318,16 +323,17 @@ def logs(
         sys.stdout.flush()
 
     with _client() as api:
+        uuid = resolve(api, uuid)
         if follow:
             _follow(api, uuid, write)
         else:
             write(api.log(uuid))
 
 
-def template(uuid: Annotated[str, typer.Argument(help="The deployment's uuid.")]) -> None:
+def template(uuid: Annotated[str, typer.Argument(help=ID_HELP)]) -> None:
     """Print the TOSCA template a deployment was made from."""
     with _client() as api:
-        text = api.template(uuid)
+        text = api.template(resolve(api, uuid))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 

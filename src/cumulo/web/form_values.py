@@ -214,7 +214,8 @@ def _table(spec: Mapping[str, Any]) -> tuple[list[str], Callable[[list[dict[str,
         return ["protocol", "port", "remote_cidr"], ports
     if widget == "list_of_maps" and fields:
         return [str(f["name"]) for f in fields], lambda rows: [_record(r, fields) for r in rows]
-    if widget == "list_of_maps":
+    if widget == "list_of_maps" or (widget == "key_value" and spec.get("type") == "list"):
+        # A list of one-entry maps, as INDIGO's environment_variables: [{KEY: value}, ...].
         inner = entry.get("entry_schema") or {"widget": "text"}
         return ["key", "value"], lambda rows: [_key_values([r], inner) for r in rows]
     if fields:  # a map of a data type: rows named by "key"

@@ -86,3 +86,29 @@ def offer_site_images(fields: list[dict[str, Any]], images: dict[str, set[str]])
             _offer(field, sorted(images))
         elif field["name"] in OS_VERSION_INPUTS:
             _offer(field, sorted(set().union(*images.values())))
+
+
+@dataclass(frozen=True)
+class FlavorChoice:
+    name: str
+    vcpus: float
+    ram_mb: float
+
+    @property
+    def label(self) -> str:
+        # Decimal units, as sites declare them ("4 GB" is 4000 MB).
+        ram = f"{self.ram_mb / 1000:g} GB" if self.ram_mb >= 1000 else f"{self.ram_mb:g} MB"
+        return f"{self.name}: {self.vcpus:g} vCPU{'s' if self.vcpus != 1 else ''}, {ram} RAM"
+
+
+def flavors_for(engine: Engine, group: str | None) -> list[FlavorChoice]:
+    """The flavors of the group's usable sites, smallest first (one per name)."""
+    fed = load_federation(engine)
+    usable = {c.name for c in sites_for(engine, group) if c.selectable}
+    found = {
+        f.name: FlavorChoice(f.name, f.vcpus, f.ram_mb)
+        for site in fed.sites
+        if site.name in usable
+        for f in site.flavors
+    }
+    return sorted(found.values(), key=lambda f: (f.vcpus, f.ram_mb, f.name))

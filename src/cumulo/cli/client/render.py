@@ -175,6 +175,7 @@ def deployments_table(items: list[dict[str, Any]]) -> Table:
     table.add_column("UUID", no_wrap=True, min_width=36)
     table.add_column("STATUS", no_wrap=True, min_width=max(_status_width(items), 6))
     table.add_column("CREATED", no_wrap=True, min_width=21)
+    table.add_column("DESCRIPTION", no_wrap=True, overflow="ellipsis", ratio=1)
     table.add_column("SITE", no_wrap=True, overflow="ellipsis")
     table.add_column("REASON", no_wrap=True, overflow="ellipsis", ratio=1)
     for dep in items:
@@ -183,6 +184,7 @@ def deployments_table(items: list[dict[str, Any]]) -> Table:
             dep.get("uuid", ""),
             status_text(dep.get("status")),
             _time(dep, "creationTime"),
+            dep.get("description") or "",
             dep.get("cloudProviderName") or "",
             reason.splitlines()[0] if reason else "",
         )

@@ -2,7 +2,8 @@
 
 Every port is published on 127.0.0.1 only, at the host port asked for or a
 free one the engine picks. Accepted forms, as real templates write them:
-``80``, ``"80/udp"``, ``"8080:80"`` (host:container), a PortSpec-like mapping
+``80``, ``"80/udp"``, ``"8080:80"`` (host:container), ``"127.0.0.1:8080:80"`` (docker
+CLI syntax; no other address), a PortSpec-like mapping
 ``{source|port|target_port: 80, target|published|host_port: 8080, protocol: tcp}``
 (a TOSCA PortSpec: ``source_range: [8000, 8009]`` publishes each of its ports),
 a list of those, or a map of name -> one of those (INDIGO endpoint ports).
@@ -90,6 +91,8 @@ def _parse_one(node: str, where: str, item: Any) -> PortRequest:
         text = str(item).strip()
         text, _, protocol = text.partition("/")
         host, _, container = text.rpartition(":")
+        address, _, host = host.rpartition(":")
+        _check_address(node, where, address)
         protocol = protocol.lower() or "tcp"
         host = host or None
     else:
@@ -99,6 +102,16 @@ def _parse_one(node: str, where: str, item: Any) -> PortRequest:
     return PortRequest(
         _port_number(node, where, container), protocol, _port_number(node, where, host, True)
     )
+
+
+def _check_address(node: str, where: str, address: str) -> None:
+    """The address of ``ADDRESS:HOST:CONTAINER`` (docker CLI syntax): only 127.0.0.1, the
+    one this site publishes on; any other would quietly mean something else."""
+    if address and address.strip("[]") not in (LOCALHOST, "localhost"):
+        raise SiteError(
+            f"node {node}: {where}: this site publishes ports on {LOCALHOST} only, not on "
+            f"{address}; write HOST:CONTAINER (e.g. 8080:80) or {LOCALHOST}:HOST:CONTAINER"
+        )
 
 
 def _first(item: Mapping[str, Any], *keys: str) -> Any:

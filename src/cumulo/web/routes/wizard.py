@@ -18,6 +18,7 @@ from cumulo.engine.runtime import Engine
 from cumulo.engine.services import NewDeployment, create_deployment
 from cumulo.errors import BadRequest, Forbidden, NotFound, ToscaError
 from cumulo.tosca.forms import form_schema
+from cumulo.web.flavor_field import FLAVOR_INPUTS, apply_flavor, flavor_errors, flavor_tab
 from cumulo.web.form_values import (
     EMAIL_RE,
     TABLE_WIDGETS,
@@ -30,7 +31,7 @@ from cumulo.web.notify import notify_url
 from cumulo.web.render import active_group, page
 from cumulo.web.routes.keys import user_keys
 from cumulo.web.session import checked_form, web_user
-from cumulo.web.site_choices import images_for, offer_site_images, sites_for
+from cumulo.web.site_choices import flavors_for, images_for, offer_site_images, sites_for
 
 router = APIRouter()
 ADVANCED_TAB = "Advanced"
@@ -122,13 +123,24 @@ def _render(
     general: list[str] | None = None,
     advanced: Advanced | None = None,
     scheduling: Scheduling | None = None,
+    flavor: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
     fields = schema["inputs"]
-    sites = sites_for(engine, active_group(request, user))
-    errors = errors or {}
-    tabs = [*schema["tabs"], ADVANCED_TAB]
+    group = active_group(request, user)
+    sites = sites_for(engine, group)
+    flavors = flavors_for(engine, group)
+    tab_of_flavor = flavor_tab(fields, flavors)
+    errors = flavor_errors(errors or {}) if tab_of_flavor else errors or {}
+    # A catalogue that names its own "Advanced" tab gets the options added to it, not a twin.
+    tabs = [*schema["tabs"], *([] if ADVANCED_TAB in schema["tabs"] else [ADVANCED_TAB])]
     tab_errors = {f["tab"] for f in fields if f["name"] in errors}
+    keys = user_keys(engine, user)
+    values = display_values(fields, raw)
+    if raw is None and keys:  # the newest key, as the user most likely wants
+        for f in fields:
+            if f["widget"] == "ssh_key" and not values.get(f["name"]):
+                values[f["name"]] = keys[-1]["public_key"]
     if advanced and advanced.errors:
         tab_errors.add(ADVANCED_TAB)
     return page(
@@ -140,7 +152,7 @@ def _render(
             "tabs": tabs,
             "tab_errors": tab_errors,
             "fields": fields,
-            "values": display_values(fields, raw),
+            "values": values,
             "columns": {
                 f["name"]: table_columns(f) for f in fields if f["widget"] in TABLE_WIDGETS
             },
@@ -149,8 +161,12 @@ def _render(
             "advanced": advanced or Advanced(),
             "sites": sites,
             "settings": engine.settings,
-            "keys": user_keys(engine, user),
+            "keys": keys,
             "scheduling": scheduling or Scheduling(),
+            "flavors": flavors if tab_of_flavor else [],
+            "flavor_tab": tab_of_flavor,
+            "flavor_inputs": FLAVOR_INPUTS if tab_of_flavor else (),
+            "flavor": flavor,
         },
         status_code=status_code,
         user=user,
@@ -181,12 +197,16 @@ async def submit(
     entry = _entry(name, group)
     schema = await run_in_threadpool(_schema, engine, entry, group)
     parsed = parse_form(form, schema["inputs"])
+    flavors = flavors_for(engine, group)
+    flavor = ""
+    if flavor_tab(schema["inputs"], flavors):
+        flavor = apply_flavor(form, parsed.parameters, parsed.errors, flavors)
     advanced = parse_advanced(form)
     scheduling = parse_scheduling(form)
     if parsed.errors or advanced.errors or scheduling.error:
         return _render(
             request, engine, caller, entry, schema, raw=parsed.raw, errors=parsed.errors,
-            advanced=advanced, scheduling=scheduling, status_code=400,
+            advanced=advanced, scheduling=scheduling, flavor=flavor, status_code=400,
         )  # fmt: skip
     new = NewDeployment(
         template=entry.path.read_text(encoding="utf-8"),
@@ -207,12 +227,13 @@ async def submit(
         by_field, general = merge_tosca_errors(exc.issues, schema["inputs"])
         return _render(
             request, engine, caller, entry, schema, raw=parsed.raw, errors=by_field,
-            general=general, advanced=advanced, scheduling=scheduling, status_code=400,
+            general=general, advanced=advanced, scheduling=scheduling, flavor=flavor,
+            status_code=400,
         )  # fmt: skip
     except BadRequest as exc:  # an unusable manual choice: "placement: <reason>"
         scheduling.error = exc.message.removeprefix("placement: ")
         return _render(
             request, engine, caller, entry, schema, raw=parsed.raw, advanced=advanced,
-            scheduling=scheduling, status_code=400,
+            scheduling=scheduling, flavor=flavor, status_code=400,
         )  # fmt: skip
     return RedirectResponse(f"/ui/deployments/{dep.id}", status_code=303)
