@@ -1,4 +1,4 @@
-"""Generate docs/tosca-compat.md: cumulo's verdict on every INDIGO corpus template.
+"""Generate docs/tosca-compat.md: cumulo's verdicts against tosca-parser's.
 
 Usage: .venv/bin/python scripts/gen_tosca_compat.py [--check]
 
@@ -7,6 +7,7 @@ our verdict and, for a rejection, the first error with its location and how
 many more there are; then tosca-parser 2.15.0's verdict as verdicts.tsv
 records it. ``--check`` writes nothing and exits 1 when the committed file is
 out of date (tests/tosca/test_compat_doc.py does the same in memory).
+Then the reference parser's own test templates (scripts/tosca_reference.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "tosca-compat.md"
 sys.path.insert(0, str(ROOT))  # for tests.tosca.corpus: one definition of the corpus
+sys.path.insert(0, str(ROOT / "scripts"))  # the sibling that renders the reference's tests
 
+import tosca_reference  # noqa: E402
 from tests.tosca.corpus import CORPUS_DIR, import_map, verdicts  # noqa: E402
 
 from cumulo.errors import ToscaError  # noqa: E402
@@ -80,7 +83,8 @@ def render() -> str:
         f"both accept {both_ok}.\n\n"
     )
     table = "| template | cumulo | tosca-parser 2.15.0 |\n|---|---|---|\n"
-    return HEADER + summary + table + "\n".join(rows) + "\n"
+    indigo = HEADER + summary + table + "\n".join(rows) + "\n"
+    return indigo + "\n" + tosca_reference.render(cell)
 
 
 def main() -> int:

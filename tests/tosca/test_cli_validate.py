@@ -145,8 +145,9 @@ def test_fast_start_words_load_only_what_they_need() -> None:
 
     probe = (
         "import sys; sys.argv = ['cumulo', WORD]; import cumulo.cli.main as m; "
-        "print(sorted(c.name or c.callback.__name__ for c in m.app.registered_commands), "
-        "'httpx' in sys.modules, 'cumulo.config' in sys.modules)"
+        "names = [c.name or c.callback.__name__ for c in m.app.registered_commands]; "
+        "names += [g.name for g in m.app.registered_groups]; "
+        "print(sorted(names), 'httpx' in sys.modules, 'cumulo.config' in sys.modules)"
     )
     for word in main.FAST_PATHS:
         out = subprocess.run(
@@ -157,5 +158,6 @@ def test_fast_start_words_load_only_what_they_need() -> None:
         ).stdout.split()
         assert out[-2:] == ["False", "False"], (word, out)  # neither the client nor settings
         assert word in " ".join(out[:-2]), (word, out)  # the word is a command it registers
-    assert main.modules_for(["cumulo", "deploy"]) == main.COMMAND_MODULES
+    assert main.modules_for(["cumulo", "deploy"]) == ("cumulo.cli.client_commands",)
+    assert main.modules_for(["cumulo", "doctor"]) == main.COMMAND_MODULES
     assert main.modules_for(["pytest", "version"]) == main.COMMAND_MODULES

@@ -33,8 +33,13 @@ def test_committed_doc_is_up_to_date(generated: str) -> None:
     assert committed == generated, "docs/tosca-compat.md is stale: run scripts/gen_tosca_compat.py"
 
 
+def _indigo(doc: str) -> str:
+    """The INDIGO corpus part (the reference's own tests follow under their heading)."""
+    return doc.split("\n## ", 1)[0]
+
+
 def test_doc_has_a_row_per_corpus_file_with_both_verdicts(generated: str) -> None:
-    rows = [line for line in generated.splitlines() if line.startswith("| `")]
+    rows = [line for line in _indigo(generated).splitlines() if line.startswith("| `")]
     listed = verdicts()
     assert len(rows) == len(listed)
     for line in rows:
@@ -49,7 +54,7 @@ def test_doc_has_a_row_per_corpus_file_with_both_verdicts(generated: str) -> Non
 
 def test_every_rejection_is_located(generated: str) -> None:
     rejected = 0
-    for line in generated.splitlines():
+    for line in _indigo(generated).splitlines():
         if not line.startswith("| `"):
             continue
         ours = [cell.strip() for cell in line.strip("|").split(" | ")][1]

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _META_SUFFIX = ".meta.yaml"
 
@@ -74,7 +72,9 @@ def _mtime(path: Path) -> int:
 def _metadata(path: Path, mtime: int, side: Path, side_mtime: int) -> dict[str, Any]:
     # Layer 1: the template's description and metadata block; layer 2: the
     # side file. Only the top of the template is needed, but templates are
-    # small, so a full safe load is simplest.
+    # small, so a full safe load is simplest. (yaml here: the CLI lists names without it.)
+    import yaml
+
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     merged: dict[str, Any] = {"description": str(doc.get("description") or "").strip()}
     merged.update(doc.get("metadata") or {})

@@ -13,12 +13,19 @@ from pathlib import Path
 
 import typer
 
+# httpx's package imports its own command line (click, pygments, rich.syntax: a
+# tenth of `cumulo ls`'s start) whenever it can; marked absent, httpx offers a stub
+# `httpx.main` instead. cumulo never runs httpx's command line.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 app = typer.Typer(
     name="cumulo",
     help="cumulo: deploy TOSCA services on a federation of clouds.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help: Typer's rich panels print a stray <bool> beside every flag.
+    rich_markup_mode=None,
 )
 
 
@@ -48,10 +55,14 @@ COMMAND_MODULES = (
 
 # Run as the `cumulo` command, these words need only some modules, so they start
 # without the client, the server and their libraries. Any other word loads all.
+_CLIENT = ("cumulo.cli.client_commands",)
 FAST_PATHS = {
     "version": (),
     "validate": ("cumulo.cli.tosca_commands",),
     "inputs": ("cumulo.cli.tosca_commands",),
+    **dict.fromkeys(("deploy", "ls", "show", "rm", "logs", "template"), _CLIENT),
+    "keys": ("cumulo.cli.key_commands",),
+    "sites": ("cumulo.cli.site_commands",),
 }
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from cumulo.cli.client.api import ClientError
@@ -63,6 +62,8 @@ def show(name: Annotated[str, typer.Argument(help="The site's name.")]) -> None:
 
 
 def _definitions(path: Path) -> list[dict[str, Any]]:
+    import yaml  # here: `cumulo --help` starts without it
+
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, yaml.YAMLError) as exc:

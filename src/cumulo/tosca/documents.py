@@ -22,6 +22,8 @@ VERSIONS = {
     "http://docs.oasis-open.org/tosca/ns/simple/yaml/1.1": "1.1",
     "http://docs.oasis-open.org/tosca/ns/simple/yaml/1.2": "1.2",
     "http://docs.oasis-open.org/tosca/ns/simple/yaml/1.3": "1.3",
+    # the NFV profile 1.0 builds on the Simple Profile 1.0 (profile_versions.py loads it)
+    "tosca_simple_profile_for_nfv_1_0_0": "1.0",
 }
 
 TYPE_SECTIONS = (

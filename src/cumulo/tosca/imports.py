@@ -131,7 +131,7 @@ class ImportResolver:
         return Resolved(self._fetch(url, entry, doc), url, url)
 
     def _fetch(self, url: str, entry: ImportEntry, doc: Document) -> Path:
-        cache = self.cache_dir or Path.home() / ".cache" / "cumulo" / "tosca"
+        cache = self.cache_dir or default_cache_dir()
         target = cache / (hashlib.sha256(url.encode()).hexdigest() + ".yaml")
         if target.exists():
             return target
@@ -146,6 +146,11 @@ class ImportResolver:
         tmp.write_bytes(data)
         tmp.replace(target)
         return target
+
+
+def default_cache_dir() -> Path:
+    """Where downloads and parsed type files are kept when no cache folder is given."""
+    return Path.home() / ".cache" / "cumulo" / "tosca"
 
 
 def _download(url: str, max_bytes: int) -> bytes:

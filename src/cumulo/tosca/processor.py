@@ -18,9 +18,18 @@ from typing import Any
 from cumulo.errors import ToscaError
 from cumulo.tosca.documents import TYPE_SECTIONS, Document, check_header
 from cumulo.tosca.import_map import PROFILES_DIR, default_import_map
-from cumulo.tosca.imports import Fetch, ImportFailed, ImportResolver, Resolved
-from cumulo.tosca.issues import Issue, IssueLog, Location, Severity
+from cumulo.tosca.imports import (
+    Fetch,
+    ImportFailed,
+    ImportResolver,
+    Resolved,
+    default_cache_dir,
+)
+from cumulo.tosca.issues import Issue, IssueLog
+from cumulo.tosca.load_issues import kind_of, plain_issue, yaml_issue
+from cumulo.tosca.parsed_cache import ParsedCache
 from cumulo.tosca.plan import Plan
+from cumulo.tosca.profile_versions import declared_profiles
 from cumulo.tosca.template import Report, Template
 from cumulo.tosca.topology import DEFAULT_MAX_DEPLOYMENT_INSTANCES
 from cumulo.tosca.type_registry import Registry
@@ -57,6 +66,7 @@ class Processor:
         max_nodes: int = DEFAULT_MAX_NODES,
         max_instances: int = DEFAULT_MAX_DEPLOYMENT_INSTANCES,
         fetch: Fetch | None = None,
+        cache_parsed: bool = True,
     ) -> None:
         merged = default_import_map()
         merged.update({k: Path(v) for k, v in (import_map or {}).items()})
@@ -68,6 +78,9 @@ class Processor:
         self._resolver = ImportResolver(
             merged, list(allowed_roots or []), allow_network, cache_dir, max_bytes, fetch
         )
+        # type files parsed by earlier processes, by content hash (cache_parsed: use them)
+        folder = (cache_dir or default_cache_dir()) / "parsed"
+        self._parsed = ParsedCache(folder) if cache_parsed else None
         self._lock = threading.Lock()
         self._docs: dict[str, tuple[tuple[int, int], Document]] = {}
         self._libraries: dict[tuple, Registry] = {}
@@ -79,13 +92,13 @@ class Processor:
             data = p.read_bytes() if p.stat().st_size <= self.max_bytes else None
         except OSError as exc:
             raise ToscaError(
-                [_plain("unreadable", f"cannot read {p}: {exc.strerror}", str(p))]
+                [plain_issue("unreadable", f"cannot read {p}: {exc.strerror}", str(p))]
             ) from None
         if data is None:
             size = p.stat().st_size
             raise ToscaError(
                 [
-                    _plain(
+                    plain_issue(
                         "too-large",
                         f"file is {size} bytes, over the limit of {self.max_bytes}",
                         str(p),
@@ -108,12 +121,15 @@ class Processor:
         self._raise_if_fatal(doc.issues)
         extra_roots = [base] if base is not None else []
         imported = self._collect_imports(doc, log, extra_roots)
+        # profiles the versions ask for (NFV) come first: the imports build on them
+        profiles = declared_profiles([doc, *(d for d, _ in imported)])
+        loaded = [(self._document(res), None) for res in profiles] + imported
         if any(
             i.is_error and (i.code.startswith("import") or i.code in _FATAL_HEADER)
             for i in log.issues
         ):
             raise ToscaError(log.issues)
-        library = self._library(imported, log)
+        library = self._library(loaded, log)
         registry = library
         if any(isinstance(doc.root.get(k), dict) for k in TYPE_SECTIONS):
             registry = Registry(library)
@@ -123,10 +139,19 @@ class Processor:
         )
 
     def _parse(
-        self, data: str | bytes, name: str, key: str, base: Path | str | None, lazy: bool = False
+        self,
+        data: str | bytes,
+        name: str,
+        key: str,
+        base: Path | str | None,
+        lazy: bool = False,
+        cached: bool = False,
     ) -> Document:
+        read = read_yaml
+        if cached and self._parsed is not None and isinstance(data, bytes):
+            read = self._parsed.read
         try:
-            root, problems = read_yaml(
+            root, problems = read(
                 data,
                 max_bytes=self.max_bytes,
                 max_depth=self.max_depth,
@@ -135,12 +160,12 @@ class Processor:
                 lazy_sections=_LAZY if lazy else frozenset(),
             )
         except YamlError as exc:
-            raise ToscaError([_from_yaml(p, name) for p in exc.problems]) from None
+            raise ToscaError([yaml_issue(p, name) for p in exc.problems]) from None
         if not isinstance(root, YMap):
-            what = "empty" if root is None else f"a {_kind(root)}, not a map"
-            raise ToscaError([_plain("not-a-map", f"the document is {what}", name)])
+            what = "empty" if root is None else f"a {kind_of(root)}, not a map"
+            raise ToscaError([plain_issue("not-a-map", f"the document is {what}", name)])
         doc = Document(name, key, root, base)
-        doc.issues.extend(_from_yaml(p, name) for p in problems)
+        doc.issues.extend(yaml_issue(p, name) for p in problems)
         check_header(doc)
         return doc
 
@@ -155,7 +180,7 @@ class Processor:
             st = os.stat(res.path)
         except OSError as exc:
             raise ToscaError(
-                [_plain("import-missing", f"cannot read {res.name}: {exc.strerror}", res.name)]
+                [plain_issue("import-missing", f"cannot read {res.name}: {exc.strerror}", res.name)]
             ) from None
         stamp = (st.st_mtime_ns, st.st_size)
         key = f"{res.name}\0{res.path}"
@@ -166,7 +191,7 @@ class Processor:
         if st.st_size > self.max_bytes:
             raise ToscaError(
                 [
-                    _plain(
+                    plain_issue(
                         "too-large",
                         f"{res.name} is {st.st_size} bytes, over the limit of {self.max_bytes}",
                         res.name,
@@ -177,9 +202,9 @@ class Processor:
             data = res.path.read_bytes()
         except OSError as exc:  # e.g. an import naming a folder
             raise ToscaError(
-                [_plain("import-missing", f"cannot read {res.name}: {exc.strerror}", res.name)]
+                [plain_issue("import-missing", f"cannot read {res.name}: {exc.strerror}", res.name)]
             ) from None
-        doc = self._parse(data, res.name, key, res.base, lazy=lazy)
+        doc = self._parse(data, res.name, key, res.base, lazy=lazy, cached=True)
         with self._lock:
             self._docs[key] = (stamp, doc)
         return doc
@@ -247,9 +272,10 @@ class Processor:
             cached = self._libraries.get(("normative",))
         if cached is not None:
             return cached
-        # small, and most of it used by every template: composed whole
+        # small, and much of it used by every template: composed whole, unless the
+        # disk cache serves it (then each type is unpickled when first used)
         normative = Resolved(NORMATIVE, "cumulo:normative.yaml", NORMATIVE.parent)
-        doc = self._document(normative, lazy=False)
+        doc = self._document(normative, lazy=self._parsed is not None)
         reg = Registry()
         reg.add_document(doc, override=True)
         with self._lock:
@@ -286,24 +312,10 @@ class Processor:
         )
         if plan is None and not log.errors:  # e.g. `topology_template:` left empty
             log.add(
-                _plain("no-topology", "the template has no topology_template to plan", tpl.name)
+                plain_issue(
+                    "no-topology", "the template has no topology_template to plan", tpl.name
+                )
             )
         if log.errors or plan is None:
             raise ToscaError(log.issues)
         return plan
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, list):
-        return "list"
-    return "single value" if not isinstance(value, dict) else "map"
-
-
-def _plain(code: str, message: str, file: str) -> Issue:
-    return Issue(Severity.ERROR, code, message, Location(file, 1, 1))
-
-
-def _from_yaml(p, name: str) -> Issue:
-    loc = Location(name, p.mark[0], p.mark[1]) if p.mark else Location(name, 1, 1)
-    sev = Severity.WARNING if p.is_warning else Severity.ERROR
-    return Issue(sev, p.code, p.message, loc)

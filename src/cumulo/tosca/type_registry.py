@@ -103,23 +103,25 @@ class Registry:
             if found is not None:
                 return found
             reg = reg.parent
-        alias = self._alias(kind, name)
-        if alias is not None and alias != name:
-            return self.find(kind, alias)
+        for alias in self._aliases(kind, name):
+            found = self.find(kind, alias) if alias != name else None
+            if found is not None:
+                return found
         return None
 
-    def _alias(self, kind: str, name: str) -> str | None:
-        """Normative short forms: ``tosca:Compute`` and ``Compute``."""
+    def _aliases(self, kind: str, name: str) -> tuple[str, ...]:
+        """Normative short forms: ``tosca:Compute`` and ``Compute``; the network types'
+        drop ``network.`` too (``PortDef``: tosca.datatypes.network.PortDef)."""
         if name.startswith("tosca:"):
             name = name[6:]
-            if "." not in name:
-                return f"tosca.{_SHORT[kind]}.{name}"
-            return f"tosca.{_SHORT[kind]}.{name}" if not name.startswith("tosca.") else name
-        if kind == "interface_types" and name in _LEGACY_INTERFACES:
-            return _LEGACY_INTERFACES[name]
-        if not name.startswith("tosca.") and name[:1].isupper():
-            return f"tosca.{_SHORT[kind]}.{name}"
-        return None
+            if name.startswith("tosca."):
+                return (name,)
+        elif kind == "interface_types" and name in _LEGACY_INTERFACES:
+            return (_LEGACY_INTERFACES[name],)
+        elif name.startswith("tosca.") or not name[:1].isupper():
+            return ()
+        full = f"tosca.{_SHORT[kind]}.{name}"
+        return (full, f"tosca.{_SHORT[kind]}.network.{name}") if "." not in name else (full,)
 
     def canonical(self, kind: str, name: object) -> str | None:
         found = self.find(kind, name)

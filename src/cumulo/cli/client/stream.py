@@ -12,8 +12,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-
 from cumulo.cli.client.api import ApiUnreachable, CumuloApi
 
 
@@ -32,6 +30,8 @@ def _messages(lines: Iterator[str]) -> Iterator[tuple[str, str | None, dict[str,
 
 def follow_events(api: CumuloApi, uuid: str, retries: int = 5) -> Iterator[dict[str, Any]]:
     """Each event of the deployment, live, until the stream's ``end``; ApiError 404 if none."""
+    import httpx  # here, not at the top: `cumulo --help` need not load it
+
     last: str | None = None
     failures = 0
     while True:
