@@ -9,9 +9,12 @@ Contract every driver keeps:
 - ``create`` is idempotent: it first looks for what it already made for the
   same (deployment, node, index) — labels or tags — and returns that instead
   of making a second one. A retried job never leaks a resource.
-- ``create`` returns quickly with a physical id; ``wait_ready`` blocks until
-  the resource is usable (event-driven where the backend has events) or the
-  deadline passes (``DriverTimeout``).
+- ``create`` returns quickly with a physical id. ``check_ready`` is one
+  bounded look: it waits at most ``wait`` seconds (event-driven where the
+  backend has events) and answers the final ``Realized`` or a ``Waiting``
+  that says what is awaited and, when the backend knows, when to look again.
+  The engine parks the job between looks, so waiting holds no worker.
+  ``wait_ready`` blocks until usable or the deadline (``DriverTimeout``).
 - ``delete`` treats "already gone" as success. ``delete_deployment`` removes
   everything labelled with the deployment id, so nothing is left behind.
 - Errors are ``cumulo.errors.SiteError`` (or subclasses) with a message that
@@ -88,6 +91,21 @@ class Realized:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """Not ready yet: what the resource waits for, and when to look again if known.
+
+    ``what`` completes "waiting for ...", e.g. "port 80 (127.0.0.1:32768) to
+    accept connections"; ``detail`` is the full explanation (with the last log
+    lines) used if the deadline passes; ``retry_after`` is in seconds (None:
+    the engine backs off by itself).
+    """
+
+    what: str
+    detail: str = ""
+    retry_after: float | None = None
+
+
 @runtime_checkable
 class Driver(Protocol):
     """A site backend; constructed with the ``SiteInfo`` of the site it serves."""
@@ -104,13 +122,20 @@ class Driver(Protocol):
     def wait_ready(self, request: NodeRequest, realized: Realized, deadline: float) -> Realized:
         """Block until usable or ``deadline`` (time.monotonic()); return final attributes."""
 
+    def check_ready(
+        self, request: NodeRequest, realized: Realized, wait: float
+    ) -> Realized | Waiting:
+        """Look (waiting at most ``wait`` s): the final attributes, or what it still waits for."""
+
     def delete(self, physical_id: str) -> None:
         """Remove one resource; already gone is success."""
 
     def delete_deployment(self, deployment_id: str) -> list[str]:
         """Remove every resource labelled with the deployment; return their ids."""
 
-    def start(self, physical_id: str) -> None: ...
+    def start(self, physical_id: str) -> dict[str, Any]:
+        """Start the resource; its runtime attributes as they are now (a restarted
+        container gets new host ports), or {} when nothing of them changes."""
 
     def stop(self, physical_id: str) -> None: ...
 

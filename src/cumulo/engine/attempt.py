@@ -10,6 +10,10 @@ what a dead worker had started.
 Timeouts are wall-clock instants derived from stored timestamps (the
 deployment's creation for ``timeoutMins``, the attempt's start for
 ``providerTimeoutMins``), so a takeover does not restart the clock.
+
+A node made but not ready yet parks the job (``cumulo.engine.waiting``): the
+attempt stays RUNNING, the resource CONFIGURING with its physical id, and the
+job's next run resumes here, looks at the node again without remaking it.
 """
 
 from __future__ import annotations
@@ -24,12 +28,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from cumulo.drivers.base import Driver, NodeRequest, Realized
-from cumulo.engine.cancel_watch import CancelWatch
-from cumulo.engine.configure_step import access_keys, run_operations
+from cumulo.drivers.base import Driver, NodeRequest, Realized, Waiting
+from cumulo.engine.configure_step import request_keys, run_operations
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
-from cumulo.engine.node_requests import node_request, spec_digest, ssh_keys_from_inputs
+from cumulo.engine.jobs import Parked
+from cumulo.engine.node_requests import node_request, spec_digest
 from cumulo.engine.outputs import evaluate, json_safe
 from cumulo.engine.runtime import Engine
 from cumulo.engine.site_outage import site_back
@@ -41,6 +45,7 @@ from cumulo.engine.states import (
     set_resource_state,
 )
 from cumulo.engine.user_defaults import account_name
+from cumulo.engine.waiting import FIRST_LOOK, LATER_LOOK, park, stop_waiting
 from cumulo.errors import CumuloError, DriverTimeout, SiteError
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Deployment, Resource, Site
@@ -76,6 +81,7 @@ class AttemptContext:
     provider_timeout: timedelta  # per attempt (providerTimeoutMins)
     # Keep the resources if this attempt fails (keepLastAttempt, on the last attempt).
     keep_on_failure: bool = False
+    last_try: bool = False  # the attempt is on the last site the job may try
     # Remove the attempt's resources on failure (a create does; an update keeps what it had).
     clean_on_failure: bool = True
     # Plan (node, index) -> stored index; an update keeps surviving instances' indexes.
@@ -152,13 +158,18 @@ def _open_attempt(ctx: AttemptContext, site: Site) -> tuple[int, datetime] | Non
                 attempt.status, attempt.ended_at = FAILED, utcnow()
             number = len(s.scalars(select(Attempt.id).where(Attempt.deployment_id == dep.id)).all())
             attempt = Attempt(
-                deployment_id=dep.id, number=number + 1, site_name=site.name, started_at=utcnow()
-            )
+                deployment_id=dep.id, number=number + 1, site_name=site.name,
+                started_at=utcnow(), last_try=ctx.last_try,
+            )  # fmt: skip
             s.add(attempt)
             s.flush()
             record(s, dep.id, "info", f"attempt {attempt.number} on site {site.name}")
         else:
-            record(s, dep.id, "info", f"resuming attempt {attempt.number} on site {site.name}")
+            # A parked job resumes silently; a takeover says so.
+            if not dep.waiting_for:
+                record(s, dep.id, "info", f"resuming attempt {attempt.number} on site {site.name}")
+            kept = attempt.last_try and dep.keep_last_attempt
+            ctx.keep_on_failure = ctx.keep_on_failure or kept
         dep.site_name = site.name
         dep.task = "DEPLOYER"
         existing = {(r.node_name, r.node_index): r for r in dep.resources}
@@ -184,7 +195,7 @@ def _realize_all(
     ctx: AttemptContext, driver: Driver, site: Site, deadline: Deadline
 ) -> dict[tuple[str, int], dict[str, Any]]:
     """Each instance in plan order; the stored (node, index) -> runtime attributes."""
-    keys = ssh_keys_from_inputs(ctx.plan.inputs) + access_keys(ctx.engine, ctx.dep_id, ctx.plan)
+    keys = request_keys(ctx.engine, ctx.dep_id, ctx.plan)
     ssh_user = account_name(ctx.engine, ctx.dep_id)
     attributes: dict[tuple[str, int], dict[str, Any]] = {}
     physical: dict[tuple[str, int], str] = {}
@@ -206,19 +217,20 @@ def _realize_all(
             physical[key], attributes[key] = done
             continue
         try:
+            made = True  # look first at what a parked or dead job made; after an outage, remake
             while True:
                 try:
                     deadline.check(f"node {inst.node}[{index}] was not started")
                     if driver.realizes(req):
-                        pid, attrs = _realize_one(ctx, driver, site, req, deadline)
+                        pid, attrs = _realize_one(ctx, driver, req, deadline, made)
                     else:
                         pid, attrs = None, _configure_one(ctx, inst, req, attributes)
                     break
                 except SiteError as exc:
                     if isinstance(exc, DriverTimeout) or not site_back(ctx, driver, site, deadline):
                         raise
-                    # The engine restarted: the node's steps are idempotent, repeat them.
-        except (Cancelled, NodeFailed, DBAPIError):
+                    made = False  # the engine restarted: the node's steps are idempotent
+        except (Cancelled, NodeFailed, DBAPIError, Parked):
             raise  # a database outage is the worker's to wait out, not the node's failure
         except CumuloError as exc:
             raise NodeFailed(inst.node, index, str(exc)) from exc
@@ -267,40 +279,56 @@ def _configure_one(
 
 
 def _realize_one(
-    ctx: AttemptContext, driver: Driver, site: Site, req: NodeRequest, deadline: Deadline
+    ctx: AttemptContext, driver: Driver, req: NodeRequest, deadline: Deadline, made: bool
 ) -> tuple[str | None, dict[str, Any]]:
+    """Make the node (or find what was made) and look whether it is ready; if not, park."""
     key = (req.node, req.index)
     label = f"{req.node}[{req.index}]"
     db = ctx.engine.db
-    with db.session() as s:
-        res = _resource(s, req.deployment_id, key)
-        advance(s, res, NodeState.CREATING)
-        res.spec_digest = spec_digest(req)
-    realized = driver.create(req)
-    with db.session() as s:
-        res = _resource(s, req.deployment_id, key)
-        res.physical_id = realized.physical_id
-        res.attributes = json_safe(realized.attributes)
-        advance(s, res, NodeState.CONFIGURING)
-        record(s, req.deployment_id, "driver", f"created {realized.physical_id}", node=label)
-        check_running(s, ctx)
-    # A delete while we wait removes the container, which ends the wait at once.
-    with CancelWatch(lambda: _still_running(ctx), lambda: driver.delete(realized.physical_id)):
-        try:
-            ready: Realized = driver.wait_ready(req, realized, deadline.monotonic())
-        except DriverTimeout as exc:
-            raise NodeFailed(req.node, req.index, deadline.explain(str(exc))) from exc
-        except CumuloError:
-            with db.session() as s:
-                check_running(s, ctx)  # cancelled: its container was removed on purpose
-            raise
+    realized = _made_before(ctx, key) if made else None
+    look = LATER_LOOK
+    if realized is None:
+        with db.session() as s:
+            res = _resource(s, req.deployment_id, key)
+            advance(s, res, NodeState.CREATING)
+            res.spec_digest = spec_digest(req)
+        realized = driver.create(req)
+        with db.session() as s:
+            res = _resource(s, req.deployment_id, key)
+            res.physical_id = realized.physical_id
+            res.attributes = json_safe(realized.attributes)
+            advance(s, res, NodeState.CONFIGURING)
+            record(s, req.deployment_id, "driver", f"created {realized.physical_id}", node=label)
+            check_running(s, ctx)
+        look = FIRST_LOOK
+    try:
+        got = driver.check_ready(req, realized, min(look, max(deadline.remaining(), 0)))
+    except CumuloError:
+        with db.session() as s:
+            check_running(s, ctx)  # cancelled: its resource was removed on purpose
+        raise
+    if isinstance(got, Waiting):
+        if deadline.remaining() <= 0:
+            raise NodeFailed(req.node, req.index, deadline.explain(got.detail or got.what))
+        park(ctx, label, got, deadline)
+    ready: Realized = got  # type: ignore[assignment]
     with db.session() as s:
         res = _resource(s, req.deployment_id, key)
         res.physical_id = ready.physical_id
         res.attributes = json_safe(ready.attributes)
         advance(s, res, NodeState.CONFIGURED)
         record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
+        stop_waiting(s, req.deployment_id)
     return ready.physical_id, dict(ready.attributes)
+
+
+def _made_before(ctx: AttemptContext, key: tuple[str, int]) -> Realized | None:
+    """What a parked (or dead) job of this attempt made and left waiting, or None."""
+    with ctx.engine.db.session() as s:
+        res = _resource(s, ctx.dep_id, key)
+        if res.state == NodeState.CONFIGURING and res.physical_id:
+            return Realized(res.physical_id, dict(res.attributes or {}))
+    return None
 
 
 def _resource(s: Any, dep_id: str, key: tuple[str, int]) -> Resource:
@@ -311,12 +339,6 @@ def _resource(s: Any, dep_id: str, key: tuple[str, int]) -> Resource:
             Resource.node_index == key[1],
         )
     ).one()
-
-
-def _still_running(ctx: AttemptContext) -> bool:
-    with ctx.engine.db.session() as s:
-        status = s.scalar(select(Deployment.status).where(Deployment.id == ctx.dep_id))
-    return status == ctx.in_progress
 
 
 def check_running(s: Any, ctx: AttemptContext) -> None:

@@ -86,7 +86,7 @@ def request_update(
         if change.keep_last_attempt is not None:
             dep.keep_last_attempt = change.keep_last_attempt
         set_deployment_status(s, dep, Status.UPDATE_IN_PROGRESS)
-        enqueue(s, JobKind.UPDATE, dep.id)
+        enqueue(s, JobKind.UPDATE, dep)
         audit.record(s, caller, "deployment-update", dep.id)
     engine.notify()
     return dep
@@ -142,7 +142,7 @@ def request_action(
         set_resource_state(s, res, wanted)
         record(s, dep_id, "info", f"{action} requested", node=f"{res.node_name}[{res.node_index}]")
         dep.version += 1  # a second request at once conflicts with this one
-        enqueue(s, JobKind.ACTION, dep_id)
+        enqueue(s, JobKind.ACTION, dep)
     engine.notify()
 
 

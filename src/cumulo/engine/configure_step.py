@@ -17,6 +17,7 @@ from typing import Any
 
 from cumulo.configure import DEPLOY_OPERATIONS, TEARDOWN_OPERATIONS, Configurator, operations_of
 from cumulo.engine.events import record
+from cumulo.engine.node_requests import ssh_keys_from_inputs
 from cumulo.engine.outputs import json_safe
 from cumulo.engine.runtime import Engine
 from cumulo.errors import CumuloError
@@ -31,6 +32,13 @@ def access_keys(engine: Engine, dep_id: str, plan: Plan) -> tuple[str, ...]:
     if any(operations_of(i, DEPLOY_OPERATIONS + TEARDOWN_OPERATIONS) for i in plan.instances):
         return (Configurator.from_settings(engine.settings).public_key(dep_id),)
     return ()
+
+
+def request_keys(engine: Engine, dep_id: str, plan: Plan) -> tuple[str, ...]:
+    """The public keys a host of the deployment gets: the owner's (from the inputs) and,
+    when operations run, cumulo's; create and update must agree, or every node of a
+    template with operations would look changed on update and be made again."""
+    return ssh_keys_from_inputs(plan.inputs) + access_keys(engine, dep_id, plan)
 
 
 def run_operations(

@@ -5,6 +5,10 @@ builds the job's ``AttemptContext`` (timeouts, keepLastAttempt), asks the
 scheduler (``cumulo.engine.scheduling``) for the ranked sites and tries them in
 order, at most ``maxProvidersRetry`` (``keep_on_failure`` only on the last
 one), then hands every ``AttemptResult`` to ``finish_create``.
+
+A job resumed after it parked (or taken over) first carries on the attempt
+still RUNNING, without ranking the sites again; only if that attempt fails
+are the remaining sites ranked.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from cumulo.engine.attempt import AttemptContext, AttemptResult, run_attempt
+from cumulo.engine.attempt import CANCELLED, AttemptContext, AttemptResult, run_attempt
 from cumulo.engine.jobs import ClaimedJob
 from cumulo.engine.placement_loop import Tries, load_site, plan_tries
 from cumulo.engine.runtime import Engine
@@ -24,7 +28,7 @@ from cumulo.engine.sensitive_inputs import unseal, withhold_secrets
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
-from cumulo.store.models import Deployment, Job
+from cumulo.store.models import Attempt, Deployment, Job
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +37,32 @@ def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
     ctx = prepare(engine, job, lost, Status.CREATE_IN_PROGRESS)
     if ctx is None:
         return
+    running = _running_site(engine, ctx.dep_id)
+    site = load_site(engine, running) if running else None
+    resumed = run_attempt(ctx, site) if site is not None else None
+    if resumed is not None and (resumed.ok or resumed.outcome == CANCELLED):
+        finish_create(ctx, [resumed])
+        return
     try:
         tries: Tries = plan_tries(ctx)
     except CumuloError as exc:
         fail(engine, ctx.dep_id, Status.CREATE_IN_PROGRESS, Status.CREATE_FAILED, str(exc))
         return
     results, seconds = list(tries.earlier), list(tries.earlier_seconds)
+    if resumed is not None and results:
+        results[-1] = resumed  # the stored one, with the outputs a kept attempt reached
     keep = _keep_last_attempt(engine, ctx.dep_id)
     for i, name in enumerate(tries.sites):
         site = load_site(engine, name)
         if site is None:  # deleted from the registry since it was ranked
             continue
-        ctx.keep_on_failure = keep and i == len(tries.sites) - 1
+        ctx.last_try = i == len(tries.sites) - 1
+        ctx.keep_on_failure = keep and ctx.last_try
         start = time.monotonic()
         result = run_attempt(ctx, site)
         results.append(result)
         seconds.append(time.monotonic() - start)
-        if result.ok or result.outcome == "CANCELLED":
+        if result.ok or result.outcome == CANCELLED:
             break
     finish_create(ctx, results, seconds)
 
@@ -78,6 +91,17 @@ def prepare(
         fail(engine, dep_id, in_progress, FAILED_OF[in_progress], reason)
         return None
     return AttemptContext(engine, dep_id, plan, lost, in_progress, deadline, provider)
+
+
+def _running_site(engine: Engine, dep_id: str) -> str | None:
+    """The site of the deployment's attempt still RUNNING (a parked or dead job's), if any."""
+    with engine.db.session() as s:
+        return s.scalar(
+            select(Attempt.site_name)
+            .where(Attempt.deployment_id == dep_id, Attempt.status == "RUNNING")
+            .order_by(Attempt.id.desc())
+            .limit(1)
+        )
 
 
 def _keep_last_attempt(engine: Engine, dep_id: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from cumulo.engine.waiting import waiting_reason
 from cumulo.store.models import Deployment, Resource, Site
 
 # Attribute names that may carry secrets; never shown in a resource's metadata.
@@ -45,7 +46,8 @@ def deployment_json(dep: Deployment, base: str, site: Site | None = None) -> dic
             "updateTime": format_time(dep.updated_at),
             "physicalId": dep.physical_id,
             "status": dep.status,
-            "statusReason": dep.status_reason,
+            # In progress: what it waits for and since how long; else why it ended so.
+            "statusReason": waiting_reason(dep) or dep.status_reason,
             "outputs": dep.outputs or {},
             "task": dep.task,
             "callback": dep.callback,

@@ -7,6 +7,7 @@ no per-request state.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from cumulo.config import Settings
@@ -18,9 +19,12 @@ from cumulo.engine.sites import make_driver
 from cumulo.secrets import SecretBox, open_box
 from cumulo.store import Database, migrate
 from cumulo.store.models import Site
-from cumulo.tosca import Plan, Processor, parse_import_map
+from cumulo.tosca import Plan, Processor, Template, parse_import_map
 
 IMPORT_FETCH_TIMEOUT = 20.0
+# Loaded templates kept by text: every step of a job (and every deployment of the same
+# catalogue entry) plans the same few texts; loading is most of a step's cost.
+TEMPLATES_KEPT = 64
 
 
 class Engine:
@@ -37,6 +41,7 @@ class Engine:
         self._processor: Processor | None = None
         self._secrets: SecretBox | None = None
         self._drivers: dict[tuple[str, str], Driver] = {}
+        self._templates: OrderedDict[str, Template] = OrderedDict()
         self._lock = threading.Lock()
         # Fail at start, naming the entry, rather than at the first deployment.
         parse_import_map(settings.import_map)
@@ -70,10 +75,23 @@ class Engine:
         """A TOSCA import fetched for a user's template: through the egress policy."""
         return fetch(url, self.egress, max_bytes, IMPORT_FETCH_TIMEOUT)
 
+    def template(self, text: str) -> Template:
+        """The loaded template (``ToscaError`` on bad input); the same text is loaded once."""
+        with self._lock:
+            found = self._templates.get(text)
+            if found is not None:
+                self._templates.move_to_end(text)
+                return found
+        loaded = self.processor.load_text(text, name="template.yaml")
+        with self._lock:
+            self._templates[text] = loaded
+            while len(self._templates) > TEMPLATES_KEPT:
+                self._templates.popitem(last=False)
+        return loaded
+
     def plan(self, template: str, parameters: dict[str, Any]) -> Plan:
         """Load, validate and instantiate a template (``ToscaError`` on bad input)."""
-        proc = self.processor
-        plan = proc.plan(proc.load_text(template, name="template.yaml"), parameters)
+        plan = self.processor.plan(self.template(template), parameters)
         refuse_reserved_inputs(plan)  # operation inputs are data, never Ansible's own variables
         return plan
 

@@ -42,7 +42,7 @@ def is_sensitive(name: str, spec: Mapping[str, Any] | None = None) -> bool:
 
 def _template(engine: Engine, template: str) -> Any:
     try:
-        return engine.processor.load_text(template, name="template.yaml")
+        return engine.template(template)
     except CumuloError:
         return None
 

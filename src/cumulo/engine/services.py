@@ -75,7 +75,7 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
         )
         set_deployment_status(s, dep, Status.CREATE_IN_PROGRESS)
         s.add(dep)
-        enqueue(s, JobKind.DEPLOY, dep.id)
+        enqueue(s, JobKind.DEPLOY, dep)
         audit.record(s, owner, "deployment-create", dep.id, new.user_group)
     engine.notify()
     return dep
@@ -131,7 +131,7 @@ def request_delete(engine: Engine, dep_id: str, caller: Identity, force: bool = 
             raise Conflict(f"the deployment <{dep_id}> is locked against deletion: unlock it first")
         check_deployment_transition(dep.status, Status.DELETE_IN_PROGRESS)
         set_deployment_status(s, dep, Status.DELETE_IN_PROGRESS)
-        enqueue(s, JobKind.FORCE_DELETE if force else JobKind.DELETE, dep.id)
+        enqueue(s, JobKind.FORCE_DELETE if force else JobKind.DELETE, dep)
         audit.record(s, caller, "deployment-delete", dep.id)
     engine.notify()
 

@@ -2,8 +2,8 @@
 
 When a node's step fails and the site does not answer a ping either, the
 attempt waits for the site with back-off, up to the attempt's deadline, and
-then repeats the node's step (``create`` finds what it made; ``wait_ready``
-watches again). A site that stays away fails the node at the deadline with
+then repeats the node's step (``create`` finds what it made; ``check_ready``
+looks again). A site that stays away fails the node at the deadline with
 the original cause; a DELETE meanwhile cancels the wait.
 """
 

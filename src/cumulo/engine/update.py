@@ -18,10 +18,11 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from cumulo.engine.attempt import AttemptContext, run_attempt
+from cumulo.engine.configure_step import request_keys
 from cumulo.engine.deploy import prepare, settle
 from cumulo.engine.events import record
 from cumulo.engine.jobs import ClaimedJob
-from cumulo.engine.node_requests import node_request, spec_digest, ssh_keys_from_inputs
+from cumulo.engine.node_requests import node_request, spec_digest
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import NodeState, Status, set_resource_state
 from cumulo.engine.user_defaults import account_name
@@ -83,9 +84,26 @@ def _named(res: Resource, ids: set[str]) -> bool:
     return bool(pid) and any(len(i) >= 12 and pid.startswith(i) for i in ids)
 
 
+def _hosted_on(
+    redo: list[Resource],
+    instances: list[NodeInstance],
+    by_node: dict[str, list[Resource]],
+    drop: list[Resource],
+) -> list[Resource]:
+    """What a host made again carries: its hosted nodes are configured again (their
+    operations ran on the old host), in plan order so that chains follow."""
+    remade = {r.node_name for r in redo}
+    more: list[Resource] = []
+    for inst in instances:  # dependencies (hosts) first
+        if inst.host in remade and inst.node not in remade:
+            remade.add(inst.node)
+            more += [r for r in by_node.get(inst.node, []) if r not in redo and r not in drop]
+    return more
+
+
 def _reconcile(ctx: AttemptContext, site: Site) -> None:
     """Map the plan onto the stored resources; remove what goes and what changed."""
-    keys = ssh_keys_from_inputs(ctx.plan.inputs)
+    keys = request_keys(ctx.engine, ctx.dep_id, ctx.plan)
     user = account_name(ctx.engine, ctx.dep_id)
     planned: dict[str, list[NodeInstance]] = defaultdict(list)
     for inst in ctx.plan.instances:
@@ -120,6 +138,7 @@ def _reconcile(ctx: AttemptContext, site: Site) -> None:
                 else:
                     ctx.index_map[(node, inst.index)] = next_index
                     next_index += 1
+        redo += _hosted_on(redo, ctx.plan.instances, by_node, drop)
         gone = [(r.id, r.node_name, r.node_index, r.physical_id) for r in drop]
         changed = [(r.id, r.node_name, r.node_index, r.physical_id) for r in redo]
     driver = ctx.engine.driver(site)

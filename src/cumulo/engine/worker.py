@@ -22,7 +22,7 @@ from cumulo.engine.callbacks import CallbackSender
 from cumulo.engine.delete import run_delete, run_force_delete
 from cumulo.engine.deploy import run_deploy
 from cumulo.engine.health import HealthProber
-from cumulo.engine.jobs import ClaimedJob, JobKind
+from cumulo.engine.jobs import ClaimedJob, JobKind, Parked
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
 from cumulo.engine.update import run_update
@@ -95,6 +95,9 @@ def run_job(engine: Engine, job: ClaimedJob, owner: str) -> None:
             try:
                 HANDLERS[job.kind](engine, job, keeper.lost)
                 break
+            except Parked as parked:  # waiting on something: the worker is free meanwhile
+                engine.queue.park(job.id, owner, parked.delay)
+                return
             except (OperationalError, InterfaceError):
                 outages += 1
                 log.warning("job %s: the database went away; resuming when it is back", job.id)

@@ -65,6 +65,9 @@ class Deployment(Base):
     # The site the current (or last) attempt runs on; INDIGO's cloudProviderName.
     site_name: Mapped[str | None] = mapped_column(String(255))
     physical_id: Mapped[str | None] = mapped_column(String(255))
+    # What an attempt in progress waits for ("node app[0]: waiting for ...", or "queued"), since.
+    waiting_for: Mapped[str | None] = mapped_column(Text)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on every change; the lifecycle issue uses it for optimistic locking.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The owner's words for it (the dashboard's "description"), and a lock
@@ -116,6 +119,8 @@ class Attempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last site the job may try: its resources are kept on failure if keepLastAttempt.
+    last_try: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Resource(Base):
@@ -186,6 +191,10 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A waiting job is not claimed before this instant (None: at once).
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whose deployment it serves ("issuer subject"): claims take turns between owners.
+    owner: Mapped[str | None] = mapped_column(String(512))
 
     __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
 

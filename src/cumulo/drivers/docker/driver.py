@@ -11,11 +11,12 @@ the engine's streams (``readiness.py``).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import docker.errors
 
-from cumulo.drivers.base import NodeRequest, Realized, SiteInfo
+from cumulo.drivers.base import NodeRequest, Realized, SiteInfo, Waiting
 from cumulo.drivers.docker import labels as lbl
 from cumulo.drivers.docker.application import application_attributes, application_spec
 from cumulo.drivers.docker.compose import COMPOSE_TYPES, ComposeProjects, is_compose, project_of
@@ -28,7 +29,7 @@ from cumulo.drivers.docker.engine_calls import (
 )
 from cumulo.drivers.docker.networks import deployment_network, remove_deployment_networks
 from cumulo.drivers.docker.ports import LOCALHOST
-from cumulo.drivers.docker.readiness import wait_application, wait_vm
+from cumulo.drivers.docker.readiness import StillWaiting, wait_application, wait_vm
 from cumulo.drivers.docker.spec import APPLICATION, VM, ContainerSpec
 from cumulo.drivers.docker.vm import vm_attributes, vm_spec
 from cumulo.drivers.docker.volumes import (
@@ -187,6 +188,15 @@ class DockerDriver:
             container.reload()
             return Realized(container.id, self._attributes(container.attrs))
 
+    def check_ready(
+        self, request: NodeRequest, realized: Realized, wait: float
+    ) -> Realized | Waiting:
+        """``wait_ready`` bounded to ``wait`` seconds: the engine parks the job meanwhile."""
+        try:
+            return self.wait_ready(request, realized, time.monotonic() + wait)
+        except StillWaiting as exc:
+            return Waiting(exc.waiting_for, str(exc))
+
     def _attributes(self, attrs: dict[str, Any]) -> dict[str, Any]:
         found = vm_attributes(attrs) if _kind(attrs) == VM else application_attributes(attrs)
         node = ((attrs.get("Config") or {}).get("Labels") or {}).get(lbl.NODE, "")
@@ -226,15 +236,18 @@ class DockerDriver:
             remove_deployment_networks(client, deployment_id, site)
             return ids + remove_deployment_volumes(client, deployment_id, site)
 
-    def start(self, physical_id: str) -> None:
+    def start(self, physical_id: str) -> dict[str, Any]:
         if volume_of(physical_id):
-            return  # nothing runs in a volume
+            return {}  # nothing runs in a volume
         with self.engine.calls(f"resource {physical_id[:19]}"):
             project = project_of(physical_id)
             if project:
                 self.compose.set_running(project, True)
-            else:
-                self._existing(physical_id).start()
+                return self.compose.attributes(project)
+            container = self._existing(physical_id)
+            container.start()
+            container.reload()  # Docker binds new host ports at each start
+            return self._attributes(container.attrs)
 
     def stop(self, physical_id: str) -> None:
         if volume_of(physical_id):

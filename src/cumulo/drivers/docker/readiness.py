@@ -127,10 +127,19 @@ def _failure(node: str, container: Any, why: str) -> SiteError:
     return SiteError(f"node {node}: {why}; last log lines:\n{last_log_lines(container)}")
 
 
-def _timeout(node: str, container: Any, waiting_for: str) -> DriverTimeout:
-    return DriverTimeout(
+class StillWaiting(DriverTimeout):
+    """Not ready by the deadline given; ``waiting_for`` says for what (the engine shows it)."""
+
+    def __init__(self, message: str, waiting_for: str) -> None:
+        super().__init__(message)
+        self.waiting_for = waiting_for
+
+
+def _timeout(node: str, container: Any, waiting_for: str) -> StillWaiting:
+    return StillWaiting(
         f"node {node}: not ready before the deadline (waiting for {waiting_for}); "
-        f"last log lines:\n{last_log_lines(container)}"
+        f"last log lines:\n{last_log_lines(container)}",
+        waiting_for,
     )
 
 

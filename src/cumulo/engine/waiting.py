@@ -1,0 +1,78 @@
+"""Waiting without a worker: what a deployment waits for, since when, and when to look again.
+
+A node made but not ready yet does not hold the worker: the step records on
+the deployment what it waits for (``waiting_for``, ``waiting_since``) and
+raises ``Parked``; the job goes back to the queue with a not-before instant
+and any worker resumes it then. When to look again: the driver's hint (a
+cloud's expected boot time), else a back-off that grows with the wait, and
+never later than the deadline, so timeouts fire on time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+
+from cumulo.drivers.base import Waiting
+from cumulo.engine.deadlines import Deadline
+from cumulo.engine.events import record
+from cumulo.engine.jobs import QUEUED, Parked
+from cumulo.store.db import utcnow
+from cumulo.store.models import Deployment
+
+if TYPE_CHECKING:
+    from cumulo.engine.attempt import AttemptContext
+
+# How long a step waits in place for a node just made (event-driven: most are ready by
+# then, and parking would only add latency), and for one resumed.
+FIRST_LOOK = 2.0
+LATER_LOOK = 0.25
+# Back-off between looks when the driver gives no hint: half the wait so far, 0.5 to 5 s.
+BACKOFF_MIN, BACKOFF_SHARE, BACKOFF_MAX = 0.5, 0.5, 5.0
+
+
+def waiting_reason(dep: Any, now: datetime | None = None) -> str | None:
+    """ "node app[0]: waiting for port 80 ..., 12 s" or "queued, 3 s" while in progress."""
+    if not dep.waiting_for or not str(dep.status).endswith("_IN_PROGRESS"):
+        return None
+    if dep.waiting_since is None:
+        return dep.waiting_for
+    seconds = max(((now or utcnow()) - dep.waiting_since).total_seconds(), 0)
+    return f"{dep.waiting_for}, {seconds:.0f} s"
+
+
+def park(ctx: AttemptContext, label: str, waiting: Waiting, deadline: Deadline) -> None:
+    """Record what the node ``label`` waits for and give the worker back (raises ``Parked``)."""
+    what = f"node {label}: waiting for {waiting.what}"
+    now = utcnow()
+    with ctx.engine.db.session() as s:
+        dep = s.get(Deployment, ctx.dep_id)
+        since = now
+        if dep is not None:
+            if dep.waiting_for and dep.waiting_since and _same_wait(dep.waiting_for, what):
+                since = dep.waiting_since
+            else:
+                record(s, ctx.dep_id, "info", f"waiting for {waiting.what}", node=label)
+            dep.waiting_for, dep.waiting_since = what, since
+    waited = (now - since).total_seconds()
+    delay = waiting.retry_after
+    if delay is None:
+        delay = min(max(BACKOFF_MIN, BACKOFF_SHARE * waited), BACKOFF_MAX)
+    raise Parked(min(delay, max(deadline.remaining(), 0)))
+
+
+def _same_wait(old: str, new: str) -> bool:
+    """The same node waiting for the same thing (a count in parentheses may change)."""
+    return old.split(" (", 1)[0] == new.split(" (", 1)[0]
+
+
+def stop_waiting(s: Any, dep_id: str) -> None:
+    """The awaited node is ready (or the work ended): nothing is awaited any more."""
+    s.execute(
+        update(Deployment)
+        .where(Deployment.id == dep_id, Deployment.waiting_for.is_not(None))
+        .where(Deployment.waiting_for != QUEUED)
+        .values(waiting_for=None, waiting_since=None)
+    )
