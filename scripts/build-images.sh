@@ -5,6 +5,8 @@
 #   cumulo/httpd:1         busybox httpd on :8080 serving /www (a few MB)
 #   cumulo/redis:7         Debian's redis-server on :6379 (the compose example's database)
 #   cumulo/counter-web:1   a Python web app on :8000 counting visits in Redis (its web app)
+#   cumulo/vm-jupyter:12   the VM-like image plus JupyterHub and JupyterLab (PyPI) and
+#                          configurable-http-proxy (Debian): "Jupyter with persistence"
 # Idempotent and quiet: an image is rebuilt only when missing, when its build
 # inputs changed (label cumulo.inputs), or with --force.
 # Usage: scripts/build-images.sh [--force]
@@ -27,6 +29,12 @@ VM=cumulo/vm-debian:12
 HTTPD=cumulo/httpd:1
 REDIS=cumulo/redis:7
 COUNTER=cumulo/counter-web:1
+JUPYTER=cumulo/vm-jupyter:12
+JUPYTERHUB_VERSION=6.1.1
+JUPYTERLAB_VERSION=4.6.6
+# The host's CA bundle: pip inside a build container needs it when HTTPS goes
+# through an inspecting proxy. Bind-mounted for the build only, never in an image.
+HOST_CA=${CUMULO_BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 PACKAGES=(openssh-server sudo python3 iproute2 procps ca-certificates bash busybox-static
   netbase less)
 
@@ -176,6 +184,23 @@ build_counter() {  # HASH
     'CMD ["python3", "-u", "/usr/local/lib/counter-web.py"]' -- python3-redis
 }
 
+build_jupyter() {  # HASH
+  log "building $JUPYTER (node-configurable-http-proxy; jupyterhub $JUPYTERHUB_VERSION and" \
+    "jupyterlab $JUPYTERLAB_VERSION from PyPI; a few minutes)"
+  local cid ca=() pip_cert=
+  if [ -f "$HOST_CA" ]; then ca=(-v "$HOST_CA:/run/host-ca.crt:ro"); pip_cert=/run/host-ca.crt; fi
+  # Versions and the CA go on the command line, not in the container's
+  # environment, which docker commit would keep.
+  cid=$(docker create "${ca[@]}" "$VM" sh -c "PIP_CERT=$pip_cert \
+    JUPYTERHUB_VERSION=$JUPYTERHUB_VERSION JUPYTERLAB_VERSION=$JUPYTERLAB_VERSION sh /tmp/build/build.sh")
+  HELPERS+=("$cid")
+  docker cp "$INPUTS/vm-jupyter/." "$cid:/tmp/build" >/dev/null
+  docker start -a "$cid" >"$WORK/jupyter.log" 2>&1 || { tail -n 30 "$WORK/jupyter.log" >&2; die "build of $JUPYTER failed"; }
+  docker commit --change "LABEL cumulo.inputs=$1" --change 'ENV LANG=C.UTF-8' \
+    --change 'EXPOSE 22 8000' --change 'CMD ["/usr/local/sbin/cumulo-jupyter-init"]' \
+    "$cid" "$JUPYTER" >/dev/null
+}
+
 # Build IMAGE with FUNCTION when needed; remember the image it replaced.
 REPLACED=()
 ensure() {  # IMAGE HASH FUNCTION
@@ -198,6 +223,10 @@ redis_hash=$(inputs_hash "$base_id" build-redis-v1)
 ensure "$REDIS" "$redis_hash" build_redis
 counter_hash=$(inputs_hash "$base_id" "$INPUTS/counter-web/app.py" build-counter-v1)
 ensure "$COUNTER" "$counter_hash" build_counter
+vm_id=$(docker image inspect -f '{{.Id}}' "$VM")
+jupyter_hash=$(inputs_hash "$vm_id" "$JUPYTERHUB_VERSION" "$JUPYTERLAB_VERSION" \
+  "$INPUTS"/vm-jupyter/* build-jupyter-v1)
+ensure "$JUPYTER" "$jupyter_hash" build_jupyter
 # Drop the replaced (now untagged) images, derived ones first, so rebuilds do
 # not pile up; one still used by a container stays.
 for old in "${REPLACED[@]}"; do docker image rm "$old" >/dev/null 2>&1 || true; done

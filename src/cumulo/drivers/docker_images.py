@@ -15,16 +15,20 @@ VM_DEBIAN_12 = "cumulo/vm-debian:12"
 HTTPD = "cumulo/httpd:1"  # busybox httpd on :8080, for "Run docker" tests and benchmarks
 REDIS = "cumulo/redis:7"  # the docker-compose example's database
 COUNTER_WEB = "cumulo/counter-web:1"  # the docker-compose example's web application
+# The VM-like image plus JupyterHub, JupyterLab and configurable-http-proxy: the
+# node of "Jupyter with persistence" (templates name it in the os capability's image).
+VM_JUPYTER_12 = "cumulo/vm-jupyter:12"
 
 # distribution -> version -> image; versions by number and by code name.
 DEFAULT_IMAGES: Mapping[str, Mapping[str, str]] = {
     "debian": {"12": VM_DEBIAN_12, "bookworm": VM_DEBIAN_12},
+    "jupyter": {"12": VM_JUPYTER_12},
 }
 DEFAULT_DISTRIBUTION = "debian"
 DEFAULT_VERSION = "12"
 
 # Every image the build script makes (the base is an intermediate one).
-BUILT_IMAGES = ("cumulo/debian-base:12", VM_DEBIAN_12, HTTPD, REDIS, COUNTER_WEB)
+BUILT_IMAGES = ("cumulo/debian-base:12", VM_DEBIAN_12, HTTPD, REDIS, COUNTER_WEB, VM_JUPYTER_12)
 
 IMAGE_INPUTS = Path(__file__).parent / "images"
 

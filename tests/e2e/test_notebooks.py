@@ -1,0 +1,194 @@
+""" "Jupyter with persistence for Notebooks" end to end: a real server deploys the
+catalogue's template on the real Docker engine; the owner logs in to the hub, runs
+a cell, saves a notebook that outlives a stop and start of the node (and, once the
+engine allows, an update); others are refused; a delete leaves nothing, the notebooks
+volume included."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from e2e_helpers import (
+    auth,
+    catalogue_template,
+    containers_of,
+    create_deployment,
+    delete_and_wait_gone,
+    wait_final,
+)
+from hub_session import HubSession
+
+from cumulo.drivers.docker_images import VM_JUPYTER_12
+
+pytestmark = pytest.mark.e2e
+
+CELL = {"cell_type": "code", "source": "answer = 6 * 7", "metadata": {}, "outputs": []}
+NOTEBOOK = {
+    "cells": [{**CELL, "execution_count": None}],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+@pytest.fixture(scope="module")
+def hub_image(docker_ready: None) -> None:
+    found = subprocess.run(["docker", "image", "inspect", VM_JUPYTER_12], capture_output=True)
+    if found.returncode:
+        pytest.skip(f"image {VM_JUPYTER_12} missing: run scripts/build-images.sh")
+
+
+def _volumes_of(dep_id: str) -> list[str]:
+    out = subprocess.run(
+        ["docker", "volume", "ls", "-q", "--filter", f"label=cumulo.deployment={dep_id}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.split()
+
+
+def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not {what} after {timeout} s")
+        time.sleep(0.2)
+
+
+def _act(server: str, dep_id: str, action: str, until: str) -> str:
+    """Stop or start the deployment's compute node through the API; its container's id."""
+    url = f"{server}/deployments/{dep_id}/resources"
+    (vm,) = httpx.get(url, headers=auth(server), params={"type": "tosca.nodes.indigo.Compute"},
+                      timeout=10).json()["content"]  # fmt: skip
+    one = f"{url}/{vm['uuid']}"
+    r = httpx.post(f"{one}/actions", headers=auth(server), json={"type": action}, timeout=10)
+    assert r.status_code == 202, r.text
+    _wait(lambda: httpx.get(one, headers=auth(server), timeout=10).json()["state"] == until, until)
+    return vm["physicalId"]
+
+
+def _hub_port(container: str) -> str:
+    """The host port Docker bound the hub's port to now (a restart binds a new one)."""
+    out = subprocess.run(["docker", "port", container, "8000/tcp"], capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    return out.stdout.split()[0].rsplit(":", 1)[1]
+
+
+def _outputs(server: str, dep_id: str) -> dict[str, Any]:
+    return httpx.get(f"{server}/deployments/{dep_id}", headers=auth(server), timeout=10).json()[
+        "outputs"
+    ]
+
+
+def _hub_answers(endpoint: str) -> bool:
+    try:
+        return httpx.get(f"{endpoint}hub/api", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_the_owner_keeps_notebooks_across_stop_and_start(server: str, hub_image: None) -> None:
+    password = secrets.token_urlsafe(12)
+    params = {"jupyter_password": password, "storage_size": "1 GB", "mem_size": "1 GB"}
+    dep_id = create_deployment(server, "jupyter", params)
+    try:
+        dep = wait_final(server, dep_id, timeout=240)
+        assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
+        out = dep["outputs"]
+        assert out["jupyter_endpoint"].startswith("http://127.0.0.1:")
+        assert out["node_ip"] == "127.0.0.1"
+        assert any(u["os_user_name"] == out["jupyter_user"] for u in out["os_users"])
+        log = httpx.get(f"{server}/deployments/{dep_id}/log", headers=auth(server)).text
+        assert password not in json.dumps(dep) and password not in log
+
+        endpoint, user = out["jupyter_endpoint"], out["jupyter_user"]
+        intruder, wrong = HubSession(endpoint, "intruder"), HubSession(endpoint, user)
+        assert not wrong.login(password + "x"), "a wrong password got in"
+        assert not intruder.login(password), "another user name got in"
+        wrong.close()
+        intruder.close()
+        owner = HubSession(endpoint, user)
+        assert owner.login(password)
+        owner.start_server()
+        assert owner.run_cell("import os\nprint(os.getcwd())\n6 * 7") == f"/notebooks/{user}\n42"
+        owner.save_notebook("kept.ipynb", NOTEBOOK)
+        owner.close()
+
+        _act(server, dep_id, "stop", "STOPPED")
+        container = _act(server, dep_id, "start", "STARTED")
+        endpoint = f"http://127.0.0.1:{_hub_port(container)}/"
+        shown = _outputs(server, dep_id)["jupyter_endpoint"]
+        _wait(lambda: _hub_answers(endpoint), "answering after the start")
+        again = HubSession(endpoint, user)
+        assert again.login(password)
+        again.start_server()
+        kept = again.read_notebook("kept.ipynb")
+        assert kept is not None, "the notebook is gone after stop and start"
+        assert kept["cells"][0]["source"] == "answer = 6 * 7"
+        assert again.run_cell("print(open('kept.ipynb').read().count('6 * 7'))") == "1\n"
+        again.close()
+        assert _volumes_of(dep_id), "the notebooks volume is missing"
+    finally:
+        delete_and_wait_gone(server, dep_id, timeout=120)
+    assert containers_of(dep_id) == []
+    assert _volumes_of(dep_id) == []
+    # a restart binds new host ports: the outputs say where the hub is now
+    assert shown == endpoint
+
+
+def test_too_little_memory_is_refused_at_post(server: str, hub_image: None) -> None:
+    params = {"jupyter_password": secrets.token_urlsafe(12), "mem_size": "512 MB"}
+    body = {"template": catalogue_template("jupyter"), "parameters": params}
+    r = httpx.post(f"{server}/deployments", headers=auth(server), json=body, timeout=30)
+    assert r.status_code == 400, r.text
+    assert "mem_size" in r.json()["message"]
+
+
+def test_an_image_the_site_lacks_fails_the_create_naming_it(server: str, hub_image: None) -> None:
+    params = {"jupyter_password": secrets.token_urlsafe(12), "jupyter_images": "team/nope:1"}
+    dep_id = create_deployment(server, "jupyter", params)
+    try:
+        dep = wait_final(server, dep_id, timeout=120)
+        assert dep["status"] == "CREATE_FAILED"
+        assert "team/nope:1" in dep["statusReason"]
+    finally:
+        delete_and_wait_gone(server, dep_id)
+    assert containers_of(dep_id) == [] and _volumes_of(dep_id) == []
+
+
+def test_an_update_keeps_the_notebooks(server: str, hub_image: None) -> None:
+    password = secrets.token_urlsafe(12)
+    params = {"jupyter_password": password, "storage_size": "1 GB", "mem_size": "1 GB"}
+    dep_id = create_deployment(server, "jupyter", params)
+    try:
+        dep = wait_final(server, dep_id, timeout=240)
+        assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
+        user, volumes = dep["outputs"]["jupyter_user"], _volumes_of(dep_id)
+        owner = HubSession(dep["outputs"]["jupyter_endpoint"], user)
+        assert owner.login(password)
+        owner.start_server()
+        owner.save_notebook("kept.ipynb", NOTEBOOK)
+        owner.close()
+        # more memory: the node is made again, its volume must stay
+        r = httpx.put(f"{server}/deployments/{dep_id}", headers=auth(server),
+                      json={"parameters": {"mem_size": "2 GB"}}, timeout=30)  # fmt: skip
+        assert r.status_code == 202, r.text
+        dep = wait_final(server, dep_id, timeout=240)
+        assert dep["status"] == "UPDATE_COMPLETE", dep.get("statusReason")
+        assert _volumes_of(dep_id) == volumes
+        endpoint = dep["outputs"]["jupyter_endpoint"]
+        _wait(lambda: _hub_answers(endpoint), "answering after the update")
+        updated = HubSession(endpoint, user)
+        assert updated.login(password)
+        updated.start_server()
+        assert updated.read_notebook("kept.ipynb") is not None, "the notebook is gone"
+        updated.close()
+    finally:
+        delete_and_wait_gone(server, dep_id, timeout=120)
+    assert containers_of(dep_id) == [] and _volumes_of(dep_id) == []
