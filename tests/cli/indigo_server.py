@@ -30,7 +30,8 @@ class Recorded:
 @dataclass
 class FakeDeployment:
     data: dict[str, Any]
-    statuses: list[str] = field(default_factory=list)  # revealed one per GET
+    # Revealed one per GET: a status, or a dict of fields that change (task, statusReason).
+    statuses: list[str | dict[str, Any]] = field(default_factory=list)
     resources: list[dict[str, Any]] = field(default_factory=list)
     log_chunks: list[str] = field(default_factory=list)  # one more shown per /log GET
     log_shown: int = 0
@@ -44,7 +45,8 @@ class IndigoState:
         self.deployments: dict[str, FakeDeployment] = {}
         self.order: list[str] = []  # oldest first
         self.requests: list[Recorded] = []
-        self.create_script: list[str] = ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
+        self.create_script: list[str | dict[str, Any]] = ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
+        self.keys: list[dict[str, Any]] | None = None  # /users/me/keys; None: not served
         self.create_outputs: dict[str, Any] = {}
         self.create_reason: str | None = None
         self.create_error: str | None = None  # POST answers 400 with this message
@@ -53,7 +55,7 @@ class IndigoState:
     def add(
         self,
         status: str = "CREATE_COMPLETE",
-        statuses: list[str] | None = None,
+        statuses: list[str | dict[str, Any]] | None = None,
         outputs: dict[str, Any] | None = None,
         **extra: Any,
     ) -> FakeDeployment:
@@ -144,6 +146,8 @@ class Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if path == "/broken":
             return 502, b"<html>Bad Gateway</html>", "text/html"
+        if parts == ["users", "me", "keys"] and state.keys is not None:
+            return 200, {"content": state.keys}
         if parts[0] != "deployments":
             return _error(404, f"No handler for {path}")
         if len(parts) == 1:
@@ -170,7 +174,8 @@ class Handler(BaseHTTPRequestHandler):
                     return _error(404, f"The deployment <{parts[1]}> doesn't exist")
                 dep.gone_after_delete -= 1
             elif dep.statuses:
-                dep.data["status"] = dep.statuses.pop(0)
+                step = dep.statuses.pop(0)
+                dep.data.update(step if isinstance(step, dict) else {"status": step})
             return 200, dep.data
         if len(parts) == 2 and method == "DELETE":
             if dep.data["status"] == "DELETE_IN_PROGRESS":

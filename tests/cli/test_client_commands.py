@@ -323,3 +323,60 @@ def test_a_unique_prefix_names_a_deployment_and_ls_shows_descriptions(
         assert result.exit_code == 1 and "no deployment of yours" in result.stderr
     wide = runner.invoke(app, ["ls"], env={"COLUMNS": "200"})
     assert "DESCRIPTION" in wide.stdout and "web number 2" in wide.stdout
+
+
+def test_deploy_vm_without_a_key_says_how_to_get_one(indigo: IndigoState) -> None:
+    result = cli("deploy", "vm")  # this server has no keys route, as INDIGO's
+    assert result.exit_code == 1
+    assert "run `cumulo keys generate` or pass -p ssh_public_key=@FILE" in result.stderr
+    assert not posts(indigo)
+
+    indigo.keys = []  # cumulo's, and the user has no key yet
+    result = cli("deploy", "vm")
+    assert result.exit_code == 1 and "cumulo keys generate" in result.stderr
+    assert not posts(indigo)
+
+
+def test_deploy_vm_gets_the_newest_key_on_the_server(indigo: IndigoState) -> None:
+    def key(name: str, created: str) -> dict:
+        return {"id": name, "name": name, "fingerprint": f"SHA256:{name}",
+                "publicKey": f"ssh-ed25519 AAAA{name}", "createdAt": created}  # fmt: skip
+
+    indigo.keys = [key("old", "2026-01-01T10:00:00+00:00"), key("new", "2026-03-01T10:00:00+00:00")]
+    result = cli("deploy", "vm")
+    assert result.exit_code == 0, result.output
+    assert "'new'" in result.stderr
+    (post,) = posts(indigo)
+    assert post.body["parameters"] == {"ssh_public_key": "ssh-ed25519 AAAAnew"}
+
+
+def test_catalogue_errors_name_the_service_not_the_install_path(indigo: IndigoState) -> None:
+    indigo.create_error = "template.yaml:16:5: error: input 'docker_image' is required"
+    result = cli("deploy", "run-docker")
+    assert result.exit_code == 1
+    assert "run-docker:16:5: error: input 'docker_image' is required" in result.stderr
+    assert str(catalogue.find("run-docker").parent) not in result.stderr
+
+
+def test_help_has_no_stray_type_labels() -> None:
+    client = [["deploy"], ["ls"], ["show"], ["rm"], ["logs"], ["template"], []]
+    keys = [["keys", word] for word in ("ls", "add", "generate", "private", "rm")]
+    for words in [*client, ["keys"], *keys]:
+        result = cli(*words, "--help")
+        assert result.exit_code == 0, words
+        assert "<bool>" not in result.stdout, words
+
+
+def test_wait_says_queued_then_what_the_deployment_waits_for(indigo: IndigoState) -> None:
+    waiting = "waiting for the container app to answer on port 80"
+    indigo.create_script = [
+        "CREATE_IN_PROGRESS",  # task NONE: no worker has it yet
+        {"task": "DEPLOYER", "statusReason": waiting},
+        {"status": "CREATE_COMPLETE", "task": "NONE", "statusReason": None},
+    ]
+    result = cli("deploy", "run-docker", "-p", "docker_image=x", "--wait")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    queued = next(i for i, line in enumerate(lines) if "CREATE_IN_PROGRESS  queued" in line)
+    assert waiting in lines[queued + 1]
+    assert "CREATE_COMPLETE" in lines[queued + 2]

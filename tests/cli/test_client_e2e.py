@@ -19,6 +19,8 @@ import httpx
 import pytest
 from tests.e2e.e2e_helpers import serving
 
+from cumulo import catalogue
+
 pytestmark = pytest.mark.e2e
 
 CUMULO = str(Path(sys.executable).with_name("cumulo"))
@@ -172,9 +174,16 @@ def test_bad_template_and_missing_input_are_located(server: str, tmp_path: Path)
     assert f"{bad}:5:" in result.stderr and "tosca.nodes.Nope" in result.stderr
     assert "Traceback" not in result.stderr
 
+    # No SSH key on the server and none given: say how to get one, before any request.
     result = cli(server, "deploy", "vm")
     assert result.returncode == 1
-    assert "400" in result.stderr and "ssh_public_key" in result.stderr
+    assert "run `cumulo keys generate` or pass -p ssh_public_key=@FILE" in result.stderr
+
+    # A catalogue service is named as the user typed it, never by where it is installed.
+    result = cli(server, "deploy", "run-docker")
+    assert result.returncode == 1
+    assert "run-docker:" in result.stderr and "docker_image" in result.stderr
+    assert str(catalogue.find("run-docker").parent) not in result.stderr
 
 
 def test_logs_follow_ends_with_the_final_status(server: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from test_web_pages import RUN_DOCKER, field_error, store
 
@@ -55,7 +56,8 @@ def test_a_refused_update_comes_back_with_the_message_on_the_update_tab(client, 
 
 
 def test_reset_of_a_stuck_delete_then_force_delete(client, engine):
-    dep_id = store(engine, status="DELETE_IN_PROGRESS")
+    stuck_since = datetime.now(UTC) - timedelta(hours=1)
+    dep_id = store(engine, status="DELETE_IN_PROGRESS", updated_at=stuck_since)
     page = client.get(f"/ui/deployments/{dep_id}").text
     assert "Reset the stuck delete" in page and "Force delete" in page
     r = client.post(f"/ui/deployments/{dep_id}/reset")

@@ -7,12 +7,14 @@ client: nothing here imports the server, store or engine.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -42,6 +44,7 @@ from cumulo.cli.client.request import (
     template_path,
 )
 from cumulo.cli.client.short_ids import resolve
+from cumulo.cli.client.ssh_key import fill_ssh_key
 from cumulo.cli.client.stream import follow_events
 
 ID_HELP = "The deployment's id, or a unique prefix of it (as git takes commits)."
@@ -123,7 +126,10 @@ def _show_scheduling(decision: dict[str, Any], json_out: bool) -> None:
 def deploy(
     template: Annotated[
         str,
-        typer.Argument(help="A TOSCA file, or the name of a catalogue service (e.g. run-docker)."),
+        typer.Argument(
+            metavar="TEMPLATE",
+            help="A TOSCA file, or the name of a catalogue service (e.g. run-docker).",
+        ),
     ],
     param: Annotated[
         list[str] | None,
@@ -154,10 +160,14 @@ def deploy(
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the deployment as JSON.")] = False,
     group: Annotated[
-        str | None, typer.Option("--group", "-g", help="Deploy for this group (its SLAs' sites).")
+        str | None,
+        typer.Option(
+            "--group", "-g", metavar="GROUP", help="Deploy for this group (its SLAs' sites)."
+        ),
     ] = None,
     site: Annotated[
-        str | None, typer.Option("--site", help="Deploy on this site only (manual placement).")
+        str | None,
+        typer.Option("--site", metavar="SITE", help="Deploy on this site only (manual placement)."),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -173,13 +183,18 @@ def deploy(
       cumulo deploy run-docker -p docker_image=cumulo/httpd:1 --wait
 
       cumulo deploy vm -p ssh_public_key=@~/.ssh/id_ed25519.pub --wait
+
+    A service that needs an SSH key and is given none gets your newest key on
+    the server (`cumulo keys ls`).
     """
     with _client() as api:
         path = template_path(template)
-        body: dict[str, Any] = {
-            "template": read_template(str(path)),
-            "parameters": build_params(param or [], params_file),
-        }
+        text = read_template(str(path))
+        params = build_params(param or [], params_file)
+        using = fill_ssh_key(api, text, params)
+        if using:
+            _err().print(using, soft_wrap=True)
+        body: dict[str, Any] = {"template": text, "parameters": params}
         if timeout is not None:
             body["timeoutMins"] = timeout
         if keep_last_attempt:
@@ -188,15 +203,11 @@ def deploy(
             body["userGroup"] = group
         if site:
             body["site"] = site
-        if dry_run:
-            _show_scheduling(api.scheduling(body), json_out)
-            return
-        try:
+        with _located(template, path):
+            if dry_run:
+                _show_scheduling(api.scheduling(body), json_out)
+                return
             dep = api.create(body)
-        except ApiError as exc:
-            if exc.code == 400:  # TOSCA issues: point at the user's file, not the server's name
-                raise ApiError(exc.code, exc.title, locate_in(exc.detail, path)) from None
-            raise
         uuid = dep["uuid"]
         if not wait:
             if json_out:
@@ -211,6 +222,21 @@ def deploy(
         final = wait_for_final(api, uuid, err, timeout=limit)
         assert final is not None  # gone_is_final is off: a vanished deployment raised
         _show_result(final, json_out)
+
+
+@contextmanager
+def _located(ref: str, path: Path) -> Iterator[None]:
+    """TOSCA issues name the user's file, or the catalogue service by its name.
+
+    Never the installed catalogue's path: it says nothing to the user.
+    """
+    try:
+        yield
+    except ApiError as exc:
+        if exc.code != 400:
+            raise
+        label = str(path) if Path(ref).expanduser().exists() else ref
+        raise ApiError(exc.code, exc.title, locate_in(exc.detail, label)) from None
 
 
 def ls(
@@ -235,7 +261,7 @@ def ls(
 
 
 def show(
-    uuid: Annotated[str, typer.Argument(help=ID_HELP)],
+    uuid: Annotated[str, typer.Argument(metavar="ID", help=ID_HELP)],
     json_out: Annotated[bool, typer.Option("--json", help="Print the deployment as JSON.")] = False,
 ) -> None:
     """Show a deployment: status, resources, outputs (links, the SSH command)."""
@@ -257,7 +283,7 @@ def show(
 
 
 def rm(
-    uuid: Annotated[str, typer.Argument(help=ID_HELP)],
+    uuid: Annotated[str, typer.Argument(metavar="ID", help=ID_HELP)],
     wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait until it is gone.")] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Delete even if the site cannot confirm it.")
@@ -311,7 +337,7 @@ def _poll_log(api: CumuloApi, uuid: str, write: Callable[[str], None]) -> None:
 
 
 def logs(
-    uuid: Annotated[str, typer.Argument(help=ID_HELP)],
+    uuid: Annotated[str, typer.Argument(metavar="ID", help=ID_HELP)],
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing until a final status.")
     ] = False,
@@ -330,7 +356,7 @@ def logs(
             write(api.log(uuid))
 
 
-def template(uuid: Annotated[str, typer.Argument(help=ID_HELP)]) -> None:
+def template(uuid: Annotated[str, typer.Argument(metavar="ID", help=ID_HELP)]) -> None:
     """Print the TOSCA template a deployment was made from."""
     with _client() as api:
         text = api.template(resolve(api, uuid))
@@ -339,7 +365,8 @@ def template(uuid: Annotated[str, typer.Argument(help=ID_HELP)]) -> None:
 
 def register(app: typer.Typer) -> None:
     names = ", ".join(catalogue_names())
-    deploy_help = (deploy.__doc__ or "") + (f"\n\nCatalogue: {names}." if names else "")
+    deploy_help = inspect.getdoc(deploy) or ""
+    deploy_help += f"\n\nCatalogue: {names}." if names else ""
     app.command(help=deploy_help + "\n\n" + ENV_HELP)(deploy)
     for command in (ls, show, rm, logs, template):
-        app.command(help=(command.__doc__ or "") + "\n\n" + ENV_HELP)(command)
+        app.command(help=(inspect.getdoc(command) or "") + "\n\n" + ENV_HELP)(command)

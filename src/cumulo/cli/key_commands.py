@@ -11,11 +11,15 @@ import typer
 from cumulo.cli.client.api import ClientError
 from cumulo.cli.client_commands import ENV_HELP, _client, _out, _print_json
 
+KEY_ID_HELP = "The key's id, as `cumulo keys ls` shows it."
+
 keys_app = typer.Typer(help="Your SSH keys: VMs you deploy get the newest one. " + ENV_HELP)
 
 
 @keys_app.command("ls")
-def keys_ls(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def keys_ls(
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
     """List your keys."""
     with _client() as api:
         keys = api.keys()
@@ -29,8 +33,8 @@ def keys_ls(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @keys_app.command("add")
 def keys_add(
-    name: str,
-    public_key_file: Annotated[Path, typer.Argument(help="A .pub file")] = Path(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A name to tell it by.")],
+    public_key_file: Annotated[Path, typer.Argument(metavar="FILE", help="A .pub file")] = Path(
         "~/.ssh/id_ed25519.pub"
     ),
 ) -> None:
@@ -47,9 +51,10 @@ def keys_add(
 
 @keys_app.command("generate")
 def keys_generate(
-    name: str,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A name to tell it by.")] = "cumulo",
     save: Annotated[
-        Path | None, typer.Option(help="Also save the private key here (mode 0600)")
+        Path | None,
+        typer.Option(metavar="FILE", help="Also save the private key here (mode 0600)"),
     ] = None,
 ) -> None:
     """Have cumulo make an ed25519 pair; it keeps the private key encrypted for you."""
@@ -71,7 +76,12 @@ def _save(path: Path, pem: str) -> None:
 
 
 @keys_app.command("private")
-def keys_private(key_id: str, save: Annotated[Path | None, typer.Option()] = None) -> None:
+def keys_private(
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help=KEY_ID_HELP)],
+    save: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Save it here (mode 0600).")
+    ] = None,
+) -> None:
     """Print (or save, mode 0600) the private key of a pair cumulo generated."""
     with _client() as api:
         pem = api.private_key(key_id)
@@ -82,7 +92,7 @@ def keys_private(key_id: str, save: Annotated[Path | None, typer.Option()] = Non
 
 
 @keys_app.command("rm")
-def keys_rm(key_id: str) -> None:
+def keys_rm(key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help=KEY_ID_HELP)]) -> None:
     """Delete one of your keys."""
     with _client() as api:
         api.delete_key(key_id)

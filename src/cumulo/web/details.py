@@ -16,6 +16,7 @@ from cumulo.errors import CumuloError
 from cumulo.secrets import is_encrypted
 from cumulo.store.models import Deployment
 from cumulo.tosca.forms import form_schema
+from cumulo.web import words
 from cumulo.web.form_values import display_values
 
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
@@ -116,22 +117,26 @@ def describe_inputs(dep: Deployment, fields: list[dict[str, Any]]) -> list[Shown
     return out
 
 
-def _flatten(name: str, value: Any) -> list[tuple[str, Any]]:
-    """Lists and maps of URLs become one row per URL (each clickable)."""
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        if len(value) == 1:
-            return [(name, value[0])]
-        return [(f"{name}[{i}]", v) for i, v in enumerate(value)]
-    strings = isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values())
-    if strings and any(_URL.match(v) for v in value.values()):
-        return [(f"{name}.{k}", v) for k, v in value.items()]
-    return [(name, value)]
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _flatten(title: str, value: Any) -> list[tuple[str, Any]]:
+    """Lists and maps become one labelled row per item (each URL clickable), so
+    ``node_creds`` reads "Node creds: user  cloudadm", never as JSON."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]  # an output over one instance is a one-item list
+    if isinstance(value, list) and value and all(_scalar(v) or isinstance(v, dict) for v in value):
+        return [row for i, v in enumerate(value) for row in _flatten(f"{title} {i + 1}", v)]
+    if isinstance(value, dict) and value and all(_scalar(v) for v in value.values()):
+        return [(f"{title}: {k.replace('_', ' ')}", v) for k, v in value.items()]
+    return [(title, value)]
 
 
 def describe_outputs(outputs: dict[str, Any]) -> list[Shown]:
     out = []
     for name, value in outputs.items():
-        for label, item in _flatten(name, value):
+        for label, item in _flatten(words.label(name), value):
             text = _as_text(item)
             url = text if isinstance(item, str) and _URL.match(text) else None
             out.append(Shown(name=name, label=label, text=text, url=url))

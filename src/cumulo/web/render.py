@@ -13,6 +13,7 @@ from cumulo import __version__
 from cumulo.auth.identity import Identity
 from cumulo.web.details import when
 from cumulo.web.session import csrf_input
+from cumulo.web.words import type_word
 
 
 def badge(status: str | None) -> str:
@@ -30,6 +31,7 @@ TEMPLATES.env.globals["version"] = __version__
 TEMPLATES.env.globals["csrf_input"] = csrf_input
 TEMPLATES.env.filters["when"] = when
 TEMPLATES.env.filters["badge"] = badge
+TEMPLATES.env.filters["type_word"] = type_word
 
 # Main navigation: (path under /ui, label); admin entries only for admins.
 NAV = [("/catalogue", "Catalogue"), ("/deployments", "My deployments"), ("/keys", "SSH keys")]

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console, Group
-from rich.live import Live
 from rich.text import Text
 
 from cumulo.cli.client.api import FINAL_STATUSES, ApiError, ClientError, CumuloApi
@@ -48,7 +47,8 @@ def _resources(api: CumuloApi, uuid: str) -> list[dict[str, Any]]:
 
 def _fingerprint(dep: dict[str, Any] | None, resources: list[dict[str, Any]]) -> tuple:
     states = tuple(sorted((r.get("uuid"), r.get("state")) for r in resources))
-    return (dep or {}).get("status"), states
+    dep = dep or {}
+    return dep.get("status"), dep.get("task"), dep.get("statusReason"), states
 
 
 def poll_until(
@@ -132,18 +132,25 @@ def wait_for_final(
 
     describe = f"deployment {uuid}"
     if live and console.is_terminal:
+        from rich.live import Live  # only a terminal redraws in place
+
         screen = _Screen(view)
         with Live(screen, console=console, refresh_per_second=8, transient=False):
             return poll_until(fetch, done, screen.update, timeout, describe)
 
-    seen: list[str | None] = []
+    from cumulo.cli.client.render import progress_note
+
+    seen: list[tuple[str | None, str]] = []
 
     def report(dep: dict[str, Any] | None, resources: list, elapsed: float) -> None:
         status = dep.get("status") if dep else "DELETED"
-        if seen and seen[-1] == status:
+        note = progress_note(dep) if dep else ""
+        if seen and seen[-1] == (status, note):
             return
-        seen.append(status)
+        seen.append((status, note))
         line = Text.assemble(f"{elapsed:6.1f} s  ", status_text(status))
-        console.print(line, highlight=False)
+        if note:
+            line.append(f"  {note}", style="yellow")
+        console.print(line, highlight=False, soft_wrap=True)
 
     return poll_until(fetch, done, report, timeout, describe)

@@ -38,6 +38,21 @@ def status_text(status: str | None) -> Text:
     return Text(status or "UNKNOWN", style=status_style(status))
 
 
+def is_queued(dep: dict[str, Any]) -> bool:
+    """In progress, and no worker has taken it yet (cumulo's task stays NONE until one does)."""
+    in_progress = str(dep.get("status") or "").endswith("_IN_PROGRESS")
+    return in_progress and dep.get("task") == "NONE" and not dep.get("statusReason")
+
+
+def progress_note(dep: dict[str, Any]) -> str:
+    """What an unfinished deployment waits for: "queued", or the server's reason as it comes."""
+    if is_queued(dep):
+        return "queued"
+    if str(dep.get("status") or "").endswith("_IN_PROGRESS"):
+        return str(dep.get("statusReason") or "").strip()
+    return ""
+
+
 def _mask(value: Any) -> Any:
     """A copy of ``value`` with credential secrets replaced by a hint."""
     if isinstance(value, dict):
@@ -135,7 +150,10 @@ def deployment_view(dep: dict[str, Any], elapsed: float | None = None) -> Render
     grid.add_column(overflow="fold")
     grid.add_row("uuid", dep.get("uuid", ""))
     grid.add_row("status", status_text(dep.get("status")))
-    if dep.get("statusReason"):
+    note = progress_note(dep)
+    if note:
+        grid.add_row("now", Text(note, style="yellow"))
+    elif dep.get("statusReason"):
         grid.add_row("reason", Text(str(dep["statusReason"]), style="red"))
     if elapsed is not None:
         grid.add_row("elapsed", f"{elapsed:.1f} s")

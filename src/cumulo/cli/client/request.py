@@ -57,7 +57,7 @@ def read_template(ref: str) -> str:
 SUBMITTED_NAME = "template.yaml"
 
 
-def locate_in(message: str, path: Path) -> str:
+def locate_in(message: str, path: Path | str) -> str:
     """Name the user's file in the server's ``template.yaml:LINE:COL`` locations.
 
     The server only ever sees the text, so it cannot know the file's name; the

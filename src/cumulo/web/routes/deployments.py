@@ -21,10 +21,13 @@ from cumulo.engine.services import (
     request_delete,
     set_locked,
 )
+from cumulo.engine.waiting import waiting_reason
+from cumulo.errors import NotFound
 from cumulo.store.dashboard_queries import attempts_of, search_deployments
 from cumulo.store.deployment_queries import DeploymentFilter
 from cumulo.store.models import Deployment
 from cumulo.store.resource_queries import events_of, page_of_resources
+from cumulo.web.deleting import delete_choices, deleted_of, return_path
 from cumulo.web.details import (
     current_values,
     describe_inputs,
@@ -102,13 +105,16 @@ def details_page(
         log = [format_event(e) for e in events]
         last_event = events[-1].id if events else 0
     fields = form_fields(engine, dep)
-    updatable = update_fields(fields)
+    # A deployment being deleted has nothing left to update.
+    updatable = [] if dep.status.startswith("DELETE_") else update_fields(fields)
     raw = update_raw if update_raw is not None else current_values(dep, updatable)
     return page(
         request,
         "details.html",
         {
             "dep": dep,
+            "reason": waiting_reason(dep) or dep.status_reason,
+            "choices": delete_choices(dep),
             "attempts": attempts,
             "resources": resources,
             "log": log,
@@ -135,7 +141,15 @@ def details(
     engine: Engine = Depends(get_engine),
     caller: Identity = Depends(web_user),
 ) -> HTMLResponse:
-    return details_page(request, engine, caller, dep_id)
+    try:
+        return details_page(request, engine, caller, dep_id)
+    except NotFound:
+        with engine.db.session() as s:
+            gone = deleted_of(s, dep_id, caller)
+        if gone is None:
+            raise
+    context = {"dep_id": dep_id, "gone": gone, "title": "Deleted"}
+    return page(request, "deleted.html", context, user=caller, status_code=410)
 
 
 def updatable_fields(engine: Engine, dep: Deployment) -> list[dict[str, Any]]:
@@ -155,7 +169,9 @@ def delete(
 ) -> RedirectResponse:
     load_for(engine, dep_id, caller)
     request_delete(engine, dep_id, caller)
-    return back(dep_id, "delete")
+    # Deleting from a list stays on that list (same search, same page).
+    listed = return_path(str(form.get("next") or ""), "delete")
+    return RedirectResponse(listed, status_code=303) if listed else back(dep_id, "delete")
 
 
 @router.post("/deployments/{dep_id}/lock")

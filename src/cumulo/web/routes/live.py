@@ -23,6 +23,7 @@ from cumulo.api.deps import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine
+from cumulo.engine.waiting import waiting_reason
 from cumulo.errors import BadRequest
 from cumulo.store.models import Deployment
 from cumulo.store.resource_queries import events_of
@@ -61,7 +62,8 @@ def _response(body: AsyncIterator[str]) -> StreamingResponse:
 def _state(dep: Deployment | None) -> dict[str, Any]:
     if dep is None:
         return {"gone": True}
-    return {"status": dep.status, "reason": dep.status_reason, "site": dep.site_name}
+    reason = waiting_reason(dep) or dep.status_reason  # what it waits for, since when
+    return {"status": dep.status, "reason": reason, "site": dep.site_name}
 
 
 @router.get("/deployments/live")

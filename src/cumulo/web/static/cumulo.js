@@ -25,10 +25,30 @@ document.addEventListener("input", (e) => {
   const sel = e.target.dataset && e.target.dataset.filter;
   if (!sel) return;
   const needle = e.target.value.trim().toLowerCase();
-  document.querySelectorAll(sel).forEach((el) => {
+  const items = [...document.querySelectorAll(sel)];
+  items.forEach((el) => {
     el.hidden = needle !== "" && !(el.dataset.text || el.textContent).toLowerCase().includes(needle);
   });
+  // Nothing left: say so, rather than show an empty page.
+  const none = e.target.dataset.filterEmpty && document.querySelector(e.target.dataset.filterEmpty);
+  if (none) {
+    none.hidden = items.some((el) => !el.hidden);
+    const said = none.querySelector("[data-needle]");
+    if (said) said.textContent = needle ? ` “${e.target.value.trim()}”` : "";
+  }
 });
+
+// The header's menu folds behind a button on narrow screens (unfolded without JavaScript).
+const menuButton = document.querySelector("header.top .menu-toggle");
+if (menuButton) {
+  const header = menuButton.closest("header");
+  header.classList.add("foldable");
+  menuButton.hidden = false;
+  menuButton.addEventListener("click", () => {
+    const open = header.classList.toggle("open");
+    menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+}
 
 // Tabs: [role=tablist] buttons with aria-controls; arrow keys move between them.
 function selectTab(tab) {
@@ -169,7 +189,12 @@ if (table && window.EventSource) {
       showStatus(row, st);
       const site = row.querySelector("[data-site]");
       if (site && st.site) site.textContent = st.site;
-      if (st.gone) row.querySelectorAll("form").forEach((f) => f.remove());
+      if (st.gone) {
+        // Deleted: it leaves the list; an emptied list reloads to say so.
+        row.remove();
+        rows.delete(st.id);
+        if (!table.querySelector("tr[data-deployment]")) location.reload();
+      }
     });
   }
 }
@@ -188,9 +213,12 @@ if (log && window.EventSource) {
     showStatus(document, st);
     const reason = document.getElementById("dep-reason");
     if (reason) reason.textContent = st.reason || "—";
-    if (st.gone) { es.close(); document.querySelectorAll(".actions form").forEach((f) => f.remove()); return; }
+    // Gone: the page of a deleted deployment says so (and offers nothing of it).
+    if (st.gone) { es.close(); location.reload(); return; }
     // A final status brings outputs and resources: show them (same tab).
-    if (st.status !== initial && !st.status.endsWith("_IN_PROGRESS")) {
+    // So does the start of a delete (no update, no running attempt) and a delete that failed.
+    const deleting = st.status === "DELETE_IN_PROGRESS" && initial !== st.status;
+    if (deleting || (st.status !== initial && !st.status.endsWith("_IN_PROGRESS"))) {
       es.close();
       const tab = document.querySelector("[role=tab][aria-selected=true]");
       location.hash = tab ? tab.id : "";
