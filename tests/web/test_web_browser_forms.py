@@ -1,17 +1,21 @@
 """The seed's forms in a real browser: Docker-compose with variables and port rules, at
-1366 px and 390 px, deployed on the local site; the variables reach the containers."""
+1366 px and 390 px, deployed on the local site; the variables reach the containers. The VM
+forms (with and without block storage), every field changed, deployed and deleted."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
+from pathlib import Path
+from typing import Any
 
+import pytest
 from browser import screenshot
-from e2e_helpers import containers_of
 from test_web_browser import (  # noqa: F401  (the module's fixtures, shared)
     STATUS_TIMEOUT_MS,
     browser,
+    containers_of,
     deploy_button,
     deployment_id,
     expect,
@@ -21,6 +25,8 @@ from test_web_browser import (  # noqa: F401  (the module's fixtures, shared)
     server,
     sink,
 )
+
+KEY_TYPE = "ed25519"
 
 COMPOSE = """services:
   web:
@@ -50,6 +56,36 @@ def no_horizontal_overflow(pg) -> bool:
     return pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def inspect(container: str) -> dict[str, Any]:
+    out = subprocess.run(["docker", "inspect", container], capture_output=True, text=True)
+    return json.loads(out.stdout)[0]
+
+
+def published(attrs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(container port/protocol, host address) of each port the container publishes."""
+    ports = attrs["NetworkSettings"]["Ports"] or {}
+    return [(key, b["HostIp"]) for key, bindings in ports.items() for b in bindings or []]
+
+
+def docker_objects_of(dep_id: str) -> list[str]:
+    """The deployment's containers, volumes and networks still on the Docker engine."""
+    label = f"label=cumulo.deployment={dep_id}"
+    found = []
+    for kind in ("container", "volume", "network"):
+        listing = ["docker", kind, "ls", "-q", *(["-a"] if kind == "container" else [])]
+        out = subprocess.run([*listing, "--filter", label], capture_output=True, text=True)
+        found += [f"{kind} {name}" for name in out.stdout.split()]
+    return found
+
+
+def delete_from_the_list(pg, dep_id: str) -> None:
+    pg.goto("/ui/deployments?size=25")
+    row = pg.locator(f"tr[data-deployment='{dep_id}']")
+    pg.once("dialog", lambda d: d.accept())
+    row.get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0, timeout=STATUS_TIMEOUT_MS)
+
+
 def test_docker_compose_form_with_variables_and_port_rules_deploys(page, made):  # noqa: F811
     page.goto("/ui/catalogue/docker-compose")
     page.fill("#f-description", "compose from the browser")
@@ -71,21 +107,54 @@ def test_docker_compose_form_with_variables_and_port_rules_deploys(page, made): 
     made.append(dep_id)
     expect(page.locator("#dep-status")).to_have_text("CREATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
     screenshot(page, "docker-compose-details-390")
-    envs, published = [], []
-    for container in containers_of(dep_id):
-        attrs = json.loads(
-            subprocess.run(
-                ["docker", "inspect", container], capture_output=True, text=True, check=True
-            ).stdout
-        )[0]
-        envs.append(attrs["Config"]["Env"])
-        published += [
-            (key, b["HostIp"])
-            for key, bindings in (attrs["NetworkSettings"]["Ports"] or {}).items()
-            for b in bindings or []
-        ]
+    attrs = [inspect(c) for c in containers_of(dep_id)]
+    envs = [a["Config"]["Env"] for a in attrs]
+    ports = [p for a in attrs for p in published(a)]
     assert any({"DB_USER=ann", "DB_PASS=s3cret", "THEME=dark"} <= set(env) for env in envs)
     # The port rules are realized: the host machine publishes them, on 127.0.0.1 only.
-    keys = {key for key, _ in published}
+    keys = {key for key, _ in ports}
     assert {f"{web_port}/tcp", "7000/udp", "7001/udp"} <= keys
-    assert {ip for _, ip in published} == {"127.0.0.1"}
+    assert {ip for _, ip in ports} == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize("name", ["vm", "vm-storage"])
+def test_vm_forms_with_every_field_changed_deploy_and_delete(
+    page,  # noqa: F811
+    made,  # noqa: F811
+    tmp_path: Path,
+    name: str,
+):
+    key = tmp_path / "id"
+    subprocess.run(["ssh-keygen", "-q", "-t", KEY_TYPE, "-N", "", "-f", str(key)], check=True)
+    page.goto(f"/ui/catalogue/{name}")
+    page.fill("#f-description", f"{name} from the browser")
+    page.fill("#f-ssh_public_key", key.with_suffix(".pub").read_text().strip())
+    page.select_option("#f-num_cpus", "2")
+    page.fill("#f-mem_size", "768")
+    page.select_option("select[name='p.mem_size.unit']", "MB")
+    if name == "vm-storage":
+        page.get_by_role("tab", name="Storage").click()
+        page.fill("#f-storage_size", "2")
+        page.fill("#f-mount_path", "/srv/data")
+    page.get_by_role("tab", name="Ports").click()
+    add_row(page, "service_ports", "tcp", "8081", "192.0.2.0/24")
+    add_row(page, "service_ports", "udp", "7000-7001", "")
+    # Distribution and version offer one choice each: nothing else to choose there.
+    screenshot(page, f"{name}-form-every-field")
+    deploy_button(page).click()
+    page.wait_for_url(re.compile(r"/ui/deployments/[0-9a-f-]{36}"))
+    dep_id = deployment_id(page)
+    made.append(dep_id)
+    expect(page.locator("#dep-status")).to_have_text("CREATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
+    attrs = [inspect(c) for c in containers_of(dep_id)]
+    vm = next(a for a in attrs if a["Config"]["Labels"].get("cumulo.kind") == "vm")
+    assert vm["HostConfig"]["NanoCpus"] == 2_000_000_000
+    assert vm["HostConfig"]["Memory"] == 768_000_000
+    ports = published(vm)
+    assert {"22/tcp", "8081/tcp", "7000/udp", "7001/udp"} <= {k for k, _ in ports}
+    assert {ip for _, ip in ports} == {"127.0.0.1"}
+    if name == "vm-storage":
+        mounts = {m["Destination"]: m for m in vm["Mounts"]}
+        assert mounts["/srv/data"]["Type"] == "volume"
+    delete_from_the_list(page, dep_id)
+    assert docker_objects_of(dep_id) == []

@@ -106,7 +106,9 @@ def test_lists_of_integers_and_lists_of_maps():
         Form({"p.ports": ["80", "", "443"], "p.users.key": ["u"], "p.users.value": ["v"]}), f
     )
     assert parsed.parameters == {"ports": [80, 443], "users": [{"u": "v"}]}
-    assert parse_form(Form({"p.ports": ["0"]}), f[:1]).errors == {"ports": "Must be at least 1"}
+    assert parse_form(Form({"p.ports": ["0"]}), f[:1]).errors == {
+        "ports": "ports[0]: Must be at least 1"
+    }
 
 
 def test_display_values_show_defaults_then_what_was_typed():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cumulo import catalogue
 from cumulo.engine.runtime import Engine
 from cumulo.engine.site_definitions import SiteDef
 from cumulo.engine.site_registry import save_site
@@ -59,6 +60,35 @@ def test_a_host_address_other_than_loopback_is_refused_at_its_field(client):
     )
     assert r.status_code == 400
     assert 'id="e-docker_ports"' in r.text and "0.0.0.0:8080:80" in r.text
+
+
+def test_a_port_out_of_range_is_refused_in_words_not_a_regex(client):
+    r = client.post(
+        "/ui/catalogue/run-docker",
+        data={"p.docker_image": "cumulo/httpd", "p.docker_ports": ["8080:80", "99999", "80:0"]},
+    )
+    assert r.status_code == 400
+    assert (
+        "docker_ports[1]: &#34;99999&#34; is not a port mapping like 8080:80, 80 or "
+        "127.0.0.1:8080:80 (ports 1-65535)" in r.text
+    )
+    assert "[0-9]" not in r.text.split('id="e-docker_ports"', 1)[1][:400]
+
+
+def test_the_api_and_cli_get_the_same_words_from_the_template(engine):
+    # What POST /deployments and `cumulo deploy` check: the template itself, no form.
+    template = engine.processor.load_file(catalogue.find("run-docker"))
+    params = {"docker_image": "cumulo/httpd", "docker_ports": ["80", "65536:80"]}
+    errors = engine.processor.check(template, params).errors
+    assert [(e.path, e.message) for e in errors] == [
+        (
+            "inputs.docker_ports.1",
+            'input docker_ports[1]: "65536:80" is not a port mapping like 8080:80, 80 or '
+            "127.0.0.1:8080:80 (ports 1-65535)",
+        )
+    ]
+    ok = ["8080:80", "80", "127.0.0.1:8080:80", "127.0.0.1::80", "53/udp", "65535"]
+    assert not engine.processor.check(template, {**params, "docker_ports": ok}).errors
 
 
 def test_the_description_comes_before_the_tabs(client):

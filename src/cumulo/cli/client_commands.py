@@ -8,8 +8,6 @@ client: nothing here imports the server, store or engine.
 from __future__ import annotations
 
 import inspect
-import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -18,15 +16,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 from cumulo.cli.client.api import (
     FAILED_STATUSES,
     FINAL_STATUSES,
     ApiError,
-    ClientError,
     CumuloApi,
+)
+from cumulo.cli.client.output import (
+    ENV_HELP,
+    api_client,
+    complain,
+    console,
+    err_console,
+    print_json,
 )
 from cumulo.cli.client.progress import Backoff, wait_for_final
 from cumulo.cli.client.render import (
@@ -49,66 +53,27 @@ from cumulo.cli.client.stream import follow_events
 
 ID_HELP = "The deployment's id, or a unique prefix of it (as git takes commits)."
 
-ENV_HELP = "Talks to CUMULO_URL (default http://127.0.0.1:8000) with CUMULO_TOKEN if set."
-
-
-def _out() -> Console:
-    console = Console(highlight=False, markup=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        # Piped into grep or a file: never cut a uuid or a URL to fit 80 columns.
-        console = Console(highlight=False, markup=False, width=1000)
-    return console
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False, markup=False)
-
-
-def _complain(label: str, message: str) -> None:
-    """One red label and the message as is: server text is never read as markup."""
-    _err().print(Text.assemble((label, "bold red"), ": ", message), soft_wrap=True)
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-@contextmanager
-def _client() -> Iterator[CumuloApi]:
-    """An API client; a user-facing error becomes one red line and exit code 1."""
-    api = CumuloApi()
-    try:
-        yield api
-    except ClientError as exc:
-        _complain("error", exc.message)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        _err().print("interrupted: the work goes on on the server (see `cumulo ls`)")
-        raise typer.Exit(130) from None
-    finally:
-        api.close()
-
 
 def _show_result(dep: dict[str, Any], json_out: bool) -> None:
     """The final state of a deployment; exit 1, saying why, when it failed."""
     status = dep.get("status", "")
     if json_out:
-        _print_json(dep)
+        print_json(dep)
     elif status not in FAILED_STATUSES:
-        out = _out()
+        out = console()
         out.print(section("Outputs"))
         out.print(outputs_view(dep.get("outputs") or {}))
     if status in FAILED_STATUSES:
-        _complain(status, dep.get("statusReason") or "no reason given")
+        complain(status, dep.get("statusReason") or "no reason given")
         raise typer.Exit(1)
 
 
 def _show_scheduling(decision: dict[str, Any], json_out: bool) -> None:
     """A dry run's answer: each site's verdict; exit 1 when no site would take it."""
     if json_out:
-        _print_json(decision)
+        print_json(decision)
     else:
-        out = _out()
+        out = console()
         out.print(section("Scheduling"))
         for c in decision.get("candidates") or []:
             rank = f"#{c['rank']}" if c.get("rank") else "  "
@@ -119,7 +84,7 @@ def _show_scheduling(decision: dict[str, Any], json_out: bool) -> None:
         if ranked:
             out.print(f"would try: {', '.join(ranked)}")
     if decision.get("problem"):
-        _complain("no site", decision["problem"])
+        complain("no site", decision["problem"])
         raise typer.Exit(1)
 
 
@@ -187,13 +152,13 @@ def deploy(
     A service that needs an SSH key and is given none gets your newest key on
     the server (`cumulo keys ls`).
     """
-    with _client() as api:
+    with api_client() as api:
         path = template_path(template)
         text = read_template(str(path))
         params = build_params(param or [], params_file)
         using = fill_ssh_key(api, text, params)
         if using:
-            _err().print(using, soft_wrap=True)
+            err_console().print(using, soft_wrap=True)
         body: dict[str, Any] = {"template": text, "parameters": params}
         if timeout is not None:
             body["timeoutMins"] = timeout
@@ -211,12 +176,12 @@ def deploy(
         uuid = dep["uuid"]
         if not wait:
             if json_out:
-                _print_json(dep)
+                print_json(dep)
             else:
-                _out().print(f"{uuid}  {dep.get('status', '')}")
-                _err().print(f"follow it with: cumulo show {uuid}")
+                console().print(f"{uuid}  {dep.get('status', '')}")
+                err_console().print(f"follow it with: cumulo show {uuid}")
             return
-        err = _err()
+        err = err_console()
         err.print(Text.assemble("deployment ", (uuid, "bold")))
         limit = timeout * 60 + 60 if timeout else None  # the server times out first
         final = wait_for_final(api, uuid, err, timeout=limit)
@@ -247,17 +212,17 @@ def ls(
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List deployments, newest first."""
-    with _client() as api:
+    with api_client() as api:
         items, total = api.deployments(size=size, all_pages=all_pages)
         if json_out:
-            _print_json(items)
+            print_json(items)
             return
         if not items:
-            _err().print("no deployments")
+            err_console().print("no deployments")
             return
-        _out().print(deployments_table(items))
+        console().print(deployments_table(items))
         if total > len(items):
-            _err().print(f"{len(items)} of {total} shown; --all lists them all")
+            err_console().print(f"{len(items)} of {total} shown; --all lists them all")
 
 
 def show(
@@ -265,14 +230,14 @@ def show(
     json_out: Annotated[bool, typer.Option("--json", help="Print the deployment as JSON.")] = False,
 ) -> None:
     """Show a deployment: status, resources, outputs (links, the SSH command)."""
-    with _client() as api:
+    with api_client() as api:
         uuid = resolve(api, uuid)
         dep = api.get(uuid)
         if json_out:
-            _print_json(dep)
+            print_json(dep)
             return
         resources = api.resources(uuid)
-        out = _out()
+        out = console()
         out.print(deployment_view(dep))
         out.print()
         out.print(section("Resources"))
@@ -290,18 +255,18 @@ def rm(
     ] = False,
 ) -> None:
     """Delete a deployment and everything it created."""
-    with _client() as api:
+    with api_client() as api:
         uuid = resolve(api, uuid)
         api.delete(uuid, force=force)
         if not wait:
-            _err().print(f"deletion of {uuid} requested")
+            err_console().print(f"deletion of {uuid} requested")
             return
-        final = wait_for_final(api, uuid, _err(), gone_is_final=True, live=False)
+        final = wait_for_final(api, uuid, err_console(), gone_is_final=True, live=False)
         if final is not None and final.get("status") in FAILED_STATUSES:
             reason = final.get("statusReason") or "no reason given"
-            _complain(final["status"], reason)
+            complain(final["status"], reason)
             raise typer.Exit(1)
-        _out().print(f"{uuid} deleted")
+        console().print(f"{uuid} deleted")
 
 
 def _follow(api: CumuloApi, uuid: str, write: Callable[[str], None]) -> None:
@@ -348,7 +313,7 @@ def logs(
         sys.stdout.write(chunk)
         sys.stdout.flush()
 
-    with _client() as api:
+    with api_client() as api:
         uuid = resolve(api, uuid)
         if follow:
             _follow(api, uuid, write)
@@ -358,7 +323,7 @@ def logs(
 
 def template(uuid: Annotated[str, typer.Argument(metavar="ID", help=ID_HELP)]) -> None:
     """Print the TOSCA template a deployment was made from."""
-    with _client() as api:
+    with api_client() as api:
         text = api.template(resolve(api, uuid))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

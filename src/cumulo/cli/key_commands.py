@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cumulo.cli.client.api import ClientError
-from cumulo.cli.client_commands import ENV_HELP, _client, _out, _print_json
+from cumulo.cli.client.output import ENV_HELP, api_client, console, print_json
 
 KEY_ID_HELP = "The key's id, as `cumulo keys ls` shows it."
 
@@ -21,14 +21,14 @@ def keys_ls(
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List your keys."""
-    with _client() as api:
+    with api_client() as api:
         keys = api.keys()
     if json_out:
-        _print_json(keys)
+        print_json(keys)
         return
     for k in keys:
         private = "private key kept" if k.get("hasPrivateKey") else "uploaded"
-        _out().print(f"{k['id']}  {k['name']}  {k['fingerprint']}  ({private})")
+        console().print(f"{k['id']}  {k['name']}  {k['fingerprint']}  ({private})")
 
 
 @keys_app.command("add")
@@ -40,13 +40,13 @@ def keys_add(
 ) -> None:
     """Upload a public key (default ~/.ssh/id_ed25519.pub)."""
     path = public_key_file.expanduser()
-    with _client() as api:
+    with api_client() as api:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ClientError(f"cannot read {path}: {exc}") from exc
         key = api.add_key(name, text)
-    _out().print(f"added {key['id']}  {key['fingerprint']}")
+    console().print(f"added {key['id']}  {key['fingerprint']}")
 
 
 @keys_app.command("generate")
@@ -58,12 +58,12 @@ def keys_generate(
     ] = None,
 ) -> None:
     """Have cumulo make an ed25519 pair; it keeps the private key encrypted for you."""
-    with _client() as api:
+    with api_client() as api:
         key = api.add_key(name, None)
         if save is not None:
             _save(save.expanduser(), api.private_key(key["id"]))
-    _out().print(f"generated {key['id']}  {key['fingerprint']}")
-    _out().print(key["publicKey"])
+    console().print(f"generated {key['id']}  {key['fingerprint']}")
+    console().print(key["publicKey"])
 
 
 def _save(path: Path, pem: str) -> None:
@@ -83,7 +83,7 @@ def keys_private(
     ] = None,
 ) -> None:
     """Print (or save, mode 0600) the private key of a pair cumulo generated."""
-    with _client() as api:
+    with api_client() as api:
         pem = api.private_key(key_id)
         if save is not None:
             _save(save.expanduser(), pem)
@@ -94,9 +94,9 @@ def keys_private(
 @keys_app.command("rm")
 def keys_rm(key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help=KEY_ID_HELP)]) -> None:
     """Delete one of your keys."""
-    with _client() as api:
+    with api_client() as api:
         api.delete_key(key_id)
-    _out().print(f"key {key_id} deleted")
+    console().print(f"key {key_id} deleted")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from cumulo.cli.client.api import ClientError
-from cumulo.cli.client_commands import ENV_HELP, _client, _out, _print_json
+from cumulo.cli.client.output import ENV_HELP, api_client, console, print_json
 
 app = typer.Typer(help="The federation's sites (admins).\n\n" + ENV_HELP, no_args_is_help=True)
 
@@ -38,10 +38,10 @@ def ls(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the sites with their status, health and usage."""
-    with _client() as api:
+    with api_client() as api:
         sites = api.sites(include_removed=all_sites)
     if json_out:
-        _print_json(sites)
+        print_json(sites)
         return
     table = Table(box=None, header_style="bold")
     for col in ("NAME", "KIND", "STATUS", "PUBLIC", "HEALTH", "USAGE", "ENDPOINT"):
@@ -51,14 +51,14 @@ def ls(
             s["name"], s["kind"], s["status"], "yes" if s.get("public") else "no",
             _health(s), _usage(s), s.get("endpoint", ""),
         )  # fmt: skip
-    _out().print(table)
+    console().print(table)
 
 
 @app.command("show")
 def show(name: Annotated[str, typer.Argument(help="The site's name.")]) -> None:
     """Show a site as JSON (credentials are never shown)."""
-    with _client() as api:
-        _print_json(api.site(name))
+    with api_client() as api:
+        print_json(api.site(name))
 
 
 def _definitions(path: Path) -> list[dict[str, Any]]:
@@ -87,7 +87,7 @@ def add(
     replace: Annotated[bool, typer.Option(help="Replace a site of the same name.")] = False,
 ) -> None:
     """Add sites from FILE, or one site from the options."""
-    with _client() as api:
+    with api_client() as api:
         if file is not None:
             bodies = _definitions(file)
         elif name:
@@ -96,23 +96,23 @@ def add(
             raise ClientError("give a FILE or --name")
         for body in bodies:
             site = api.add_site(body, replace=replace)
-            _out().print(f"{site['name']}  {site['status']}  {site.get('endpoint', '')}")
+            console().print(f"{site['name']}  {site['status']}  {site.get('endpoint', '')}")
 
 
 @app.command("rm")
 def rm(name: Annotated[str, typer.Argument(help="The site's name.")]) -> None:
     """Remove a site (kept as 'removed' for its deployments' history)."""
-    with _client() as api:
+    with api_client() as api:
         api.remove_site(name)
-    _out().print(f"{name} removed")
+    console().print(f"{name} removed")
 
 
 @app.command("probe")
 def probe(name: Annotated[str, typer.Argument(help="The site's name.")]) -> None:
     """Probe a site's health now."""
-    with _client() as api:
+    with api_client() as api:
         site = api.probe_site(name)
-    _out().print(f"{site['name']}: {_health(site)}")
+    console().print(f"{site['name']}: {_health(site)}")
     if not (site.get("health") or {}).get("up"):
         raise typer.Exit(1)
 

@@ -43,6 +43,7 @@ _ORDERED_TYPES: Final = frozenset({"integer", "float", "string", "version", "tim
     units.KINDS
 )
 _NOT_COMPARABLE: Final = object()
+PATTERN_MISMATCH: Final = "does not match the pattern"  # inputs swap in a readable message
 
 
 def comparable(value: Any, type_name: str) -> Any:
@@ -138,7 +139,7 @@ class Constraint:
             if not isinstance(text, str):
                 return f"{describe(value)} is not a string to match pattern {parsed.pattern!r}"
             if parsed.fullmatch(text) is None:
-                return f"{describe(value)} does not match the pattern {parsed.pattern!r}"
+                return f"{describe(value)} {PATTERN_MISMATCH} {parsed.pattern!r}"
             return None
         if op == "schema":
             return None  # TOSCA leaves the schema language open: nothing portable to check

@@ -185,6 +185,9 @@ def _field(
     if choices is not None:
         field["choices"] = choices
     field.update(bounds_of(constraints, primitive, raw.get("default")))
+    readable = extra.get("pattern_message") or _metadata(raw).get("pattern_message")
+    if isinstance(readable, str) and readable.strip():
+        field["pattern_message"] = readable.strip()  # "{value} is not a ...", not a regex
     entry = _entry_schema(raw, primitive, lookup)
     if entry is not None:
         field["entry_schema"] = entry
@@ -192,6 +195,11 @@ def _field(
         name, type_name, primitive, choices is not None, entry, lookup
     )
     return field
+
+
+def _metadata(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = raw.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
 
 
 def _widget_from_overlay(raw: Any, name: str, warnings: list[str]) -> str | None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cumulo.tosca.constraints import PATTERN_MISMATCH
 from cumulo.tosca.definitions import Origin, PropertyDef
 from cumulo.tosca.issues import Issue, IssueLog, Severity, did_you_mean
 from cumulo.tosca.node_validation import Checker
+from cumulo.tosca.primitives import describe
 from cumulo.tosca.text import bad_text_in, not_text_message
 from cumulo.tosca.type_resolution import DefinitionBuilder
 from cumulo.tosca.values import MISSING, check_value
@@ -106,13 +108,18 @@ def resolve_inputs(
             given = None
         if given is not None:
             value, problems = check_value(given, schema, ck.reg, lenient=True)
+            readable = _pattern_message(ck, name)
             for p in problems:
                 where = ".".join(str(x) for x in (name, *p.path))
+                message = p.message
+                shown = name + "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in p.path)
+                if readable and p.code == "constraint-violated" and PATTERN_MISMATCH in message:
+                    message = readable.replace("{value}", describe(_item(value, p.path)))
                 log.add(
                     Issue(
                         Severity.WARNING if p.is_warning else Severity.ERROR,
                         p.code,
-                        f"input {where}: {p.message}",
+                        f"input {shown}: {message}",
                         None,
                         f"inputs.{where}",
                     )
@@ -134,3 +141,23 @@ def resolve_inputs(
         else:
             values[name] = None
     return values
+
+
+def _pattern_message(ck: Checker, name: str) -> str | None:
+    """The input's ``metadata.pattern_message``: what its pattern means, for people.
+
+    A regular expression is no message for a user; ``{value}`` stands for the
+    refused value (e.g. "{value} is not a port mapping like 8080:80").
+    """
+    meta = ck.doc.node_at(("topology_template", "inputs", name, "metadata"))
+    text = meta.get("pattern_message") if isinstance(meta, Mapping) else None
+    return text.strip() if isinstance(text, str) and text.strip() else None
+
+
+def _item(value: Any, path: tuple) -> Any:
+    for part in path:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return value
+    return value

@@ -104,6 +104,9 @@ def _text(text: str, spec: Mapping[str, Any]) -> str:
         except re.error:
             ok = True  # the template's own problem; the processor reports it
         if not ok:
+            readable = spec.get("pattern_message")
+            if isinstance(readable, str):
+                raise FieldError(readable.replace("{value}", f'"{text}"'))
             raise FieldError(f"Must match the pattern {pattern}")
     return text
 
@@ -244,8 +247,10 @@ def _value(form: FormData, spec: Mapping[str, Any], raw: dict[str, list[str]]) -
     if widget == "list":
         items = [t.strip() for t in _texts(form, f"p.{name}") if t.strip()]
         raw[f"p.{name}"] = items
-        entry = spec.get("entry_schema") or {"widget": "text"}
-        return [scalar(t, entry) for t in items] if items else _empty_table(spec)
+        entry = {"widget": "text", **(spec.get("entry_schema") or {})}
+        if spec.get("pattern_message"):  # the input's words for its entries' pattern
+            entry["pattern_message"] = spec["pattern_message"]
+        return [_item(i, t, name, entry) for i, t in enumerate(items)] or _empty_table(spec)
     if widget == "boolean":
         values = _texts(form, f"p.{name}")
         raw[f"p.{name}"] = values
@@ -257,6 +262,13 @@ def _value(form: FormData, spec: Mapping[str, Any], raw: dict[str, list[str]]) -
         raw[f"p.{name}.unit"] = [unit]
         return _size(text, unit, spec) if text else None
     return scalar(text, spec) if text else None
+
+
+def _item(index: int, text: str, name: str, entry: Mapping[str, Any]) -> Any:
+    try:
+        return scalar(text, entry)
+    except FieldError as exc:  # which entry: "docker_ports[1]: ..."
+        raise FieldError(f"{name}[{index}]: {exc}") from None
 
 
 def _empty_table(spec: Mapping[str, Any]) -> Any:
@@ -295,7 +307,9 @@ def merge_tosca_errors(issues: list[Any], fields: list[Mapping[str, Any]]) -> tu
         name = path.removeprefix("inputs.").split(".")[0] if path.startswith("inputs.") else None
         message = str(getattr(issue, "message", issue))
         if name in names:
-            by_field.setdefault(name, message.removeprefix(f"input {name}: "))
+            # "input docker_ports[0]: ..." shows as "docker_ports[0]: ..." under its field
+            message = message.removeprefix(f"input {name}: ").removeprefix("input ")
+            by_field.setdefault(name, message)
         else:
             general.append(message)
     return by_field, general
