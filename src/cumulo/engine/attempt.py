@@ -44,7 +44,7 @@ from cumulo.engine.states import (
     advance,
     set_resource_state,
 )
-from cumulo.engine.user_defaults import account_name
+from cumulo.engine.user_defaults import account_name, account_name_in
 from cumulo.engine.waiting import FIRST_LOOK, LATER_LOOK, park, stop_waiting
 from cumulo.errors import CumuloError, DriverTimeout, SiteError
 from cumulo.store.db import utcnow
@@ -86,6 +86,10 @@ class AttemptContext:
     clean_on_failure: bool = True
     # Plan (node, index) -> stored index; an update keeps surviving instances' indexes.
     index_map: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Read once by the deploy job when it starts (``deploy.prepare``).
+    running_site: str | None = None  # the site of an attempt still RUNNING
+    keep_last_attempt: bool = False
+    ssh_user: str | None = None  # the owner's VM account, read when the attempt opens
 
     def stored_index(self, inst: NodeInstance) -> int:
         return self.index_map.get((inst.node, inst.index), inst.index)
@@ -188,6 +192,7 @@ def _open_attempt(ctx: AttemptContext, site: Site) -> tuple[int, datetime] | Non
                 res.attempt_id = attempt.id
                 res.site_name = site.name
             res.required_by = sorted(required_by.get(inst.node, ()))
+        ctx.ssh_user = account_name_in(s, ctx.engine, dep.id)
         return attempt.id, attempt.started_at
 
 
@@ -196,7 +201,7 @@ def _realize_all(
 ) -> dict[tuple[str, int], dict[str, Any]]:
     """Each instance in plan order; the stored (node, index) -> runtime attributes."""
     keys = request_keys(ctx.engine, ctx.dep_id, ctx.plan)
-    ssh_user = account_name(ctx.engine, ctx.dep_id)
+    ssh_user = ctx.ssh_user or account_name(ctx.engine, ctx.dep_id)
     attributes: dict[tuple[str, int], dict[str, Any]] = {}
     physical: dict[tuple[str, int], str] = {}
     for inst in ctx.plan.instances:  # dependency order: hosts before what they host
@@ -212,24 +217,23 @@ def _realize_all(
         )  # fmt: skip
         if index != inst.index:
             req = replace(req, index=index)
-        done = _resume_point(ctx, key)
+        done, before = _resume_point(ctx, key)
         if done is not None:
             physical[key], attributes[key] = done
             continue
         try:
-            made = True  # look first at what a parked or dead job made; after an outage, remake
             while True:
                 try:
                     deadline.check(f"node {inst.node}[{index}] was not started")
                     if driver.realizes(req):
-                        pid, attrs = _realize_one(ctx, driver, req, deadline, made)
+                        pid, attrs = _realize_one(ctx, driver, req, deadline, before)
                     else:
                         pid, attrs = None, _configure_one(ctx, inst, req, attributes)
                     break
                 except SiteError as exc:
                     if isinstance(exc, DriverTimeout) or not site_back(ctx, driver, site, deadline):
                         raise
-                    made = False  # the engine restarted: the node's steps are idempotent
+                    before = None  # the engine restarted: the node's steps are idempotent
         except (Cancelled, NodeFailed, DBAPIError, Parked):
             raise  # a database outage is the worker's to wait out, not the node's failure
         except CumuloError as exc:
@@ -253,14 +257,19 @@ def _plan_attributes(
     }
 
 
-def _resume_point(ctx: AttemptContext, key: tuple[str, int]) -> tuple[str, dict[str, Any]] | None:
-    """The stored result of a node already configured, or None; raises Cancelled."""
+def _resume_point(
+    ctx: AttemptContext, key: tuple[str, int]
+) -> tuple[tuple[str, dict[str, Any]] | None, Realized | None]:
+    """The stored result of a node already configured, and what a parked (or dead) job
+    of this attempt made and left waiting; either may be None. Raises Cancelled."""
     with ctx.engine.db.session() as s:
         check_running(s, ctx)
         res = _resource(s, ctx.dep_id, key)
         if res.state in (NodeState.CONFIGURED, NodeState.STARTED, NodeState.STOPPED):
-            return res.physical_id or "", dict(res.attributes or {})
-    return None
+            return (res.physical_id or "", dict(res.attributes or {})), None
+        if res.state == NodeState.CONFIGURING and res.physical_id:
+            return None, Realized(res.physical_id, dict(res.attributes or {}))
+    return None, None
 
 
 def _configure_one(
@@ -279,31 +288,40 @@ def _configure_one(
 
 
 def _realize_one(
-    ctx: AttemptContext, driver: Driver, req: NodeRequest, deadline: Deadline, made: bool
-) -> tuple[str | None, dict[str, Any]]:
-    """Make the node (or find what was made) and look whether it is ready; if not, park."""
+    ctx: AttemptContext, driver: Driver, req: NodeRequest, deadline: Deadline,
+    realized: Realized | None,
+) -> tuple[str | None, dict[str, Any]]:  # fmt: skip
+    """Make the node (or carry on with ``realized``, what was made before) and look
+    whether it is ready; if not, park.
+
+    A node ready at an instant look right after it is made is stored made and ready
+    in one transaction, not two (a job that dies in between finds it again, as
+    ``Driver.create`` finds what a dead worker had started); otherwise it is stored
+    CONFIGURING with its id before the engine waits for it.
+    """
     key = (req.node, req.index)
     label = f"{req.node}[{req.index}]"
     db = ctx.engine.db
-    realized = _made_before(ctx, key) if made else None
-    look = LATER_LOOK
+    look, created = LATER_LOOK, None
     if realized is None:
         with db.session() as s:
             res = _resource(s, req.deployment_id, key)
             advance(s, res, NodeState.CREATING)
             res.spec_digest = spec_digest(req)
-        realized = driver.create(req)
-        with db.session() as s:
-            res = _resource(s, req.deployment_id, key)
-            res.physical_id = realized.physical_id
-            res.attributes = json_safe(realized.attributes)
-            advance(s, res, NodeState.CONFIGURING)
-            record(s, req.deployment_id, "driver", f"created {realized.physical_id}", node=label)
-            check_running(s, ctx)
+        realized = created = driver.create(req)
         look = FIRST_LOOK
+    got: Realized | Waiting | None = None
     try:
-        got = driver.check_ready(req, realized, min(look, max(deadline.remaining(), 0)))
+        if created is not None:
+            got = driver.check_ready(req, realized, 0)
+            if isinstance(got, Waiting):
+                _store_created(ctx, key, label, created)
+                created, got = None, None
+        if got is None:
+            got = driver.check_ready(req, realized, min(look, max(deadline.remaining(), 0)))
     except CumuloError:
+        if created is not None:
+            _store_created(ctx, key, label, created)
         with db.session() as s:
             check_running(s, ctx)  # cancelled: its resource was removed on purpose
         raise
@@ -314,6 +332,8 @@ def _realize_one(
     ready: Realized = got  # type: ignore[assignment]
     with db.session() as s:
         res = _resource(s, req.deployment_id, key)
+        if created is not None:
+            _mark_created(s, ctx, res, label, created)
         res.physical_id = ready.physical_id
         res.attributes = json_safe(ready.attributes)
         advance(s, res, NodeState.CONFIGURED)
@@ -322,13 +342,18 @@ def _realize_one(
     return ready.physical_id, dict(ready.attributes)
 
 
-def _made_before(ctx: AttemptContext, key: tuple[str, int]) -> Realized | None:
-    """What a parked (or dead) job of this attempt made and left waiting, or None."""
+def _store_created(ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized) -> None:
     with ctx.engine.db.session() as s:
-        res = _resource(s, ctx.dep_id, key)
-        if res.state == NodeState.CONFIGURING and res.physical_id:
-            return Realized(res.physical_id, dict(res.attributes or {}))
-    return None
+        _mark_created(s, ctx, _resource(s, ctx.dep_id, key), label, made)
+
+
+def _mark_created(s: Any, ctx: AttemptContext, res: Resource, label: str, made: Realized) -> None:
+    """The node exists on the site: its id, CONFIGURING; Cancelled if the job was stopped."""
+    res.physical_id = made.physical_id
+    res.attributes = json_safe(made.attributes)
+    advance(s, res, NodeState.CONFIGURING)
+    record(s, ctx.dep_id, "driver", f"created {made.physical_id}", node=label)
+    check_running(s, ctx)
 
 
 def _resource(s: Any, dep_id: str, key: tuple[str, int]) -> Resource:

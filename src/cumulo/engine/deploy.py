@@ -19,6 +19,7 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cumulo.engine.attempt import CANCELLED, AttemptContext, AttemptResult, run_attempt
 from cumulo.engine.jobs import ClaimedJob
@@ -37,8 +38,7 @@ def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
     ctx = prepare(engine, job, lost, Status.CREATE_IN_PROGRESS)
     if ctx is None:
         return
-    running = _running_site(engine, ctx.dep_id)
-    site = load_site(engine, running) if running else None
+    site = load_site(engine, ctx.running_site) if ctx.running_site else None
     resumed = run_attempt(ctx, site) if site is not None else None
     if resumed is not None and (resumed.ok or resumed.outcome == CANCELLED):
         finish_create(ctx, [resumed])
@@ -51,7 +51,7 @@ def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
     results, seconds = list(tries.earlier), list(tries.earlier_seconds)
     if resumed is not None and results:
         results[-1] = resumed  # the stored one, with the outputs a kept attempt reached
-    keep = _keep_last_attempt(engine, ctx.dep_id)
+    keep = ctx.keep_last_attempt
     for i, name in enumerate(tries.sites):
         site = load_site(engine, name)
         if site is None:  # deleted from the registry since it was ranked
@@ -84,30 +84,27 @@ def prepare(
         provider = timedelta(
             minutes=dep.provider_timeout_mins or settings.default_provider_timeout_mins
         )
+        # Read here, in the same transaction, what the job needs later (fewer transactions).
+        running, keep = _running_site(s, dep_id), bool(dep.keep_last_attempt)
     try:
         plan = engine.plan(template, params)
     except CumuloError as exc:
         reason = f"the template can no longer be planned: {exc}"
         fail(engine, dep_id, in_progress, FAILED_OF[in_progress], reason)
         return None
-    return AttemptContext(engine, dep_id, plan, lost, in_progress, deadline, provider)
+    ctx = AttemptContext(engine, dep_id, plan, lost, in_progress, deadline, provider)
+    ctx.running_site, ctx.keep_last_attempt = running, keep
+    return ctx
 
 
-def _running_site(engine: Engine, dep_id: str) -> str | None:
+def _running_site(s: Session, dep_id: str) -> str | None:
     """The site of the deployment's attempt still RUNNING (a parked or dead job's), if any."""
-    with engine.db.session() as s:
-        return s.scalar(
-            select(Attempt.site_name)
-            .where(Attempt.deployment_id == dep_id, Attempt.status == "RUNNING")
-            .order_by(Attempt.id.desc())
-            .limit(1)
-        )
-
-
-def _keep_last_attempt(engine: Engine, dep_id: str) -> bool:
-    with engine.db.session() as s:
-        dep = s.get(Deployment, dep_id)
-        return bool(dep and dep.keep_last_attempt)
+    return s.scalar(
+        select(Attempt.site_name)
+        .where(Attempt.deployment_id == dep_id, Attempt.status == "RUNNING")
+        .order_by(Attempt.id.desc())
+        .limit(1)
+    )
 
 
 def finish_create(

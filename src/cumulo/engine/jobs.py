@@ -183,11 +183,11 @@ class JobQueue:
                     )
                 )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
-                    job = s.get(Job, job_id)
-                    assert job is not None
-                    s.refresh(job)
-                    _unqueue(s, job.deployment_id)
-                    return ClaimedJob(job.id, JobKind(job.kind), job.deployment_id, job.tries)
+                    kind, dep_id, tries = s.execute(
+                        select(Job.kind, Job.deployment_id, Job.tries).where(Job.id == job_id)
+                    ).one()
+                    _unqueue(s, dep_id)
+                    return ClaimedJob(job_id, JobKind(kind), dep_id, tries)
         return None
 
     def park(self, job_id: int, owner: str, delay: float) -> bool:

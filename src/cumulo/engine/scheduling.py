@@ -172,13 +172,16 @@ def _cached_registry(
 
 
 def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation:
-    sites, slas, health, bounded = _cached_registry(engine)
+    # The registry's fingerprint and the usage in one transaction (one per decision).
+    with engine.db.session() as s:
+        version = registry_version(s)
+        rows = usage_by_group_and_site(s, exclude_id)
+    registry = cached(engine.db, "registry", lambda: _registry(engine), version=version)
+    sites, slas, health, bounded = registry
     stats = cached(engine.db, "stats", lambda: _stats(engine), ttl=STATS_SECONDS)
     group_usage: dict[tuple[str, str], Usage] = {}
     site_usage: dict[str, Usage] = defaultdict(Usage)
     if bounded:  # without any quota or limit, usage matters to no verdict or score
-        with engine.db.session() as s:
-            rows = usage_by_group_and_site(s, exclude_id)
         for group, site, inst, cores, ram, vol in rows:
             used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
             if group is not None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cumulo.auth.identity import Identity
 from cumulo.auth.user_keys import public_keys_of
@@ -80,15 +81,19 @@ def with_owner_keys(engine: Engine, new: NewDeployment, owner: Identity) -> NewD
 def account_name(engine: Engine, dep_id: str) -> str:
     """The VM account of the deployment's owner: their login name, else the default."""
     with engine.db.session() as s:
-        name = s.scalar(
-            select(User.name)
-            .join(
-                Deployment,
-                (Deployment.owner_issuer == User.issuer)
-                & (Deployment.owner_subject == User.subject),
-            )
-            .where(Deployment.id == dep_id)
+        return account_name_in(s, engine, dep_id)
+
+
+def account_name_in(s: Session, engine: Engine, dep_id: str) -> str:
+    """``account_name`` read in the caller's transaction."""
+    name = s.scalar(
+        select(User.name)
+        .join(
+            Deployment,
+            (Deployment.owner_issuer == User.issuer) & (Deployment.owner_subject == User.subject),
         )
+        .where(Deployment.id == dep_id)
+    )
     if name and _ACCOUNT_RE.match(name) and name not in RESERVED_ACCOUNTS:
         return name
     return engine.settings.default_ssh_user
