@@ -95,6 +95,12 @@ def made(server: str) -> Iterator[list[str]]:
             leftovers = containers_of(dep_id)
             if leftovers:
                 subprocess.run(["docker", "rm", "-f", *leftovers], capture_output=True)
+            label = f"label=cumulo.deployment={dep_id}"
+            for kind in ("network", "volume"):  # the deployment's own, after its containers
+                names = subprocess.run(["docker", kind, "ls", "-q", "--filter", label],
+                                       capture_output=True, text=True).stdout.split()  # fmt: skip
+                if names:
+                    subprocess.run(["docker", kind, "rm", *names], capture_output=True)
 
 
 def free_port() -> int:
