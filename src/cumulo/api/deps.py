@@ -6,12 +6,7 @@ from fastapi import Depends, Request
 
 from cumulo.auth.authenticator import Authenticator
 from cumulo.auth.identity import Identity
-from cumulo.engine.runtime import Engine
 from cumulo.errors import Forbidden, Unauthorized
-
-
-def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
 
 
 def bearer_token(request: Request) -> str:

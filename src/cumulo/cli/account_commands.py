@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cumulo.cli.server_commands import DataDir, _engine, _settings
+from cumulo.cli.server_commands import DataDir, open_engine, server_settings
 
 users_app = typer.Typer(help="Local accounts (server side, on the data directory).")
 tokens_app = typer.Typer(help="API tokens (server side): create, list, revoke.")
@@ -20,7 +20,7 @@ secrets_app = typer.Typer(help="Encryption keys of stored secrets (server side).
 
 
 def _open(data_dir: Any) -> Any:
-    return _engine(_settings(data_dir=data_dir))
+    return open_engine(server_settings(data_dir=data_dir))
 
 
 def _fail(exc: Exception) -> None:

@@ -154,9 +154,9 @@ def doctor(
     port: Annotated[int | None, typer.Option(help="The port cumulo serve will use [8000]")] = None,
 ) -> None:
     """Check the machine: Docker engine, compose, images, Ansible, database, free ports."""
-    from cumulo.cli.server_commands import _settings
+    from cumulo.cli.server_commands import server_settings
 
-    settings = _settings(data_dir=data_dir, port=port)
+    settings = server_settings(data_dir=data_dir, port=port)
     problems = 0
     for f in findings(settings):
         mark = typer.style("ok  ", fg="green") if f.ok else typer.style("FAIL", fg="red")

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pydantic settings load when a command runs (CLI start-up ti
     from cumulo.config import Settings
 
 
-def _settings(**overrides: Any) -> Settings:
+def server_settings(**overrides: Any) -> Settings:
     """Settings from CUMULO_* variables, with the command line's options over them."""
     from pydantic import ValidationError
 
@@ -30,7 +30,7 @@ def _settings(**overrides: Any) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _engine(settings: Settings) -> Any:
+def open_engine(settings: Settings) -> Any:
     from cumulo.engine.runtime import Engine
     from cumulo.errors import CumuloError
 
@@ -122,11 +122,11 @@ def serve(
 
     from cumulo.api import create_app
 
-    settings = _settings(
+    settings = server_settings(
         host=host, port=port, workers=workers, data_dir=data_dir, sites_file=sites_file
     )
     _logging()
-    engine = _engine(settings)
+    engine = open_engine(settings)
     _load_registry(engine, settings)
     _register_local_site(engine, settings)
     _first_start(engine, settings)
@@ -163,9 +163,9 @@ def worker(
     """Run workers alone against the configured database (beside a `cumulo serve`)."""
     from cumulo.engine.worker import WorkerPool
 
-    settings = _settings(workers=workers, data_dir=data_dir)
+    settings = server_settings(workers=workers, data_dir=data_dir)
     _logging()
-    engine = _engine(settings)
+    engine = open_engine(settings)
     _load_registry(engine, settings)
     pool = WorkerPool(engine, max(settings.workers, 1))
     stop = threading.Event()

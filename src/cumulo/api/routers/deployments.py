@@ -7,11 +7,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
-from cumulo.api.deps import base_url, current_identity, get_engine
+from cumulo.api.deps import base_url, current_identity
 from cumulo.api.errors import describe_validation_errors
 from cumulo.api.json_body import read_json_object
 from cumulo.api.paging import page_request, paged
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentPage, DeploymentRequest
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_group, require_visible
 from cumulo.engine.events import format_event

@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
-from cumulo.api.deps import base_url, current_identity, get_engine
+from cumulo.api.deps import base_url, current_identity
 from cumulo.api.errors import describe_validation_errors
 from cumulo.api.json_body import read_json_object
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentUpdateRequest
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
 from cumulo.engine.changes import DeploymentUpdate, request_action, request_update, reset_delete

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
-from cumulo.api.deps import get_engine
+from cumulo.app_state import get_engine
 from cumulo.engine.runtime import Engine
 from cumulo.store.federation_queries import (
     attempt_counts,

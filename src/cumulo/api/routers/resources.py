@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from cumulo.api.deps import base_url, current_identity, get_engine
+from cumulo.api.deps import base_url, current_identity
 from cumulo.api.paging import page_request, paged
 from cumulo.api.schemas import ERROR_RESPONSES, ResourceOut, ResourcePage
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
 from cumulo.engine.indigo_json import resource_json

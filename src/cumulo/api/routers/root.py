@@ -9,7 +9,8 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
 from cumulo import __version__
-from cumulo.api.deps import base_url, get_engine
+from cumulo.api.deps import base_url
+from cumulo.app_state import get_engine
 from cumulo.engine.runtime import Engine
 from cumulo.store.models import Site
 

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from cumulo.api.deps import current_identity, get_engine
+from cumulo.api.deps import current_identity
 from cumulo.api.routers.deployments import new_deployment_from
 from cumulo.api.schemas import ERROR_RESPONSES, DeploymentRequest
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
 from cumulo.engine.runtime import Engine

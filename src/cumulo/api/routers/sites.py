@@ -9,11 +9,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from cumulo.api.deps import base_url, get_engine, require_admin
+from cumulo.api.deps import base_url, require_admin
 from cumulo.api.json_body import read_json_object
 from cumulo.api.schemas import ERROR_RESPONSES
+from cumulo.app_state import get_engine
 from cumulo.engine.health import probe_site
-from cumulo.engine.indigo_json import format_time
 from cumulo.engine.runtime import Engine
 from cumulo.engine.site_definitions import SiteDef, SlaDef
 from cumulo.engine.site_registry import (
@@ -27,9 +27,8 @@ from cumulo.engine.site_registry import (
     save_site,
     save_sla,
 )
+from cumulo.engine.site_views import site_json, usage_by_site
 from cumulo.errors import BadRequest
-from cumulo.store.federation_queries import usage_by_group_and_site
-from cumulo.store.models import Site
 from cumulo.store.models import Sla as SlaRow
 
 router = APIRouter(tags=["sites"], responses=ERROR_RESPONSES, dependencies=[Depends(require_admin)])
@@ -45,47 +44,6 @@ async def _body(request: Request, model: type[BaseModel], name: str | None = Non
         return model.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(describe(exc)) from None
-
-
-def usage_by_site(engine: Engine) -> dict[str, dict[str, float]]:
-    """What the live deployments hold on each site (instances, cores, ram_mb, volume_gb)."""
-    totals: dict[str, dict[str, float]] = {}
-    with engine.db.session() as s:
-        rows = usage_by_group_and_site(s)
-    for _group, site, inst, cores, ram, vol in rows:
-        t = totals.setdefault(site, {"instances": 0, "cores": 0, "ram_mb": 0, "volume_gb": 0})
-        t["instances"] += inst or 0
-        t["cores"] += cores or 0
-        t["ram_mb"] += ram or 0
-        t["volume_gb"] += vol or 0
-    return totals
-
-
-def site_json(site: Site, base: str, usage: dict[str, float] | None = None) -> dict[str, Any]:
-    health: dict[str, Any] = {"up": site.health_up, "failures": site.health_failures or 0}
-    if site.health_error:
-        health["error"] = site.health_error
-    if site.health_checked_at:
-        health["checkedAt"] = format_time(site.health_checked_at)
-        health["latencyMs"] = round(site.health_latency_ms or 0.0, 1)
-    out = {
-        "name": site.name,
-        "kind": site.kind,
-        "endpoint": site.endpoint,
-        "region": site.region,
-        "status": site.status,
-        "public": bool(site.public),
-        "credentials": "set" if site.credentials else None,  # never the reference itself
-        "flavors": site.flavors or [],
-        "images": site.images or {},
-        "quotas": site.quotas or {},
-        "capabilities": site.capabilities or {},
-        "options": site.options or {},
-        "health": health,
-        "usage": usage or {"instances": 0, "cores": 0, "ram_mb": 0, "volume_gb": 0},
-        "links": [{"rel": "self", "href": f"{base}/sites/{site.name}"}],
-    }
-    return {k: v for k, v in out.items() if v is not None}
 
 
 def sla_json(row: SlaRow, base: str) -> dict[str, Any]:

@@ -31,8 +31,9 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from cumulo.api.deps import current_identity, get_engine
+from cumulo.api.deps import current_identity
 from cumulo.api.schemas import ERROR_RESPONSES
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
 from cumulo.engine.events import format_event

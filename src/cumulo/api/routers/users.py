@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from cumulo.api.deps import current_identity, get_engine, require_admin
+from cumulo.api.deps import current_identity, require_admin
 from cumulo.api.json_body import read_json_object
 from cumulo.api.schemas import ERROR_RESPONSES
+from cumulo.app_state import get_engine
 from cumulo.auth import audit
 from cumulo.auth.accounts import user_row
 from cumulo.auth.identity import Identity

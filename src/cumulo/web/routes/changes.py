@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from cumulo.api.deps import get_engine
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.changes import DeploymentUpdate, request_action, request_update, reset_delete
 from cumulo.engine.runtime import Engine

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from cumulo.api.deps import get_engine
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from cumulo.api.deps import get_engine
+from cumulo.app_state import get_engine
 from cumulo.auth import audit
 from cumulo.auth.accounts import user_row
 from cumulo.auth.identity import Identity

@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from cumulo.api.deps import get_engine
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
 from cumulo.engine.runtime import Engine

@@ -12,7 +12,7 @@ import logging
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from cumulo.api.deps import get_engine
+from cumulo.app_state import get_engine
 from cumulo.engine.runtime import Engine
 from cumulo.errors import BadRequest, CumuloError, NotFound
 from cumulo.store.models import Deployment

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from cumulo import catalogue
-from cumulo.api.deps import get_engine
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.catalogue.visibility import access
 from cumulo.engine.runtime import Engine
