@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid as uuidlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -205,6 +206,17 @@ def docker_port(cid: str, port: int) -> int:
         ["docker", "port", cid, f"{port}/tcp"], capture_output=True, text=True, check=True
     ).stdout
     return int(out.splitlines()[0].rsplit(":", 1)[1])
+
+
+def volume_create() -> str:
+    """A new named volume for a floor run (``volume_rm`` removes it)."""
+    volume = f"cumulo-bench-{uuidlib.uuid4().hex[:12]}"
+    subprocess.run(["docker", "volume", "create", volume], capture_output=True, check=True)
+    return volume
+
+
+def volume_rm(volume: str) -> None:
+    subprocess.run(["docker", "volume", "rm", volume], capture_output=True)
 
 
 def docker_rm(cids: list[str]) -> None:

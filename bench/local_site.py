@@ -36,6 +36,8 @@ from harness import (
     require_complete,
     require_docker,
     summary,
+    volume_create,
+    volume_rm,
     wait_http,
     wait_ssh,
 )
@@ -62,16 +64,15 @@ def bench_storage(url: str, runs: int) -> bool:
         return elapsed
 
     def floor() -> float:
-        volume = f"cumulo-bench-{uuidlib.uuid4().hex[:12]}"
         started = time.perf_counter()
-        subprocess.run(["docker", "volume", "create", volume], capture_output=True, check=True)
+        volume = volume_create()
         cid = docker_run("-p", "127.0.0.1::22", "-v", f"{volume}:/data",
                          "-e", f"CUMULO_ACCOUNTS=bench 1 {pub}", VM)  # fmt: skip
         cids.append(cid)
         wait_ssh(docker_port(cid, 22), "bench", key)
         elapsed = time.perf_counter() - started
         docker_rm([cid])
-        subprocess.run(["docker", "volume", "rm", volume], capture_output=True)
+        volume_rm(volume)
         return elapsed
 
     try:

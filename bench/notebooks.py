@@ -18,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid as uuidlib
 from pathlib import Path
 
 from harness import (
@@ -33,6 +32,8 @@ from harness import (
     require_complete,
     require_docker,
     summary,
+    volume_create,
+    volume_rm,
 )
 
 from cumulo import catalogue
@@ -75,9 +76,9 @@ def bench_first_cell(url: str, runs: int) -> bool:
         return elapsed
 
     def floor() -> float:
-        password, volume = secrets.token_urlsafe(12), f"cumulo-bench-{uuidlib.uuid4().hex[:12]}"
+        password = secrets.token_urlsafe(12)
         started = time.perf_counter()
-        subprocess.run(["docker", "volume", "create", volume], capture_output=True, check=True)
+        volume = volume_create()
         cid = docker_run("-p", "127.0.0.1::8000", "-v", f"{volume}:/notebooks", VM_JUPYTER_12)
         cids.append(cid)
         owner = ["docker", "exec", "-i", cid, "python3", SET_OWNER, "bench"]
@@ -87,7 +88,7 @@ def bench_first_cell(url: str, runs: int) -> bool:
         first_cell(f"http://127.0.0.1:{docker_port(cid, 8000)}/", "bench", password)
         elapsed = time.perf_counter() - started
         docker_rm([cid])
-        subprocess.run(["docker", "volume", "rm", volume], capture_output=True)
+        volume_rm(volume)
         return elapsed
 
     try:

@@ -69,6 +69,15 @@ def containers_of(dep_id: str, full: bool = False) -> list[str]:
     return out.stdout.split()
 
 
+def volumes_of(dep_id: str) -> list[str]:
+    """Names of the deployment's volumes (labelled with it)."""
+    out = subprocess.run(
+        ["docker", "volume", "ls", "-q", "--filter", f"label=cumulo.deployment={dep_id}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.split()
+
+
 def cumulo_env(database_url: str = "", **settings: str) -> dict[str, str]:
     """The environment of a cumulo subprocess: ours, with the database and CUMULO_* settings."""
     env = dict(os.environ)

@@ -21,6 +21,7 @@ from e2e_helpers import (
     containers_of,
     create_deployment,
     delete_and_wait_gone,
+    volumes_of,
     wait_final,
 )
 from hub_session import HubSession
@@ -45,12 +46,17 @@ def hub_image(docker_ready: None) -> None:
         pytest.skip(f"image {VM_JUPYTER_12} missing: run scripts/build-images.sh")
 
 
-def _volumes_of(dep_id: str) -> list[str]:
-    out = subprocess.run(
-        ["docker", "volume", "ls", "-q", "--filter", f"label=cumulo.deployment={dep_id}"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return out.stdout.split()
+def _create_hub(server: str) -> tuple[str, str]:
+    """A small hub deployment (1 GB memory and notebooks): its owner's password and id."""
+    password = secrets.token_urlsafe(12)
+    params = {"jupyter_password": password, "storage_size": "1 GB", "mem_size": "1 GB"}
+    return password, create_deployment(server, "jupyter", params)
+
+
+def _wait_complete(server: str, dep_id: str) -> dict[str, Any]:
+    dep = wait_final(server, dep_id, timeout=240)
+    assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
+    return dep
 
 
 def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -94,12 +100,9 @@ def _hub_answers(endpoint: str) -> bool:
 
 
 def test_the_owner_keeps_notebooks_across_stop_and_start(server: str, hub_image: None) -> None:
-    password = secrets.token_urlsafe(12)
-    params = {"jupyter_password": password, "storage_size": "1 GB", "mem_size": "1 GB"}
-    dep_id = create_deployment(server, "jupyter", params)
+    password, dep_id = _create_hub(server)
     try:
-        dep = wait_final(server, dep_id, timeout=240)
-        assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
+        dep = _wait_complete(server, dep_id)
         out = dep["outputs"]
         assert out["jupyter_endpoint"].startswith("http://127.0.0.1:")
         assert out["node_ip"] == "127.0.0.1"
@@ -133,11 +136,11 @@ def test_the_owner_keeps_notebooks_across_stop_and_start(server: str, hub_image:
         assert kept["cells"][0]["source"] == "answer = 6 * 7"
         assert again.run_cell("print(open('kept.ipynb').read().count('6 * 7'))") == "1\n"
         again.close()
-        assert _volumes_of(dep_id), "the notebooks volume is missing"
+        assert volumes_of(dep_id), "the notebooks volume is missing"
     finally:
         delete_and_wait_gone(server, dep_id, timeout=120)
     assert containers_of(dep_id) == []
-    assert _volumes_of(dep_id) == []
+    assert volumes_of(dep_id) == []
     # a restart binds new host ports: the outputs say where the hub is now
     assert shown == endpoint
 
@@ -159,17 +162,14 @@ def test_an_image_the_site_lacks_fails_the_create_naming_it(server: str, hub_ima
         assert "team/nope:1" in dep["statusReason"]
     finally:
         delete_and_wait_gone(server, dep_id)
-    assert containers_of(dep_id) == [] and _volumes_of(dep_id) == []
+    assert containers_of(dep_id) == [] and volumes_of(dep_id) == []
 
 
 def test_an_update_keeps_the_notebooks(server: str, hub_image: None) -> None:
-    password = secrets.token_urlsafe(12)
-    params = {"jupyter_password": password, "storage_size": "1 GB", "mem_size": "1 GB"}
-    dep_id = create_deployment(server, "jupyter", params)
+    password, dep_id = _create_hub(server)
     try:
-        dep = wait_final(server, dep_id, timeout=240)
-        assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
-        user, volumes = dep["outputs"]["jupyter_user"], _volumes_of(dep_id)
+        dep = _wait_complete(server, dep_id)
+        user, volumes = dep["outputs"]["jupyter_user"], volumes_of(dep_id)
         owner = HubSession(dep["outputs"]["jupyter_endpoint"], user)
         assert owner.login(password)
         owner.start_server()
@@ -181,7 +181,7 @@ def test_an_update_keeps_the_notebooks(server: str, hub_image: None) -> None:
         assert r.status_code == 202, r.text
         dep = wait_final(server, dep_id, timeout=240)
         assert dep["status"] == "UPDATE_COMPLETE", dep.get("statusReason")
-        assert _volumes_of(dep_id) == volumes
+        assert volumes_of(dep_id) == volumes
         endpoint = dep["outputs"]["jupyter_endpoint"]
         _wait(lambda: _hub_answers(endpoint), "answering after the update")
         updated = HubSession(endpoint, user)
@@ -191,4 +191,4 @@ def test_an_update_keeps_the_notebooks(server: str, hub_image: None) -> None:
         updated.close()
     finally:
         delete_and_wait_gone(server, dep_id, timeout=120)
-    assert containers_of(dep_id) == [] and _volumes_of(dep_id) == []
+    assert containers_of(dep_id) == [] and volumes_of(dep_id) == []

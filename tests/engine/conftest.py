@@ -11,7 +11,7 @@ import pytest
 from cumulo.config import Settings
 from cumulo.drivers.docker_images import DEFAULT_IMAGES
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites import probe_and_register
+from cumulo.engine.sites import DRIVER_CLASSES, probe_and_register, register_driver_kind
 
 
 @pytest.fixture
@@ -30,3 +30,13 @@ def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
         pytest.skip("image cumulo/httpd:1 missing: run scripts/build-images.sh")
     yield eng
     eng.close()
+
+
+@pytest.fixture
+def sim_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An in-process engine (SQLite) that knows the ``sim`` site kind (simulated sites)."""
+    register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")
+    eng = Engine(Settings(data_dir=tmp_path))
+    yield eng
+    eng.close()
+    DRIVER_CLASSES.pop("sim", None)

@@ -7,8 +7,6 @@ be ready, as a VM booting on a cloud, and SQLite.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from engine_helpers import run_to_end
@@ -16,7 +14,6 @@ from sqlalchemy import select
 
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN, Identity
-from cumulo.config import Settings
 from cumulo.drivers.sim import held
 from cumulo.engine.indigo_json import deployment_json
 from cumulo.engine.jobs import JobStatus
@@ -24,7 +21,6 @@ from cumulo.engine.runtime import Engine
 from cumulo.engine.services import NewDeployment, create_deployment, request_delete
 from cumulo.engine.site_definitions import SiteDef
 from cumulo.engine.site_registry import save_site
-from cumulo.engine.sites import DRIVER_CLASSES, register_driver_kind
 from cumulo.engine.worker import run_job
 from cumulo.store.models import Deployment, Event, Job, Resource
 
@@ -33,12 +29,8 @@ PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")
-    eng = Engine(Settings(data_dir=tmp_path))
-    yield eng
-    eng.close()
-    DRIVER_CLASSES.pop("sim", None)
+def engine(sim_engine: Engine) -> Engine:
+    return sim_engine
 
 
 def slow_site(engine: Engine, ready_after: float = 3.0) -> str:

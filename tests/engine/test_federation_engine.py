@@ -6,8 +6,6 @@ store, manual placement, health probes, and the recorded explanation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,14 +13,12 @@ from sqlalchemy import select
 
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
-from cumulo.config import Settings
 from cumulo.drivers.sim import held
 from cumulo.engine.health import probe_all
 from cumulo.engine.runtime import Engine
 from cumulo.engine.services import NewDeployment, create_deployment, request_delete
 from cumulo.engine.site_definitions import SiteDef, SlaDef
 from cumulo.engine.site_registry import save_site, save_sla
-from cumulo.engine.sites import DRIVER_CLASSES, register_driver_kind
 from cumulo.engine.worker import run_job
 from cumulo.errors import BadRequest
 from cumulo.store.models import Attempt, Deployment
@@ -32,12 +28,8 @@ PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")
-    eng = Engine(Settings(data_dir=tmp_path))
-    yield eng
-    eng.close()
-    DRIVER_CLASSES.pop("sim", None)
+def engine(sim_engine: Engine) -> Engine:
+    return sim_engine
 
 
 def add_site(engine: Engine, name: str, **kw: Any) -> None:

@@ -19,92 +19,43 @@ job's next run resumes here, looks at the node again without remaking it.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from cumulo.drivers.base import Driver, NodeRequest, Realized, Waiting
-from cumulo.engine.configure_step import request_keys, run_operations
+from cumulo.drivers.base import Driver
+from cumulo.engine.attempt_context import (
+    CANCELLED,
+    FAILED,
+    SUCCEEDED,
+    AttemptContext,
+    AttemptResult,
+    Cancelled,
+    NodeFailed,
+    resource_row,
+)
+from cumulo.engine.configure_step import request_keys
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
 from cumulo.engine.jobs import Parked
-from cumulo.engine.node_requests import node_request, spec_digest
-from cumulo.engine.outputs import evaluate, json_safe
-from cumulo.engine.runtime import Engine
+from cumulo.engine.node_requests import node_request
+from cumulo.engine.node_step import configure_one, realize_one, resume_point
+from cumulo.engine.outputs import evaluate
 from cumulo.engine.site_outage import site_back
 from cumulo.engine.states import (
-    CONFIGURE_PATH,
     NodeState,
-    Status,
-    advance,
     set_resource_state,
 )
 from cumulo.engine.user_defaults import account_name, account_name_in
-from cumulo.engine.waiting import FIRST_LOOK, LATER_LOOK, park, stop_waiting
 from cumulo.errors import CumuloError, DriverTimeout, SiteError
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Deployment, Resource, Site
-from cumulo.tosca import NodeInstance, Plan
 
 log = logging.getLogger(__name__)
-
-SUCCEEDED, FAILED, CANCELLED = "SUCCEEDED", "FAILED", "CANCELLED"
-
-
-class Cancelled(Exception):
-    """The deployment left the status the job serves (e.g. a delete) or the job was taken over."""
-
-
-class NodeFailed(Exception):
-    def __init__(self, node: str, index: int, cause: str) -> None:
-        # Drivers name the node themselves ("node app: ..."); say it once, with the index.
-        cause = cause.removeprefix(f"node {node}: ")
-        super().__init__(f"node {node}[{index}]: {cause}")
-        self.node, self.index, self.cause = node, index, cause
-
-
-@dataclass
-class AttemptContext:
-    """What one job knows of the deployment it serves, shared by its attempts."""
-
-    engine: Engine
-    dep_id: str
-    plan: Plan
-    lost: threading.Event  # set when the job's lease was taken over
-    in_progress: Status  # the status the job serves: CREATE_ or UPDATE_IN_PROGRESS
-    deadline: datetime  # overall (timeoutMins), UTC
-    provider_timeout: timedelta  # per attempt (providerTimeoutMins)
-    # Keep the resources if this attempt fails (keepLastAttempt, on the last attempt).
-    keep_on_failure: bool = False
-    last_try: bool = False  # the attempt is on the last site the job may try
-    # Remove the attempt's resources on failure (a create does; an update keeps what it had).
-    clean_on_failure: bool = True
-    # Plan (node, index) -> stored index; an update keeps surviving instances' indexes.
-    index_map: dict[tuple[str, int], int] = field(default_factory=dict)
-    # Read once by the deploy job when it starts (``deploy.prepare``).
-    running_site: str | None = None  # the site of an attempt still RUNNING
-    keep_last_attempt: bool = False
-    ssh_user: str | None = None  # the owner's VM account, read when the attempt opens
-
-    def stored_index(self, inst: NodeInstance) -> int:
-        return self.index_map.get((inst.node, inst.index), inst.index)
-
-
-@dataclass(frozen=True)
-class AttemptResult:
-    site: str
-    outcome: str  # SUCCEEDED / FAILED / CANCELLED
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == SUCCEEDED
 
 
 def run_attempt(ctx: AttemptContext, site: Site) -> AttemptResult:
@@ -217,7 +168,7 @@ def _realize_all(
         )  # fmt: skip
         if index != inst.index:
             req = replace(req, index=index)
-        done, before = _resume_point(ctx, key)
+        done, before = resume_point(ctx, key)
         if done is not None:
             physical[key], attributes[key] = done
             continue
@@ -226,9 +177,9 @@ def _realize_all(
                 try:
                     deadline.check(f"node {inst.node}[{index}] was not started")
                     if driver.realizes(req):
-                        pid, attrs = _realize_one(ctx, driver, req, deadline, before)
+                        pid, attrs = realize_one(ctx, driver, req, deadline, before)
                     else:
-                        pid, attrs = None, _configure_one(ctx, inst, req, attributes)
+                        pid, attrs = None, configure_one(ctx, inst, req, attributes)
                     break
                 except SiteError as exc:
                     if isinstance(exc, DriverTimeout) or not site_back(ctx, driver, site, deadline):
@@ -257,124 +208,6 @@ def _plan_attributes(
     }
 
 
-def _resume_point(
-    ctx: AttemptContext, key: tuple[str, int]
-) -> tuple[tuple[str, dict[str, Any]] | None, Realized | None]:
-    """The stored result of a node already configured, and what a parked (or dead) job
-    of this attempt made and left waiting; either may be None. Raises Cancelled."""
-    with ctx.engine.db.session() as s:
-        check_running(s, ctx)
-        res = _resource(s, ctx.dep_id, key)
-        if res.state in (NodeState.CONFIGURED, NodeState.STARTED, NodeState.STOPPED):
-            return (res.physical_id or "", dict(res.attributes or {})), None
-        if res.state == NodeState.CONFIGURING and res.physical_id:
-            return None, Realized(res.physical_id, dict(res.attributes or {}))
-    return None, None
-
-
-def _configure_one(
-    ctx: AttemptContext, inst: NodeInstance, req: NodeRequest, attributes: dict[Any, Any]
-) -> dict[str, Any]:
-    """A software component the site does not realize: its operations, run on its host."""
-    key = (req.node, req.index)
-    with ctx.engine.db.session() as s:
-        advance(s, _resource(s, ctx.dep_id, key), NodeState.CONFIGURING, CONFIGURE_PATH)
-    attrs = run_operations(ctx.engine, ctx.dep_id, ctx.plan, inst, req.index, attributes)
-    with ctx.engine.db.session() as s:
-        res = _resource(s, ctx.dep_id, key)
-        res.attributes = json_safe(attrs)
-        advance(s, res, NodeState.CONFIGURED, CONFIGURE_PATH)
-    return attrs
-
-
-def _realize_one(
-    ctx: AttemptContext, driver: Driver, req: NodeRequest, deadline: Deadline,
-    realized: Realized | None,
-) -> tuple[str | None, dict[str, Any]]:  # fmt: skip
-    """Make the node (or carry on with ``realized``, what was made before) and look
-    whether it is ready; if not, park.
-
-    A node ready at an instant look right after it is made is stored made and ready
-    in one transaction, not two (a job that dies in between finds it again, as
-    ``Driver.create`` finds what a dead worker had started); otherwise it is stored
-    CONFIGURING with its id before the engine waits for it.
-    """
-    key = (req.node, req.index)
-    label = f"{req.node}[{req.index}]"
-    db = ctx.engine.db
-    look, created = LATER_LOOK, None
-    if realized is None:
-        with db.session() as s:
-            res = _resource(s, req.deployment_id, key)
-            advance(s, res, NodeState.CREATING)
-            res.spec_digest = spec_digest(req)
-        realized = created = driver.create(req)
-        look = FIRST_LOOK
-    got: Realized | Waiting | None = None
-    try:
-        if created is not None:
-            got = driver.check_ready(req, realized, 0)
-            if isinstance(got, Waiting):
-                _store_created(ctx, key, label, created)
-                created, got = None, None
-        if got is None:
-            got = driver.check_ready(req, realized, min(look, max(deadline.remaining(), 0)))
-    except CumuloError:
-        if created is not None:
-            _store_created(ctx, key, label, created)
-        with db.session() as s:
-            check_running(s, ctx)  # cancelled: its resource was removed on purpose
-        raise
-    if isinstance(got, Waiting):
-        if deadline.remaining() <= 0:
-            raise NodeFailed(req.node, req.index, deadline.explain(got.detail or got.what))
-        park(ctx, label, got, deadline)
-    ready: Realized = got  # type: ignore[assignment]
-    with db.session() as s:
-        res = _resource(s, req.deployment_id, key)
-        if created is not None:
-            _mark_created(s, ctx, res, label, created)
-        res.physical_id = ready.physical_id
-        res.attributes = json_safe(ready.attributes)
-        advance(s, res, NodeState.CONFIGURED)
-        record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
-        stop_waiting(s, req.deployment_id)
-    return ready.physical_id, dict(ready.attributes)
-
-
-def _store_created(ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized) -> None:
-    with ctx.engine.db.session() as s:
-        _mark_created(s, ctx, _resource(s, ctx.dep_id, key), label, made)
-
-
-def _mark_created(s: Any, ctx: AttemptContext, res: Resource, label: str, made: Realized) -> None:
-    """The node exists on the site: its id, CONFIGURING; Cancelled if the job was stopped."""
-    res.physical_id = made.physical_id
-    res.attributes = json_safe(made.attributes)
-    advance(s, res, NodeState.CONFIGURING)
-    record(s, ctx.dep_id, "driver", f"created {made.physical_id}", node=label)
-    check_running(s, ctx)
-
-
-def _resource(s: Any, dep_id: str, key: tuple[str, int]) -> Resource:
-    return s.scalars(
-        select(Resource).where(
-            Resource.deployment_id == dep_id,
-            Resource.node_name == key[0],
-            Resource.node_index == key[1],
-        )
-    ).one()
-
-
-def check_running(s: Any, ctx: AttemptContext) -> None:
-    """Raise ``Cancelled`` if the job was taken over or the deployment left its status."""
-    if ctx.lost.is_set():
-        raise Cancelled()
-    status = s.scalar(select(Deployment.status).where(Deployment.id == ctx.dep_id))
-    if status != ctx.in_progress:
-        raise Cancelled()
-
-
 def _end_attempt(
     ctx: AttemptContext, attempt_id: int, outcome: str, error: str | None = None
 ) -> None:
@@ -395,7 +228,7 @@ def _fail_attempt(
     db = ctx.engine.db
     with db.session() as s:
         if failed is not None:
-            set_resource_state(s, _resource(s, ctx.dep_id, failed), NodeState.ERROR)
+            set_resource_state(s, resource_row(s, ctx.dep_id, failed), NodeState.ERROR)
         record(s, ctx.dep_id, "error", f"attempt failed on site {site.name}: {error}")
     outputs: dict[str, Any] = {}
     if ctx.keep_on_failure:

@@ -21,7 +21,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cumulo.engine.attempt import CANCELLED, AttemptContext, AttemptResult, run_attempt
+from cumulo.engine.attempt import run_attempt
+from cumulo.engine.attempt_context import CANCELLED, AttemptContext, AttemptResult
 from cumulo.engine.jobs import ClaimedJob
 from cumulo.engine.placement_loop import Tries, load_site, plan_tries
 from cumulo.engine.runtime import Engine

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from cumulo.engine.attempt import FAILED, AttemptContext, AttemptResult
+from cumulo.engine.attempt_context import FAILED, AttemptContext, AttemptResult
 from cumulo.engine.events import record
 from cumulo.engine.runtime import Engine
 from cumulo.engine.scheduling import decide, record_decision

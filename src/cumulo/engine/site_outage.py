@@ -10,16 +10,13 @@ the original cause; a DELETE meanwhile cancels the wait.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from cumulo.drivers.base import Driver
+from cumulo.engine.attempt_context import AttemptContext, check_running
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
 from cumulo.errors import CumuloError
 from cumulo.store.models import Site
-
-if TYPE_CHECKING:
-    from cumulo.engine.attempt import AttemptContext
 
 _FIRST_DELAY, _MAX_DELAY = 0.2, 5.0
 
@@ -35,8 +32,6 @@ def _answers(driver: Driver) -> bool:
 def site_back(ctx: AttemptContext, driver: Driver, site: Site, deadline: Deadline) -> bool:
     """False if the site answers (the failure was the node's) or stays away until the deadline;
     True once it answers again after an outage. Raises ``Cancelled`` on a delete."""
-    from cumulo.engine.attempt import check_running
-
     if _answers(driver):
         return False
     with ctx.engine.db.session() as s:

@@ -17,7 +17,8 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from cumulo.engine.attempt import AttemptContext, run_attempt
+from cumulo.engine.attempt import run_attempt
+from cumulo.engine.attempt_context import AttemptContext
 from cumulo.engine.configure_step import request_keys
 from cumulo.engine.deploy import prepare, settle
 from cumulo.engine.events import record

@@ -23,7 +23,7 @@ from cumulo.store.db import utcnow
 from cumulo.store.models import Deployment
 
 if TYPE_CHECKING:
-    from cumulo.engine.attempt import AttemptContext
+    from cumulo.engine.attempt_context import AttemptContext
 
 # How long a step waits in place for a node just made (event-driven: most are ready by
 # then, and parking would only add latency), and for one resumed.

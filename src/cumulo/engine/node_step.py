@@ -1,0 +1,131 @@
+"""One node instance in an attempt: made and looked at by the driver (parking the
+job while it is not ready), or configured by its operations on its host.
+
+Each database change is its own short transaction; a node ready at the first
+look is stored made and ready at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cumulo.drivers.base import Driver, NodeRequest, Realized, Waiting
+from cumulo.engine.attempt_context import (
+    AttemptContext,
+    NodeFailed,
+    check_running,
+    resource_row,
+)
+from cumulo.engine.configure_step import run_operations
+from cumulo.engine.deadlines import Deadline
+from cumulo.engine.events import record
+from cumulo.engine.node_requests import spec_digest
+from cumulo.engine.outputs import json_safe
+from cumulo.engine.states import (
+    CONFIGURE_PATH,
+    NodeState,
+    advance,
+)
+from cumulo.engine.waiting import FIRST_LOOK, LATER_LOOK, park, stop_waiting
+from cumulo.errors import CumuloError
+from cumulo.store.models import Resource
+from cumulo.tosca import NodeInstance
+
+
+def resume_point(
+    ctx: AttemptContext, key: tuple[str, int]
+) -> tuple[tuple[str, dict[str, Any]] | None, Realized | None]:
+    """The stored result of a node already configured, and what a parked (or dead) job
+    of this attempt made and left waiting; either may be None. Raises Cancelled."""
+    with ctx.engine.db.session() as s:
+        check_running(s, ctx)
+        res = resource_row(s, ctx.dep_id, key)
+        if res.state in (NodeState.CONFIGURED, NodeState.STARTED, NodeState.STOPPED):
+            return (res.physical_id or "", dict(res.attributes or {})), None
+        if res.state == NodeState.CONFIGURING and res.physical_id:
+            return None, Realized(res.physical_id, dict(res.attributes or {}))
+    return None, None
+
+
+def configure_one(
+    ctx: AttemptContext, inst: NodeInstance, req: NodeRequest, attributes: dict[Any, Any]
+) -> dict[str, Any]:
+    """A software component the site does not realize: its operations, run on its host."""
+    key = (req.node, req.index)
+    with ctx.engine.db.session() as s:
+        advance(s, resource_row(s, ctx.dep_id, key), NodeState.CONFIGURING, CONFIGURE_PATH)
+    attrs = run_operations(ctx.engine, ctx.dep_id, ctx.plan, inst, req.index, attributes)
+    with ctx.engine.db.session() as s:
+        res = resource_row(s, ctx.dep_id, key)
+        res.attributes = json_safe(attrs)
+        advance(s, res, NodeState.CONFIGURED, CONFIGURE_PATH)
+    return attrs
+
+
+def realize_one(
+    ctx: AttemptContext, driver: Driver, req: NodeRequest, deadline: Deadline,
+    realized: Realized | None,
+) -> tuple[str | None, dict[str, Any]]:  # fmt: skip
+    """Make the node (or carry on with ``realized``, what was made before) and look
+    whether it is ready; if not, park.
+
+    A node ready at an instant look right after it is made is stored made and ready
+    in one transaction, not two (a job that dies in between finds it again, as
+    ``Driver.create`` finds what a dead worker had started); otherwise it is stored
+    CONFIGURING with its id before the engine waits for it.
+    """
+    key = (req.node, req.index)
+    label = f"{req.node}[{req.index}]"
+    db = ctx.engine.db
+    look, created = LATER_LOOK, None
+    if realized is None:
+        with db.session() as s:
+            res = resource_row(s, req.deployment_id, key)
+            advance(s, res, NodeState.CREATING)
+            res.spec_digest = spec_digest(req)
+        realized = created = driver.create(req)
+        look = FIRST_LOOK
+    got: Realized | Waiting | None = None
+    try:
+        if created is not None:
+            got = driver.check_ready(req, realized, 0)
+            if isinstance(got, Waiting):
+                _store_created(ctx, key, label, created)
+                created, got = None, None
+        if got is None:
+            got = driver.check_ready(req, realized, min(look, max(deadline.remaining(), 0)))
+    except CumuloError:
+        if created is not None:
+            _store_created(ctx, key, label, created)
+        with db.session() as s:
+            check_running(s, ctx)  # cancelled: its resource was removed on purpose
+        raise
+    if isinstance(got, Waiting):
+        if deadline.remaining() <= 0:
+            raise NodeFailed(req.node, req.index, deadline.explain(got.detail or got.what))
+        park(ctx, label, got, deadline)
+    ready: Realized = got  # type: ignore[assignment]
+    with db.session() as s:
+        res = resource_row(s, req.deployment_id, key)
+        if created is not None:
+            _mark_created(s, ctx, res, label, created)
+        res.physical_id = ready.physical_id
+        res.attributes = json_safe(ready.attributes)
+        advance(s, res, NodeState.CONFIGURED)
+        record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
+        stop_waiting(s, req.deployment_id)
+    return ready.physical_id, dict(ready.attributes)
+
+
+def _store_created(ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized) -> None:
+    with ctx.engine.db.session() as s:
+        _mark_created(s, ctx, resource_row(s, ctx.dep_id, key), label, made)
+
+
+def _mark_created(s: Any, ctx: AttemptContext, res: Resource, label: str, made: Realized) -> None:
+    """The node exists on the site: its id, CONFIGURING; Cancelled if the job was stopped."""
+    res.physical_id = made.physical_id
+    res.attributes = json_safe(made.attributes)
+    advance(s, res, NodeState.CONFIGURING)
+    record(s, ctx.dep_id, "driver", f"created {made.physical_id}", node=label)
+    check_running(s, ctx)
