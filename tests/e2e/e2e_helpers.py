@@ -69,13 +69,18 @@ def containers_of(dep_id: str, full: bool = False) -> list[str]:
     return out.stdout.split()
 
 
+def labelled(kind: str, dep_id: str) -> list[str]:
+    """Names (or ids) of the ``container``/``volume``/``network`` objects of a deployment."""
+    args = {"container": ["ps", "-aq"], "volume": ["volume", "ls", "-q"],
+            "network": ["network", "ls", "-q"]}[kind]  # fmt: skip
+    done = subprocess.run(["docker", *args, "--filter", f"label=cumulo.deployment={dep_id}"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return done.stdout.split()
+
+
 def volumes_of(dep_id: str) -> list[str]:
     """Names of the deployment's volumes (labelled with it)."""
-    out = subprocess.run(
-        ["docker", "volume", "ls", "-q", "--filter", f"label=cumulo.deployment={dep_id}"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return out.stdout.split()
+    return labelled("volume", dep_id)
 
 
 def cumulo_env(database_url: str = "", **settings: str) -> dict[str, str]:

@@ -86,12 +86,3 @@ def docker_json(*args: str) -> Any:
 
     done = subprocess.run(["docker", *args], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
-
-
-def labelled(kind: str, dep_id: str) -> list[str]:
-    """Names (or ids) of the ``container``/``volume``/``network`` objects of a deployment."""
-    args = {"container": ["ps", "-aq"], "volume": ["volume", "ls", "-q"],
-            "network": ["network", "ls", "-q"]}[kind]  # fmt: skip
-    done = subprocess.run(["docker", *args, "--filter", f"label=cumulo.deployment={dep_id}"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    return done.stdout.split()

@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from attack_site import TOSCA_HEADER, SharedSite, docker_json, labelled
+from attack_site import TOSCA_HEADER, SharedSite, docker_json
+from e2e_helpers import labelled
 
 pytestmark = pytest.mark.e2e
 

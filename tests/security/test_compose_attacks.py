@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from attack_site import TOSCA_HEADER, SharedSite, docker_json, labelled
+from attack_site import TOSCA_HEADER, SharedSite, docker_json
+from e2e_helpers import labelled
 
 from cumulo import catalogue
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
-from attack_site import TOSCA_HEADER, SharedSite, labelled, server_side
-from e2e_helpers import docker_problem, serving
+from attack_site import TOSCA_HEADER, SharedSite, server_side
+from e2e_helpers import docker_problem, labelled, serving
 
 from cumulo.egress import REFUSED, classify, literal_ip
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from cumulo.configure.reserved import MAGIC_NAMES, is_reserved, refuse_reserved_inputs
@@ -58,6 +58,7 @@ def pinned(tmp: Path) -> dict[str, Any]:
 
 @settings(max_examples=300, deadline=None)
 @given(inputs=input_maps)
+@example(inputs={"_": "\x85"})  # a NEL was once read back as a line break
 def test_inputs_are_refused_or_unsafe_data_beside_cumulos_connection(inputs) -> None:
     tmp = Path(tempfile.gettempdir())
     reserved = [n for n in inputs if is_reserved(n)]

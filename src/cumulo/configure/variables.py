@@ -83,7 +83,9 @@ def extra_vars_yaml(inputs: Mapping[str, Any], connection: Mapping[str, Any]) ->
     """The extra variables file: the inputs as unsafe data, and cumulo's connection."""
     check_input_names(inputs)
     data = _UnsafeMap({**as_data(inputs), **as_data(connection)})
-    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, allow_unicode=True)
+    # ASCII with escapes: a raw NEL or line separator in a value would be read back as a
+    # line break, and a value must reach the playbook exactly as given.
+    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, allow_unicode=False)
 
 
 def as_data(value: Any) -> Any:
