@@ -30,13 +30,13 @@ from sqlalchemy import func, select
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
 from cumulo.config import Settings
+from cumulo.engine.jobs.worker import WorkerPool
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment
 from cumulo.engine.runtime import Engine
-from cumulo.engine.scheduling import decide
-from cumulo.engine.services import NewDeployment, create_deployment
-from cumulo.engine.site_definitions import SiteDef, SlaDef
-from cumulo.engine.site_registry import save_site, save_sla
-from cumulo.engine.sites import register_driver_kind
-from cumulo.engine.worker import WorkerPool
+from cumulo.engine.sites.definitions import SiteDef, SlaDef
+from cumulo.engine.sites.drivers import register_driver_kind
+from cumulo.engine.sites.registry import save_site, save_sla
+from cumulo.engine.sites.scheduling import decide
 from cumulo.federation import (
     ComputeNeed,
     Federation,

@@ -30,12 +30,12 @@ from sqlalchemy import func, select
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
 from cumulo.config import Settings
+from cumulo.engine.jobs.worker import WorkerPool
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment
-from cumulo.engine.site_definitions import SiteDef, SlaDef
-from cumulo.engine.site_registry import save_site, save_sla
-from cumulo.engine.sites import register_driver_kind
-from cumulo.engine.worker import WorkerPool
+from cumulo.engine.sites.definitions import SiteDef, SlaDef
+from cumulo.engine.sites.drivers import register_driver_kind
+from cumulo.engine.sites.registry import save_site, save_sla
 from cumulo.store.models import Deployment
 
 RUN_DOCKER = catalogue.find("run-docker").read_text()  # type: ignore[union-attr]

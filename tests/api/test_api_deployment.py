@@ -103,7 +103,7 @@ def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> Non
 
 def test_a_locked_deployment_is_not_deleted_until_unlocked(client, engine, make_deployments):
     from cumulo.auth.identity import LOCAL_ADMIN
-    from cumulo.engine.services import set_locked
+    from cumulo.engine.requests.deployments import set_locked
 
     (dep_id,) = make_deployments(1)
     set_locked(engine, dep_id, LOCAL_ADMIN, True)

@@ -6,7 +6,7 @@ import json
 
 from fastapi.testclient import TestClient
 
-from cumulo.engine.deploy import settle
+from cumulo.engine.lifecycle.deploy import settle
 from cumulo.engine.outputs import WITHHELD, evaluate
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import unseal

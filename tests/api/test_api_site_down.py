@@ -13,7 +13,7 @@ from cumulo.api import create_app
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites import AVAILABLE, register_site
+from cumulo.engine.sites.drivers import AVAILABLE, register_site
 
 PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
 

@@ -13,7 +13,7 @@ from cumulo import catalogue
 from cumulo.api.deps import current_identity
 from cumulo.auth.identity import Identity
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites import DRIVER_CLASSES, register_driver_kind
+from cumulo.engine.sites.drivers import DRIVER_CLASSES, register_driver_kind
 from cumulo.secrets import Purpose
 from cumulo.store.models import Attempt, Deployment, Site
 from cumulo.store.models import Sla as SlaRow

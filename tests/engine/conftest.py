@@ -11,7 +11,7 @@ import pytest
 from cumulo.config import Settings
 from cumulo.drivers.docker_images import DEFAULT_IMAGES
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites import DRIVER_CLASSES, probe_and_register, register_driver_kind
+from cumulo.engine.sites.drivers import DRIVER_CLASSES, probe_and_register, register_driver_kind
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from typing import Any
 
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
-from cumulo.engine.jobs import ClaimedJob, JobStatus
+from cumulo.engine.jobs.queue import ClaimedJob, JobStatus
+from cumulo.engine.jobs.worker import run_job
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment
-from cumulo.engine.worker import run_job
 from cumulo.store.models import Deployment
 
 

@@ -8,8 +8,8 @@ import pytest
 from engine_helpers import labelled, run_docker, run_next_job
 
 from cumulo.auth.identity import LOCAL_ADMIN
+from cumulo.engine.requests.deployments import request_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import request_delete
 from cumulo.store.models import Deployment, Site
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from cumulo.engine.jobs import JobKind, JobQueue, JobStatus, enqueue
+from cumulo.engine.jobs.queue import JobKind, JobQueue, JobStatus, enqueue
 from cumulo.store import Database
 from cumulo.store.models import Job
 

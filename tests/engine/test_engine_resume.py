@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
-from cumulo.engine import attempt, deploy
-from cumulo.engine.node_requests import node_request
+from cumulo.engine.jobs.worker import run_job
+from cumulo.engine.lifecycle import attempt, deploy
+from cumulo.engine.lifecycle.node_requests import node_request
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment, request_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment, request_delete
 from cumulo.engine.states import NodeState, Status, advance
-from cumulo.engine.worker import run_job
 from cumulo.store.models import Deployment, Resource, Site
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,8 @@ from engine_helpers import NEVER_READY, in_background, labelled, run_docker, run
 from sqlalchemy import select
 
 from cumulo.auth.identity import LOCAL_ADMIN
+from cumulo.engine.requests.deployments import request_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import request_delete
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Deployment, Job, Resource
 

@@ -14,9 +14,9 @@ from engine_helpers import labelled, run_next_job
 from sqlalchemy import select
 
 from cumulo.auth.identity import LOCAL_ADMIN
-from cumulo.engine.changes import DeploymentUpdate, request_update
+from cumulo.engine.requests.changes import DeploymentUpdate, request_update
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment, request_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment, request_delete
 from cumulo.errors import Conflict, ToscaError
 from cumulo.store.models import Deployment, Resource
 

@@ -16,12 +16,12 @@ from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN, Identity
 from cumulo.drivers.sim import held
 from cumulo.engine.indigo_json import deployment_json
-from cumulo.engine.jobs import JobStatus
+from cumulo.engine.jobs.queue import JobStatus
+from cumulo.engine.jobs.worker import run_job
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment, request_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment, request_delete
-from cumulo.engine.site_definitions import SiteDef
-from cumulo.engine.site_registry import save_site
-from cumulo.engine.worker import run_job
+from cumulo.engine.sites.definitions import SiteDef
+from cumulo.engine.sites.registry import save_site
 from cumulo.store.models import Deployment, Event, Job, Resource
 
 RUN_DOCKER = catalogue.find("run-docker").read_text()  # type: ignore[union-attr]

@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cumulo.config import Settings
-from cumulo.engine.jobs import JobKind, enqueue
+from cumulo.engine.jobs.queue import JobKind, enqueue
+from cumulo.engine.jobs.worker import HANDLERS, MAX_TRIES, run_job
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import Status, set_deployment_status
-from cumulo.engine.worker import HANDLERS, MAX_TRIES, run_job
 from cumulo.store.models import Deployment, Job
 
 

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
 from cumulo.drivers.sim import held
-from cumulo.engine.health import probe_all
+from cumulo.engine.jobs.worker import run_job
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment, request_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment, request_delete
-from cumulo.engine.site_definitions import SiteDef, SlaDef
-from cumulo.engine.site_registry import save_site, save_sla
-from cumulo.engine.worker import run_job
+from cumulo.engine.sites.definitions import SiteDef, SlaDef
+from cumulo.engine.sites.health import probe_all
+from cumulo.engine.sites.registry import save_site, save_sla
 from cumulo.errors import BadRequest
 from cumulo.store.models import Attempt, Deployment
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cumulo import catalogue
 from cumulo.engine.runtime import Engine
-from cumulo.engine.site_definitions import SiteDef
-from cumulo.engine.site_registry import save_site
+from cumulo.engine.sites.definitions import SiteDef
+from cumulo.engine.sites.registry import save_site
 from cumulo.store.models import Deployment
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOl3uBNUq0Bz0uG7pGZCjY2s0kCq0p4Vj1g9iYp9A3Zb me@host"

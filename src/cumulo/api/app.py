@@ -23,8 +23,8 @@ from cumulo.api.routers import (
 )
 from cumulo.auth.authenticator import Authenticator
 from cumulo.config import Settings
+from cumulo.engine.jobs.worker import WorkerPool
 from cumulo.engine.runtime import Engine
-from cumulo.engine.worker import WorkerPool
 from cumulo.web import install_dashboard
 
 

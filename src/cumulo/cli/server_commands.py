@@ -45,7 +45,7 @@ def _load_registry(engine: Any, settings: Settings) -> None:
     """The site registry file (CUMULO_SITES_FILE), if any; exit 2 naming what is wrong."""
     if settings.sites_file is None:
         return
-    from cumulo.engine.site_registry import load_registry_file
+    from cumulo.engine.sites.registry import load_registry_file
     from cumulo.errors import CumuloError
 
     try:
@@ -64,7 +64,7 @@ def _logging() -> None:
 
 def _register_local_site(engine: Any, settings: Settings) -> None:
     from cumulo.drivers.docker_images import DEFAULT_IMAGES
-    from cumulo.engine.sites import probe_and_register
+    from cumulo.engine.sites.drivers import probe_and_register
 
     name = settings.local_site_name
     options = {  # compose projects' folders; the zone of DNS names in outputs
@@ -161,7 +161,7 @@ def worker(
     data_dir: DataDir = None,
 ) -> None:
     """Run workers alone against the configured database (beside a `cumulo serve`)."""
-    from cumulo.engine.worker import WorkerPool
+    from cumulo.engine.jobs.worker import WorkerPool
 
     settings = server_settings(workers=workers, data_dir=data_dir)
     _logging()

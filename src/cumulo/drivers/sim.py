@@ -2,7 +2,7 @@
 
 It makes nothing: "resources" are entries in memory, shared by the process.
 It is never registered by default; tests and benchmarks enable it with
-``cumulo.engine.sites.register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")``
+``cumulo.engine.sites.drivers.register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")``
 and define sites of kind ``sim`` whose ``options`` set its behaviour:
 
 - ``latency_ms``: how long ``create`` takes (default 0);

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from cumulo.engine.waiting import waiting_reason
+from cumulo.store.db import utcnow
 from cumulo.store.models import Deployment, Resource, Site
 
 # Attribute names that may carry secrets; never shown in a resource's metadata.
@@ -94,3 +94,13 @@ def resource_json(res: Resource, base: str) -> dict[str, Any]:
             ],
         }
     )
+
+
+def waiting_reason(dep: Any, now: datetime | None = None) -> str | None:
+    """ "node app[0]: waiting for port 80 ..., 12 s" or "queued, 3 s" while in progress."""
+    if not dep.waiting_for or not str(dep.status).endswith("_IN_PROGRESS"):
+        return None
+    if dep.waiting_since is None:
+        return dep.waiting_for
+    seconds = max(((now or utcnow()) - dep.waiting_since).total_seconds(), 0)
+    return f"{dep.waiting_for}, {seconds:.0f} s"

@@ -14,8 +14,8 @@ from cumulo.config import Settings
 from cumulo.configure.reserved import refuse_reserved_inputs
 from cumulo.drivers.base import Driver
 from cumulo.egress import EgressPolicy, fetch
-from cumulo.engine.jobs import JobQueue
-from cumulo.engine.sites import make_driver
+from cumulo.engine.jobs.queue import JobQueue
+from cumulo.engine.sites.drivers import make_driver
 from cumulo.secrets import SecretBox, open_box
 from cumulo.store import Database, migrate
 from cumulo.store.models import Site

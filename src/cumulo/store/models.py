@@ -174,7 +174,7 @@ class Event(Base):
 
 
 class Job(Base):
-    """A durable unit of work with a lease; see ``cumulo.engine.jobs``."""
+    """A durable unit of work with a lease; see ``cumulo.engine.jobs.queue``."""
 
     __tablename__ = "jobs"
 
@@ -220,7 +220,7 @@ class Callback(Base):
 
 
 class Site(Base):
-    """A federation member (see ``cumulo.engine.site_registry``)."""
+    """A federation member (see ``cumulo.engine.sites.registry``)."""
 
     __tablename__ = "sites"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cumulo.engine.runtime import Engine
-from cumulo.engine.scheduling import load_federation
+from cumulo.engine.sites.scheduling import load_federation
 
 UNUSABLE = frozenset({"maintenance", "removed"})
 

@@ -17,8 +17,8 @@ from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_group, require_visible
 from cumulo.engine.events import format_event
 from cumulo.engine.indigo_json import deployment_json
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment, request_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment, request_delete
 from cumulo.errors import BadRequest
 from cumulo.store.deployment_queries import (
     SORT_COLUMNS,

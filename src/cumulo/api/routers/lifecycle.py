@@ -18,8 +18,13 @@ from cumulo.api.schemas import ERROR_RESPONSES, DeploymentOut, DeploymentUpdateR
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
-from cumulo.engine.changes import DeploymentUpdate, request_action, request_update, reset_delete
 from cumulo.engine.indigo_json import deployment_json, format_time
+from cumulo.engine.requests.changes import (
+    DeploymentUpdate,
+    request_action,
+    request_update,
+    reset_delete,
+)
 from cumulo.engine.runtime import Engine
 from cumulo.errors import BadRequest
 from cumulo.store.models import Deployment, Resource

@@ -13,8 +13,8 @@ from cumulo.api.schemas import ERROR_RESPONSES, DeploymentRequest
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
+from cumulo.engine.requests.deployments import explain_placement, scheduling_of
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import explain_placement, scheduling_of
 from cumulo.store.models import Deployment
 
 router = APIRouter(tags=["scheduling"], responses=ERROR_RESPONSES)

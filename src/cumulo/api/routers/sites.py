@@ -13,10 +13,11 @@ from cumulo.api.deps import base_url, require_admin
 from cumulo.api.json_body import read_json_object
 from cumulo.api.schemas import ERROR_RESPONSES
 from cumulo.app_state import get_engine
-from cumulo.engine.health import probe_site
+from cumulo.engine.requests.site_views import site_json, usage_by_site
 from cumulo.engine.runtime import Engine
-from cumulo.engine.site_definitions import SiteDef, SlaDef
-from cumulo.engine.site_registry import (
+from cumulo.engine.sites.definitions import SiteDef, SlaDef
+from cumulo.engine.sites.health import probe_site
+from cumulo.engine.sites.registry import (
     describe,
     get_site,
     get_sla,
@@ -27,7 +28,6 @@ from cumulo.engine.site_registry import (
     save_site,
     save_sla,
 )
-from cumulo.engine.site_views import site_json, usage_by_site
 from cumulo.errors import BadRequest
 from cumulo.store.models import Sla as SlaRow
 

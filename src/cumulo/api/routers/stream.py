@@ -37,8 +37,8 @@ from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_visible
 from cumulo.engine.events import format_event
+from cumulo.engine.requests.deployments import not_found
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import not_found
 from cumulo.engine.states import FINAL_STATUSES
 from cumulo.store.models import Deployment
 from cumulo.store.resource_queries import events_of

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse
 
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
+from cumulo.engine.requests.site_views import site_json, usage_by_site
 from cumulo.engine.runtime import Engine
-from cumulo.engine.site_registry import list_sites
-from cumulo.engine.site_views import site_json, usage_by_site
+from cumulo.engine.sites.registry import list_sites
 from cumulo.errors import Forbidden
 from cumulo.store.dashboard_queries import counts, create_latencies, users_and_groups
 from cumulo.store.deployment_queries import DeploymentFilter

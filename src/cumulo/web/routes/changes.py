@@ -10,9 +10,14 @@ from starlette.datastructures import FormData
 
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
-from cumulo.engine.changes import DeploymentUpdate, request_action, request_update, reset_delete
+from cumulo.engine.requests.changes import (
+    DeploymentUpdate,
+    request_action,
+    request_update,
+    reset_delete,
+)
+from cumulo.engine.requests.deployments import request_delete
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import request_delete
 from cumulo.engine.states import Status
 from cumulo.errors import ToscaError
 from cumulo.web.form_values import merge_tosca_errors, parse_form

@@ -12,16 +12,16 @@ from starlette.datastructures import FormData
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
-from cumulo.engine.runtime import Engine
-from cumulo.engine.sensitive_inputs import unseal
-from cumulo.engine.services import (
+from cumulo.engine.indigo_json import waiting_reason
+from cumulo.engine.requests.deployments import (
     NewDeployment,
     create_deployment,
     not_found,
     request_delete,
     set_locked,
 )
-from cumulo.engine.waiting import waiting_reason
+from cumulo.engine.runtime import Engine
+from cumulo.engine.sensitive_inputs import unseal
 from cumulo.errors import NotFound
 from cumulo.store.dashboard_queries import attempts_of, search_deployments
 from cumulo.store.deployment_queries import DeploymentFilter

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.engine.events import format_event
+from cumulo.engine.indigo_json import waiting_reason
 from cumulo.engine.runtime import Engine
-from cumulo.engine.waiting import waiting_reason
 from cumulo.errors import BadRequest
 from cumulo.store.models import Deployment
 from cumulo.store.resource_queries import events_of

@@ -14,8 +14,8 @@ from cumulo import catalogue
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
 from cumulo.catalogue.visibility import access
+from cumulo.engine.requests.deployments import NewDeployment, create_deployment
 from cumulo.engine.runtime import Engine
-from cumulo.engine.services import NewDeployment, create_deployment
 from cumulo.errors import BadRequest, Forbidden, NotFound, ToscaError
 from cumulo.tosca.forms import form_schema
 from cumulo.web.flavor_field import FLAVOR_INPUTS, apply_flavor, flavor_errors, flavor_tab

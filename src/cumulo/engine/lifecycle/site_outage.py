@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 
 from cumulo.drivers.base import Driver
-from cumulo.engine.attempt_context import AttemptContext, check_running
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
+from cumulo.engine.lifecycle.attempt_context import AttemptContext, check_running
 from cumulo.errors import CumuloError
 from cumulo.store.models import Site
 

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select
 
 from cumulo.engine.runtime import Engine
-from cumulo.engine.site_registry import get_site
-from cumulo.engine.sites import probe, record_probe
+from cumulo.engine.sites.drivers import probe, record_probe
+from cumulo.engine.sites.registry import get_site
 from cumulo.store.models import Site
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 
 from cumulo.configure import DEPLOY_OPERATIONS, TEARDOWN_OPERATIONS, Configurator, operations_of
 from cumulo.engine.events import record
-from cumulo.engine.node_requests import ssh_keys_from_inputs
+from cumulo.engine.lifecycle.node_requests import ssh_keys_from_inputs
 from cumulo.engine.outputs import json_safe
 from cumulo.engine.runtime import Engine
 from cumulo.errors import CumuloError

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from cumulo.engine.federation_cache import invalidate
 from cumulo.engine.runtime import Engine
-from cumulo.engine.site_definitions import RegistryFile, SiteDef, SlaDef
-from cumulo.engine.sites import DRIVER_CLASSES
+from cumulo.engine.sites.definitions import RegistryFile, SiteDef, SlaDef
+from cumulo.engine.sites.drivers import DRIVER_CLASSES
+from cumulo.engine.sites.federation_cache import invalidate
 from cumulo.errors import BadRequest, Conflict, NotFound
 from cumulo.federation import Flavor, Limits, SiteView, Sla
 from cumulo.secrets import Purpose

@@ -11,7 +11,7 @@ Timeouts are wall-clock instants derived from stored timestamps (the
 deployment's creation for ``timeoutMins``, the attempt's start for
 ``providerTimeoutMins``), so a takeover does not restart the clock.
 
-A node made but not ready yet parks the job (``cumulo.engine.waiting``): the
+A node made but not ready yet parks the job (``cumulo.engine.lifecycle.waiting``): the
 attempt stays RUNNING, the resource CONFIGURING with its physical id, and the
 job's next run resumes here, looks at the node again without remaking it.
 """
@@ -28,7 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from cumulo.drivers.base import Driver
-from cumulo.engine.attempt_context import (
+from cumulo.engine.accounts import account_name, account_name_in
+from cumulo.engine.deadlines import Deadline
+from cumulo.engine.events import record
+from cumulo.engine.jobs.queue import Parked
+from cumulo.engine.lifecycle.attempt_context import (
     CANCELLED,
     FAILED,
     SUCCEEDED,
@@ -38,19 +42,15 @@ from cumulo.engine.attempt_context import (
     NodeFailed,
     resource_row,
 )
-from cumulo.engine.configure_step import request_keys
-from cumulo.engine.deadlines import Deadline
-from cumulo.engine.events import record
-from cumulo.engine.jobs import Parked
-from cumulo.engine.node_requests import node_request
-from cumulo.engine.node_step import configure_one, realize_one, resume_point
+from cumulo.engine.lifecycle.configure_step import request_keys
+from cumulo.engine.lifecycle.node_requests import node_request
+from cumulo.engine.lifecycle.node_step import configure_one, realize_one, resume_point
+from cumulo.engine.lifecycle.site_outage import site_back
 from cumulo.engine.outputs import evaluate
-from cumulo.engine.site_outage import site_back
 from cumulo.engine.states import (
     NodeState,
     set_resource_state,
 )
-from cumulo.engine.user_defaults import account_name, account_name_in
 from cumulo.errors import CumuloError, DriverTimeout, SiteError
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Deployment, Resource, Site

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from cumulo.engine.attempt_context import FAILED, AttemptContext, AttemptResult
 from cumulo.engine.events import record
+from cumulo.engine.lifecycle.attempt_context import FAILED, AttemptContext, AttemptResult
 from cumulo.engine.runtime import Engine
-from cumulo.engine.scheduling import decide, record_decision
+from cumulo.engine.sites.scheduling import decide, record_decision
 from cumulo.errors import CumuloError
 from cumulo.federation import Decision
 from cumulo.store.models import Attempt, Deployment, Site

@@ -10,23 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from cumulo.drivers.base import Driver, NodeRequest, Realized, Waiting
-from cumulo.engine.attempt_context import (
+from cumulo.engine.deadlines import Deadline
+from cumulo.engine.events import record
+from cumulo.engine.lifecycle.attempt_context import (
     AttemptContext,
     NodeFailed,
     check_running,
     resource_row,
 )
-from cumulo.engine.configure_step import run_operations
-from cumulo.engine.deadlines import Deadline
-from cumulo.engine.events import record
-from cumulo.engine.node_requests import spec_digest
+from cumulo.engine.lifecycle.configure_step import run_operations
+from cumulo.engine.lifecycle.node_requests import spec_digest
+from cumulo.engine.lifecycle.waiting import FIRST_LOOK, LATER_LOOK, park, stop_waiting
 from cumulo.engine.outputs import json_safe
 from cumulo.engine.states import (
     CONFIGURE_PATH,
     NodeState,
     advance,
 )
-from cumulo.engine.waiting import FIRST_LOOK, LATER_LOOK, park, stop_waiting
 from cumulo.errors import CumuloError
 from cumulo.store.models import Resource
 from cumulo.tosca import NodeInstance

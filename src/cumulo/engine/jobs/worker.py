@@ -17,15 +17,15 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from cumulo.engine.actions import run_action
 from cumulo.engine.callbacks import CallbackSender
-from cumulo.engine.delete import run_delete, run_force_delete
-from cumulo.engine.deploy import run_deploy
-from cumulo.engine.health import HealthProber
-from cumulo.engine.jobs import ClaimedJob, JobKind, Parked
+from cumulo.engine.jobs.queue import ClaimedJob, JobKind, Parked
+from cumulo.engine.lifecycle.actions import run_action
+from cumulo.engine.lifecycle.delete import run_delete, run_force_delete
+from cumulo.engine.lifecycle.deploy import run_deploy
+from cumulo.engine.lifecycle.update import run_update
 from cumulo.engine.runtime import Engine
+from cumulo.engine.sites.health import HealthProber
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
-from cumulo.engine.update import run_update
 from cumulo.store.models import Deployment
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 The engine reaches a backend only through the ``Driver`` protocol; the class
 for a site's kind is looked up by name here so no backend module is imported
 statically (and a backend whose library is missing fails only its own sites).
-Which site a deployment goes to is ``cumulo.engine.scheduling``'s business.
+Which site a deployment goes to is ``cumulo.engine.sites.scheduling``'s business.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from cumulo.drivers.base import Driver, SiteInfo
 from cumulo.egress import EgressPolicy
-from cumulo.engine.federation_cache import invalidate
-from cumulo.engine.machine_quotas import machine_quotas
+from cumulo.engine.sites.federation_cache import invalidate
+from cumulo.engine.sites.machine_quotas import machine_quotas
 from cumulo.errors import SiteError
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Site

@@ -1,8 +1,8 @@
 """The deploy job: plan a deployment, rank the sites, try them in order, settle its status.
 
-One attempt on one site is ``cumulo.engine.attempt.run_attempt``; this module
+One attempt on one site is ``cumulo.engine.lifecycle.attempt.run_attempt``; this module
 builds the job's ``AttemptContext`` (timeouts, keepLastAttempt), asks the
-scheduler (``cumulo.engine.scheduling``) for the ranked sites and tries them in
+scheduler (``cumulo.engine.sites.scheduling``) for the ranked sites and tries them in
 order, at most ``maxProvidersRetry`` (``keep_on_failure`` only on the last
 one), then hands every ``AttemptResult`` to ``finish_create``.
 
@@ -21,10 +21,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cumulo.engine.attempt import run_attempt
-from cumulo.engine.attempt_context import CANCELLED, AttemptContext, AttemptResult
-from cumulo.engine.jobs import ClaimedJob
-from cumulo.engine.placement_loop import Tries, load_site, plan_tries
+from cumulo.engine.jobs.queue import ClaimedJob
+from cumulo.engine.lifecycle.attempt import run_attempt
+from cumulo.engine.lifecycle.attempt_context import CANCELLED, AttemptContext, AttemptResult
+from cumulo.engine.lifecycle.placement_loop import Tries, load_site, plan_tries
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import unseal, withhold_secrets
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status

@@ -15,11 +15,11 @@ from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_owner
 from cumulo.engine.callbacks import check_callback
 from cumulo.engine.events import record
-from cumulo.engine.jobs import JobKind, enqueue
+from cumulo.engine.jobs.queue import JobKind, enqueue
+from cumulo.engine.requests.deployments import guard_version, not_found
 from cumulo.engine.runtime import Engine
-from cumulo.engine.scheduling import check_size
 from cumulo.engine.sensitive_inputs import seal, unseal
-from cumulo.engine.services import guard_version, not_found
+from cumulo.engine.sites.scheduling import check_size
 from cumulo.engine.states import (
     NodeState,
     Status,

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cumulo.engine.federation_cache import cached
 from cumulo.engine.runtime import Engine
-from cumulo.engine.site_registry import site_view, sla_view
+from cumulo.engine.sites.federation_cache import cached
+from cumulo.engine.sites.registry import site_view, sla_view
 from cumulo.errors import BadRequest
 from cumulo.federation import (
     ComputeNeed,

@@ -11,9 +11,9 @@ import threading
 
 from sqlalchemy import select
 
-from cumulo.engine.configure_step import run_teardown
 from cumulo.engine.events import record
-from cumulo.engine.jobs import ClaimedJob
+from cumulo.engine.jobs.queue import ClaimedJob
+from cumulo.engine.lifecycle.configure_step import run_teardown
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import unseal
 from cumulo.engine.states import NodeState, Status, set_deployment_status, set_resource_state

@@ -17,16 +17,16 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from cumulo.engine.attempt import run_attempt
-from cumulo.engine.attempt_context import AttemptContext
-from cumulo.engine.configure_step import request_keys
-from cumulo.engine.deploy import prepare, settle
+from cumulo.engine.accounts import account_name
 from cumulo.engine.events import record
-from cumulo.engine.jobs import ClaimedJob
-from cumulo.engine.node_requests import node_request, spec_digest
+from cumulo.engine.jobs.queue import ClaimedJob
+from cumulo.engine.lifecycle.attempt import run_attempt
+from cumulo.engine.lifecycle.attempt_context import AttemptContext
+from cumulo.engine.lifecycle.configure_step import request_keys
+from cumulo.engine.lifecycle.deploy import prepare, settle
+from cumulo.engine.lifecycle.node_requests import node_request, spec_digest
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import NodeState, Status, set_resource_state
-from cumulo.engine.user_defaults import account_name
 from cumulo.errors import CumuloError
 from cumulo.store.models import Deployment, Resource, Site
 from cumulo.tosca import NodeInstance

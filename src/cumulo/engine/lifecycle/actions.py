@@ -13,7 +13,7 @@ import threading
 from sqlalchemy import select
 
 from cumulo.engine.events import record
-from cumulo.engine.jobs import ClaimedJob
+from cumulo.engine.jobs.queue import ClaimedJob
 from cumulo.engine.outputs import evaluate
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import unseal, withhold_secrets

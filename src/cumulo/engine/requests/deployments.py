@@ -9,7 +9,6 @@ PostgreSQL alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import update
@@ -20,28 +19,15 @@ from cumulo.auth.identity import Identity
 from cumulo.auth.permissions import require_owner
 from cumulo.engine.callbacks import check_callback
 from cumulo.engine.events import record as record_event
-from cumulo.engine.jobs import JobKind, enqueue
+from cumulo.engine.jobs.queue import JobKind, enqueue
+from cumulo.engine.requests.new_deployment import NewDeployment
+from cumulo.engine.requests.owner_keys import with_owner_keys
 from cumulo.engine.runtime import Engine
-from cumulo.engine.scheduling import check_placement, decide
 from cumulo.engine.sensitive_inputs import seal
+from cumulo.engine.sites.scheduling import check_placement, decide
 from cumulo.engine.states import Status, check_deployment_transition, set_deployment_status
-from cumulo.engine.user_defaults import with_owner_keys
 from cumulo.errors import Conflict, NotFound
 from cumulo.store.models import Deployment, new_uuid
-
-
-@dataclass(frozen=True)
-class NewDeployment:
-    template: str
-    parameters: dict[str, Any] = field(default_factory=dict)
-    callback: str | None = None
-    timeout_mins: int | None = None
-    provider_timeout_mins: int | None = None
-    max_providers_retry: int | None = None
-    keep_last_attempt: bool = False
-    user_group: str | None = None
-    description: str | None = None
-    site: str | None = None  # manual placement on this site
 
 
 def not_found(dep_id: str) -> NotFound:

@@ -10,7 +10,6 @@ never later than the deadline, so timeouts fire on time.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
@@ -18,12 +17,12 @@ from sqlalchemy import update
 from cumulo.drivers.base import Waiting
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
-from cumulo.engine.jobs import QUEUED, Parked
+from cumulo.engine.jobs.queue import QUEUED, Parked
 from cumulo.store.db import utcnow
 from cumulo.store.models import Deployment
 
 if TYPE_CHECKING:
-    from cumulo.engine.attempt_context import AttemptContext
+    from cumulo.engine.lifecycle.attempt_context import AttemptContext
 
 # How long a step waits in place for a node just made (event-driven: most are ready by
 # then, and parking would only add latency), and for one resumed.
@@ -31,16 +30,6 @@ FIRST_LOOK = 2.0
 LATER_LOOK = 0.25
 # Back-off between looks when the driver gives no hint: half the wait so far, 0.5 to 5 s.
 BACKOFF_MIN, BACKOFF_SHARE, BACKOFF_MAX = 0.5, 0.5, 5.0
-
-
-def waiting_reason(dep: Any, now: datetime | None = None) -> str | None:
-    """ "node app[0]: waiting for port 80 ..., 12 s" or "queued, 3 s" while in progress."""
-    if not dep.waiting_for or not str(dep.status).endswith("_IN_PROGRESS"):
-        return None
-    if dep.waiting_since is None:
-        return dep.waiting_for
-    seconds = max(((now or utcnow()) - dep.waiting_since).total_seconds(), 0)
-    return f"{dep.waiting_for}, {seconds:.0f} s"
 
 
 def park(ctx: AttemptContext, label: str, waiting: Waiting, deadline: Deadline) -> None:

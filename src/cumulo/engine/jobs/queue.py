@@ -11,7 +11,7 @@ operations on one deployment are serialized.
 A job that must wait (a node not ready yet) is *parked*: its handler raises
 ``Parked``, the job goes back to PENDING with a ``not_before`` instant and no
 worker, and any worker takes it again when it is due; what it waits for is
-on the deployment (``cumulo.engine.waiting``). Claims take turns between
+on the deployment (``cumulo.engine.lifecycle.waiting``). Claims take turns between
 owners (each owner's n-th claimable job after the ones it has running), so
 one owner's hundred queued deployments do not starve another's one.
 """
