@@ -108,3 +108,30 @@ def test_a_body_that_is_not_json_is_415(client: TestClient) -> None:
         "/deployments", content="{not json", headers={"content-type": "application/json"}
     )
     assert "not valid JSON" in _error(r, 400)
+
+
+def test_a_post_parses_its_template_once(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner's keys, the plan, the placement and the sealing read one parse."""
+    parsed: list[str] = []
+    load_text = engine.processor.load_text
+
+    def counting(text: str, **kwargs: Any) -> Any:
+        parsed.append(text)
+        return load_text(text, **kwargs)
+
+    monkeypatch.setattr(engine.processor, "load_text", counting)
+    text = (
+        "tosca_definitions_version: tosca_simple_yaml_1_3\n"
+        "description: parsed once\n"
+        "topology_template:\n"
+        "  inputs:\n"
+        "    db_password: {type: string}\n"
+        "    ssh_public_key: {type: string, required: false}\n"
+        "  node_templates:\n"
+        "    app: {type: tosca.nodes.Root}\n"
+    )
+    r = client.post("/deployments", json={"template": text, "parameters": {"db_password": "pw"}})
+    assert r.status_code == 201, r.text
+    assert parsed == [text]

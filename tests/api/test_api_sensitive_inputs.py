@@ -72,3 +72,31 @@ def test_outputs_from_a_password_are_withheld(client: TestClient, engine: Engine
     body = client.get(f"/deployments/{dep_id}").json()  # ...and what any answer shows
     assert body["outputs"] == {"db_password": WITHHELD, "db_name": "science"}
     assert SECRET not in client.get("/deployments").text
+
+
+METADATA_TEMPLATE = """\
+tosca_definitions_version: tosca_simple_yaml_1_3
+topology_template:
+  inputs:
+    access_phrase:
+      type: string
+      metadata: {sensitive: true}
+  node_templates:
+    app:
+      type: tosca.nodes.Root
+"""
+
+
+def test_an_input_marked_sensitive_is_sealed_whatever_its_name(
+    client: TestClient, engine: Engine
+) -> None:
+    """The template's own word (metadata ``sensitive: true``) decides, not a form widget."""
+    r = client.post(
+        "/deployments",
+        json={"template": METADATA_TEMPLATE, "parameters": {"access_phrase": SECRET}},
+    )
+    assert r.status_code == 201, r.text
+    with engine.db.session() as s:
+        stored = s.get(Deployment, r.json()["uuid"]).parameters
+    assert is_encrypted(stored["access_phrase"])
+    assert SECRET not in client.get(f"/deployments/{r.json()['uuid']}").text

@@ -1,8 +1,8 @@
 """Sensitive deployment parameters: sealed at rest, opened only to plan, in no answer.
 
-An input is sensitive when its form widget is a password (``password``,
-``random_password``) or its name says so (password, secret, token,
-private...). Its value is sealed (``cumulo.secrets``, purpose
+An input is sensitive when the domain says it is a secret
+(``cumulo.tosca.input_roles``: its name — password, secret, token, private... —
+or its metadata ``sensitive: true``). Its value is sealed (``cumulo.secrets``, purpose
 ``DEPLOYMENT_INPUT``, bound to the deployment's id and the input's name) in
 ``deployments.parameters``; the engine calls ``unseal`` where it plans, pages
 show a mask, and outputs computed from it are withheld (``withhold_secrets``).
@@ -16,7 +16,6 @@ and that input; the key it opens with says so as well.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -24,10 +23,7 @@ from cumulo.engine.outputs import redact, withhold
 from cumulo.engine.runtime import Engine
 from cumulo.errors import CumuloError
 from cumulo.secrets import Purpose, deployment_input, is_encrypted
-from cumulo.tosca.forms import form_schema
-
-SECRET_WIDGETS = frozenset({"password", "random_password"})
-SECRET_NAME = re.compile(r"pass(word|wd)?|secret|token|private", re.IGNORECASE)
+from cumulo.tosca.input_roles import Role, names_with, roles_of
 
 
 class StoredDeployment(Protocol):
@@ -36,8 +32,11 @@ class StoredDeployment(Protocol):
     parameters: dict[str, Any]
 
 
-def is_sensitive(name: str, spec: Mapping[str, Any] | None = None) -> bool:
-    return (spec or {}).get("widget") in SECRET_WIDGETS or bool(SECRET_NAME.search(name))
+def is_sensitive(name: str, field: Mapping[str, Any] | None = None) -> bool:
+    """Whether the input ``name`` (a form field of ``form_schema``, if known) is a secret."""
+    if field is not None and "roles" in field:
+        return Role.SECRET in field["roles"]
+    return Role.SECRET in roles_of(name)
 
 
 def _template(engine: Engine, template: str) -> Any:
@@ -50,8 +49,7 @@ def _template(engine: Engine, template: str) -> Any:
 def sensitive_names(engine: Engine, template: str, names: Any = ()) -> set[str]:
     """The template's sensitive inputs, and those of ``names`` that are sensitive by name."""
     tpl = _template(engine, template)
-    specs = {f["name"]: f for f in form_schema(tpl)["inputs"]} if tpl is not None else {}
-    return {n for n in {*specs, *names} if is_sensitive(str(n), specs.get(n))}
+    return names_with(Role.SECRET, tpl.inputs if tpl is not None else {}, names)
 
 
 def seal(engine: Engine, template: str, params: Mapping[str, Any], dep_id: str) -> dict[str, Any]:

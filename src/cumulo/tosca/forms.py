@@ -22,6 +22,7 @@ from cumulo.tosca.form_constraints import (
     overlay_choices,
     parse_constraints,
 )
+from cumulo.tosca.input_roles import Role, roles_of
 from cumulo.tosca.values import MISSING, PRIMITIVE_TYPES, DataTypeInfo, Schema
 
 WIDGETS: Final = frozenset(
@@ -63,11 +64,6 @@ _WIDGET_ALIASES: Final = {
     "list_of_map": "list_of_maps",
 }
 _NAME_WIDGETS: Final = (  # input name fragment -> widget, for plain strings
-    ("ssh_public_key", "ssh_key"),
-    ("ssh_key", "ssh_key"),
-    ("public_key", "ssh_key"),
-    ("password", "password"),
-    ("passwd", "password"),
     ("email", "email"),
     ("hostname", "hostname"),
     ("dns_name", "hostname"),
@@ -171,6 +167,7 @@ def _field(
         "description": _text(extra.get("description", raw.get("description"))),
         "required": bool(extra.get("required", raw.get("required", True))),
         "updatable": bool(extra.get("updatable", False)),
+        "roles": sorted(roles_of(name, raw)),  # the domain's: a secret, an SSH key
     }
     if "default" in extra:
         default = extra["default"]
@@ -191,8 +188,9 @@ def _field(
     entry = _entry_schema(raw, primitive, lookup)
     if entry is not None:
         field["entry_schema"] = entry
-    field["widget"] = _widget_from_overlay(extra.get("type"), name, warnings) or _widget(
-        name, type_name, primitive, choices is not None, entry, lookup
+    field["widget"] = _widget_from_overlay(extra.get("type"), name, warnings) or (
+        _role_widget(field["roles"], primitive, choices is not None)
+        or _widget(name, type_name, primitive, choices is not None, entry, lookup)
     )
     return field
 
@@ -210,6 +208,15 @@ def _widget_from_overlay(raw: Any, name: str, warnings: list[str]) -> str | None
         warnings.append(f'input "{name}": unknown widget "{raw}" in the overlay; chosen by type')
         return None
     return widget
+
+
+def _role_widget(roles: list[str], primitive: str, has_choices: bool) -> str | None:
+    """A secret is typed unseen, a key input takes the user's keys (for text inputs)."""
+    if has_choices or primitive != "string":
+        return None
+    if Role.SSH_KEY in roles:
+        return "ssh_key"
+    return "password" if Role.SECRET in roles else None
 
 
 def _widget(
@@ -332,7 +339,10 @@ def _describe_property(name: str, schema: Schema, lookup: Any, depth: int) -> di
     if choices is not None:
         out["choices"] = choices
     out["widget"] = (
-        "select" if choices else _widget(name, schema.type, primitive, False, None, lookup)
+        "select"
+        if choices
+        else _role_widget(sorted(roles_of(name)), primitive, False)
+        or _widget(name, schema.type, primitive, False, None, lookup)
     )
     out.update(bounds_of(constraints, primitive, schema.default))
     return out

@@ -9,6 +9,7 @@ from cumulo.tosca import section_validation as sections
 from cumulo.tosca.assignments import check_one
 from cumulo.tosca.function_checks import check_functions
 from cumulo.tosca.functions import Ctx, Evaluator, FunctionError
+from cumulo.tosca.input_roles import input_roles
 from cumulo.tosca.inputs import input_definitions, resolve_inputs
 from cumulo.tosca.issues import IssueLog, did_you_mean
 from cumulo.tosca.model import NodeModel
@@ -99,6 +100,7 @@ def run(
         order=order,
         metadata=dict(tpl.metadata),
         description=tpl.description if isinstance(tpl.description, str) else None,
+        roles=input_roles(tpl.inputs),
         _evaluator=evaluator,
     )
 

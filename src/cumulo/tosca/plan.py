@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cumulo.tosca.input_roles import Role
 from cumulo.tosca.issues import Issue
 
 if TYPE_CHECKING:
@@ -117,6 +118,8 @@ class Plan:
     order: list[str] = field(default_factory=list)  # node templates, dependencies first
     metadata: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
+    # What each declared input is for (a secret, an SSH key): cumulo.tosca.input_roles.
+    roles: dict[str, frozenset[Role]] = field(default_factory=dict)
     _evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
 
     def instances_of(self, node: str) -> list[NodeInstance]:

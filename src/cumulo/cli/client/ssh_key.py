@@ -10,13 +10,12 @@ from typing import Any
 
 from cumulo.cli.client.api import ApiError, ClientError, CumuloApi
 
-# The inputs catalogue templates (ours and INFN's) name a VM's SSH public key with.
-SSH_KEY_INPUTS = ("ssh_public_key", "ssh_key")
-
 
 def missing_key_input(template_text: str, params: dict[str, Any]) -> str | None:
     """The SSH key input the template requires, has no default and ``params`` lacks."""
     import yaml  # only a deploy reads a template here: keep `cumulo --help` light
+
+    from cumulo.tosca.input_roles import Role, names_with
 
     try:
         doc = yaml.safe_load(template_text)
@@ -26,7 +25,7 @@ def missing_key_input(template_text: str, params: dict[str, Any]) -> str | None:
     inputs = topology.get("inputs") if isinstance(topology, dict) else None
     if not isinstance(inputs, dict):
         return None
-    for name in SSH_KEY_INPUTS:
+    for name in sorted(names_with(Role.SSH_KEY, inputs)):  # the server's rule, applied here
         spec = inputs.get(name)
         if not isinstance(spec, dict) or name in params or "default" in spec:
             continue

@@ -17,11 +17,11 @@ from typing import Any
 
 from cumulo.configure import DEPLOY_OPERATIONS, TEARDOWN_OPERATIONS, Configurator, operations_of
 from cumulo.engine.events import record
-from cumulo.engine.lifecycle.node_requests import ssh_keys_from_inputs
 from cumulo.engine.outputs import json_safe
 from cumulo.engine.runtime import Engine
 from cumulo.errors import CumuloError
 from cumulo.tosca import Plan
+from cumulo.tosca.input_roles import Role, keys_in
 
 log = logging.getLogger(__name__)
 Attributes = Mapping[tuple[str, int], Mapping[str, Any]]
@@ -38,7 +38,8 @@ def request_keys(engine: Engine, dep_id: str, plan: Plan) -> tuple[str, ...]:
     """The public keys a host of the deployment gets: the owner's (from the inputs) and,
     when operations run, cumulo's; create and update must agree, or every node of a
     template with operations would look changed on update and be made again."""
-    return ssh_keys_from_inputs(plan.inputs) + access_keys(engine, dep_id, plan)
+    owner = [n for n, roles in plan.roles.items() if Role.SSH_KEY in roles]
+    return keys_in(plan.inputs, owner) + access_keys(engine, dep_id, plan)
 
 
 def run_operations(

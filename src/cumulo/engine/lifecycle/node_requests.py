@@ -9,20 +9,6 @@ from typing import Any
 
 from cumulo.drivers.base import NodeRequest
 
-# Template inputs that carry the user's SSH public key (until accounts hold keys).
-SSH_KEY_INPUTS = ("ssh_public_key", "ssh_key", "ssh_public_keys")
-
-
-def ssh_keys_from_inputs(inputs: Mapping[str, Any]) -> tuple[str, ...]:
-    keys: list[str] = []
-    for name in SSH_KEY_INPUTS:
-        value = inputs.get(name)
-        if isinstance(value, str) and value.strip():
-            keys.extend(line.strip() for line in value.splitlines() if line.strip())
-        elif isinstance(value, list):
-            keys.extend(str(v).strip() for v in value if str(v).strip())
-    return tuple(dict.fromkeys(keys))
-
 
 def _plain(value: Any) -> Any:
     """Mappings as dicts, for drivers that serialise what they are given."""

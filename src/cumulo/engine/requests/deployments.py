@@ -35,10 +35,15 @@ def not_found(dep_id: str) -> NotFound:
 
 
 def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> Deployment:
-    """Validate the template and parameters, store the deployment and its deploy job."""
-    new = with_owner_keys(engine, new, owner)
+    """Validate the template and parameters, store the deployment and its deploy job.
+
+    The template is parsed once (``engine.template`` keeps it by text): the owner's
+    keys, the plan and the sealing of secrets all read that one parse.
+    """
     check_callback(engine.egress, engine.settings, new.callback)  # 400: not where cumulo may post
-    plan = engine.plan(new.template, new.parameters)  # ToscaError (400): bad template, inputs
+    template = engine.template(new.template)  # ToscaError (400): a bad template
+    new = with_owner_keys(engine, new, template, owner)
+    plan = engine.plan(new.template, new.parameters)  # ToscaError (400): bad inputs
     check_placement(engine, plan, new.user_group, new.site)  # 400: unusable manual choice
     dep_id = new_uuid()  # sealed inputs are bound to it
     with engine.db.session() as s:

@@ -1,5 +1,6 @@
 """What a new deployment takes from its owner without the user typing it: SSH key inputs
-left empty get the owner's newest public key (``/users/me/keys``)."""
+(``cumulo.tosca.input_roles``) left empty get the owner's newest public key
+(``/users/me/keys``). The engine then installs the keys those inputs hold on the VMs."""
 
 from __future__ import annotations
 
@@ -9,21 +10,19 @@ from cumulo.auth.identity import Identity
 from cumulo.auth.user_keys import public_keys_of
 from cumulo.engine.requests.new_deployment import NewDeployment
 from cumulo.engine.runtime import Engine
-from cumulo.errors import CumuloError
-from cumulo.tosca.forms import form_schema
+from cumulo.tosca import Template
+from cumulo.tosca.input_roles import Role, names_with
 
 
-def with_owner_keys(engine: Engine, new: NewDeployment, owner: Identity) -> NewDeployment:
+def with_owner_keys(
+    engine: Engine, new: NewDeployment, template: Template, owner: Identity
+) -> NewDeployment:
     """``new`` with its empty SSH key inputs set to the owner's newest public key."""
-    try:
-        tpl = engine.processor.load_text(new.template, name="template.yaml")
-    except CumuloError:
-        return new  # the plan reports what is wrong with the template
     params = dict(new.parameters)
     wanted = [
-        i["name"]
-        for i in form_schema(tpl)["inputs"]
-        if i.get("widget") == "ssh_key" and params.get(i["name"]) in (None, "")
+        name
+        for name in sorted(names_with(Role.SSH_KEY, template.inputs))
+        if params.get(name) in (None, "")
     ]
     if not wanted:
         return new
