@@ -37,6 +37,27 @@ def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_reader_setup(engine: Engine, busy_timeout_ms: int) -> None:
+    # Readers: a deferred BEGIN (a WAL snapshot that never blocks the writer) on
+    # connections that cannot write at all.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _is_file_sqlite(url: str) -> bool:
+    """A SQLite database in a file (an in-memory one is private to its connection)."""
+    return url.startswith("sqlite") and ":memory:" not in url and url.rstrip("/") != "sqlite:"
+
+
 class Database:
     """One database: its engine and a session factory (thread-safe to share)."""
 
@@ -60,6 +81,16 @@ class Database:
         self._writer: Any = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
         )
+        # Reads need neither that lock nor SQLite's writer slot: on a file database they
+        # get their own read-only connections (WAL readers never wait for the writer).
+        self._reads: sessionmaker[Session] | None = None
+        if _is_file_sqlite(url):
+            reads = create_engine(url, **kwargs)
+            _sqlite_reader_setup(reads, sqlite_busy_timeout_ms)
+            self._read_engine: Engine | None = reads
+            self._reads = sessionmaker(reads, expire_on_commit=False)
+        else:
+            self._read_engine = None
 
     @property
     def dialect(self) -> str:
@@ -71,5 +102,18 @@ class Database:
         with self._writer, self.sessions() as s, s.begin():
             yield s
 
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only transaction (a write in it fails): on a SQLite file it takes no
+        lock and does not wait for writers; elsewhere it is a ``session``."""
+        if self._reads is None:
+            with self.session() as s:
+                yield s
+            return
+        with self._reads() as s, s.begin():
+            yield s
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()

@@ -66,7 +66,7 @@ def list_deployments(
         visible_to=None if caller.is_admin else (caller.subject, caller.issuer, caller.groups),
     )
     base = base_url(request)
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         rows, total = page_of_deployments(
             s, flt, req.number, req.size, req.sort_field, req.descending
         )
@@ -119,7 +119,7 @@ async def create(
 
 def load(engine: Engine, dep_id: str, caller: Identity) -> Deployment:
     """The deployment if the caller may see it (404 otherwise)."""
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         dep = s.get(Deployment, dep_id)
         require_visible(caller, dep, dep_id)
         return dep
@@ -132,7 +132,7 @@ def show(
     engine: Engine = Depends(get_engine),
     caller: Identity = Depends(current_identity),
 ) -> JSONResponse:
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         dep = s.get(Deployment, dep_id)
         require_visible(caller, dep, dep_id)
         sites = sites_by_name(s, {dep.site_name} if dep.site_name else set())

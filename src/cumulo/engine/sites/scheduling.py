@@ -132,7 +132,7 @@ def placement_of(plan: Any, requested_site: str | None) -> Placement:
 def _registry(engine: Engine) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health], bool]:
     """Site and SLA views, health, and whether any quota or SLA limit exists."""
     # Plain rows, not ORM objects: a thousand sites load several times faster.
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         sites = s.execute(select(Site.__table__).where(Site.status != "removed")).all()
         slas = s.execute(select(SlaRow.__table__)).all()
     views = tuple(site_view(x) for x in sites)
@@ -148,7 +148,7 @@ def _stats(engine: Engine) -> dict[str, SiteStats]:
     ok: dict[str, int] = defaultdict(int)
     failed: dict[str, int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         rows = recent_attempts(s)
     for site, status, started, ended in rows:
         if status == "SUCCEEDED":
@@ -166,14 +166,14 @@ def _stats(engine: Engine) -> dict[str, SiteStats]:
 def _cached_registry(
     engine: Engine,
 ) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health], bool]:
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         version = registry_version(s)
     return cached(engine.db, "registry", lambda: _registry(engine), version=version)
 
 
 def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation:
     # The registry's fingerprint and the usage in one transaction (one per decision).
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         version = registry_version(s)
         rows = usage_by_group_and_site(s, exclude_id)
     registry = cached(engine.db, "registry", lambda: _registry(engine), version=version)
