@@ -28,10 +28,10 @@ import httpx
 import uvicorn
 from sqlalchemy import insert
 
-from cumulo.api import create_app
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
+from cumulo.server import build_app
 from cumulo.store.models import Deployment, new_uuid
 
 TARGET_P99_MS = 50.0
@@ -116,7 +116,7 @@ def main() -> int:
         rng = random.Random(7)
         pages = [rng.randrange(args.rows // 10) for _ in range(args.requests)]
         token = create_api_user(engine.db, "admin", admin=True).token
-        with serving_in_thread(create_app(settings, engine=engine)) as url:
+        with serving_in_thread(build_app(settings, engine=engine)) as url:
             indexed = measure(url, pages, token)
             with engine.db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP INDEX ix_deployments_created")

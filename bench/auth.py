@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "auth"))
 from api_list import serving_in_thread
 from oidc_provider import CLIENT_ID, login, provider
 
-from cumulo.api import create_app
 from cumulo.api.deps import current_identity
 from cumulo.auth.identity import LOCAL_ADMIN
 from cumulo.auth.passwords import hash_password, verify_password
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
+from cumulo.server import build_app
 from cumulo.store.models import Deployment
 
 
@@ -70,7 +70,7 @@ def main() -> int:
         path = f"/deployments/{dep.id}"
         cumulo_token = create_api_user(engine.db, "admin", admin=True).token
         oidc = login(issuer, "root-0002")
-        app = create_app(settings, engine=engine, workers=0)
+        app = build_app(settings, engine=engine, workers=0)
         with serving_in_thread(app) as url:
             rows["cumulo API token"] = measure(url, path, cumulo_token, n)
             rows["OIDC JWT"] = measure(url, path, oidc.id_token, n)

@@ -23,10 +23,10 @@ from pathlib import Path
 import httpx
 from api_list import fill, serving_in_thread
 
-from cumulo.api import create_app
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
+from cumulo.server import build_app
 
 TARGET_P95_MS = 100.0
 
@@ -68,7 +68,7 @@ def main() -> int:
         engine = Engine(settings)
         fill(engine, args.rows)
         n = args.requests
-        app = create_app(settings, engine=engine)
+        app = build_app(settings, engine=engine)
         admin = create_api_user(engine.db, "admin", admin=True)
         with serving_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as c:
             c.headers.update(admin.headers)  # the API's bearer token

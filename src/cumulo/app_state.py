@@ -1,8 +1,9 @@
 """What the API and the dashboard read from the running app: its engine.
 
-The composition root stores the ``Engine`` in ``app.state.engine``; both the API's
-routers and the dashboard's routes take it through this dependency, so neither
-imports the other for it.
+The composition root (``cumulo.server.build_app``) stores the ``Engine`` in
+``app.state.engine`` (beside ``settings`` and the ``authenticator``); both the
+API's routers and the dashboard's routes take it through this dependency, so
+neither imports the other for it.
 """
 
 from __future__ import annotations

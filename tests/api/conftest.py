@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cumulo.api import create_app
 from cumulo.auth.testing import ApiUser
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
+from cumulo.server import build_app
 from cumulo.store.models import Deployment, Resource
 
 
@@ -28,7 +28,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def client(engine: Engine, admin_user: ApiUser) -> Iterator[TestClient]:
     """The API without workers, called as the local admin: jobs stay queued."""
-    with TestClient(create_app(engine.settings, engine=engine, workers=0)) as c:
+    with TestClient(build_app(engine.settings, engine=engine, workers=0)) as c:
         c.headers.update(admin_user.headers)
         yield c
 

@@ -11,10 +11,10 @@ from tests.tosca.corpus import CORPUS_DIR as CORPUS
 from tests.tosca.corpus import TYPES_DIR as TYPES
 from tests.tosca.corpus import import_map
 
-from cumulo.api import create_app
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
+from cumulo.server import build_app
 
 
 def _templates() -> list[Path]:
@@ -30,7 +30,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     mapping = ";".join(f"{prefix}={folder}" for prefix, folder in import_map().items())
     settings = Settings(data_dir=tmp_path_factory.mktemp("corpus"), import_map=mapping)
     engine = Engine(settings)
-    with TestClient(create_app(settings, engine=engine, workers=0)) as c:
+    with TestClient(build_app(settings, engine=engine, workers=0)) as c:
         c.headers.update(create_api_user(engine.db, "admin", admin=True).headers)
         yield c
     engine.close()

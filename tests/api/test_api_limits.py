@@ -19,13 +19,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import InvalidRequestError
 
-from cumulo.api import create_app
 from cumulo.api.errors import JsonServerErrors, install_error_handlers
 from cumulo.api.json_body import MAX_BODY_BYTES, MAX_DEPTH
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.drivers import register_site
+from cumulo.server import build_app
 from cumulo.store.deployment_queries import DeploymentFilter, page_of_deployments
 from cumulo.store.models import Deployment
 
@@ -138,7 +138,7 @@ def test_every_body_taking_route_has_the_same_bounds(
 def test_the_instance_limit_is_a_setting(tmp_path: Path) -> None:
     engine = Engine(Settings(data_dir=tmp_path, max_instances_per_deployment=3))
     admin = create_api_user(engine.db, "admin", (), engine.settings.admin_group, admin=True)
-    with TestClient(create_app(engine.settings, engine=engine, workers=0)) as c:
+    with TestClient(build_app(engine.settings, engine=engine, workers=0)) as c:
         c.headers.update(admin.headers)
         over = c.post("/deployments", json={"template": TEMPLATE, "parameters": {"n": 4}})
         assert over.status_code == 400

@@ -9,11 +9,11 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from cumulo import catalogue
-from cumulo.api import create_app
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.drivers import AVAILABLE, register_site
+from cumulo.server import build_app
 
 PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
 
@@ -45,7 +45,7 @@ def test_an_unreachable_docker_engine_fails_the_deployment(tmp_path: Path) -> No
     engine = Engine(settings)
     # Registered while it was up; it has gone down since.
     register_site(engine.db, "local", "docker", endpoint, {}, status=AVAILABLE)
-    with TestClient(create_app(settings, engine=engine, workers=1)) as client:
+    with TestClient(build_app(settings, engine=engine, workers=1)) as client:
         client.headers.update(create_api_user(engine.db, "alice").headers)
         dep = _deploy_and_wait(client)
         assert dep["status"] == "CREATE_FAILED"
@@ -58,7 +58,7 @@ def test_an_unreachable_docker_engine_fails_the_deployment(tmp_path: Path) -> No
 def test_without_any_site_deployments_fail_saying_so(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, job_poll_seconds=0.05)
     engine = Engine(settings)
-    with TestClient(create_app(settings, engine=engine, workers=1)) as client:
+    with TestClient(build_app(settings, engine=engine, workers=1)) as client:
         client.headers.update(create_api_user(engine.db, "alice").headers)
         dep = _deploy_and_wait(client)
         assert dep["status"] == "CREATE_FAILED"

@@ -15,12 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 from oidc_provider import CLIENT_ID, free_port, login, provider
 
-from cumulo.api import create_app
 from cumulo.auth.authenticator import ANY_AUDIENCE, expected_audience
 from cumulo.auth.oidc import OidcVerifier
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.errors import Unauthorized
+from cumulo.server import build_app
 from cumulo.store.account_models import User
 
 
@@ -35,7 +35,7 @@ def api(engine: Engine, issuer: str) -> Iterator[TestClient]:
         oidc_issuers=f"{issuer},https://other.example",
         oidc_audience=CLIENT_ID,
     )
-    with TestClient(create_app(settings, engine=engine, workers=0)) as c:
+    with TestClient(build_app(settings, engine=engine, workers=0)) as c:
         yield c
 
 
@@ -96,7 +96,7 @@ def test_audience_defaults_to_the_client_id(engine: Engine, issuer: str) -> None
         settings = Settings(data_dir=engine.settings.data_dir, oidc_issuers=issuer,
                             oidc_client_id=client_id)  # fmt: skip
         assert expected_audience(settings) == client_id
-        with TestClient(create_app(settings, engine=engine, workers=0)) as c:
+        with TestClient(build_app(settings, engine=engine, workers=0)) as c:
             r = _get(c, token)
             assert r.status_code == expected, r.text
             assert expected == 200 or "another-client" in r.json()["message"]

@@ -9,10 +9,10 @@ import httpx
 from fastapi.testclient import TestClient
 from oidc_provider import CLIENT_ID
 
-from cumulo.api import create_app
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
 from cumulo.secrets import is_encrypted
+from cumulo.server import build_app
 from cumulo.store.account_models import AuditEvent, User
 
 
@@ -23,7 +23,7 @@ def _app(engine: Engine, issuer: str) -> TestClient:
         oidc_client_id=CLIENT_ID,
         oidc_client_secret="client-secret",
     )
-    return TestClient(create_app(settings, engine=engine, workers=0))
+    return TestClient(build_app(settings, engine=engine, workers=0))
 
 
 def test_browser_login_with_the_provider(engine: Engine, issuer: str) -> None:

@@ -21,6 +21,16 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "web"
 
 
+def form_cards() -> list[str]:
+    """The catalogue cards whose forms the browser tests cover: all but the notebooks' (Jupyter
+    and its kin, reworked with their templates in issue 16)."""
+    from cumulo import catalogue
+
+    return [
+        n for n in catalogue.names() if catalogue.entry(n).metadata.get("category") != "notebooks"
+    ]
+
+
 def screenshot(page: Any, name: str) -> Path:
     """A full-page screenshot kept as a test artifact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import BrowserClient, csrf_of, log_in
 
-from cumulo.api import create_app
 from cumulo.auth.testing import ApiUser
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
+from cumulo.server import build_app
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def client(engine: Engine, admin_user: ApiUser) -> Iterator[TestClient]:
     Its form posts carry the session's CSRF token as the pages' forms do
     (``BrowserClient``); ``tests/web/test_web_login.py`` checks forms without it fail.
     """
-    with BrowserClient(create_app(engine.settings, engine=engine, workers=0)) as c:
+    with BrowserClient(build_app(engine.settings, engine=engine, workers=0)) as c:
         log_in(c, admin_user.name, admin_user.password)
         c.csrf = csrf_of(c)
         yield c

@@ -24,6 +24,7 @@ from browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     first_paint_ms,
+    form_cards,
     screenshot,
     serious_violations,
 )
@@ -31,6 +32,8 @@ from browser import (
 sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
 from e2e_helpers import ADMIN_PASSWORDS, auth, containers_of, docker_problem, serving
 from smtp_sink import SmtpSink
+
+from cumulo import catalogue
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -118,6 +121,17 @@ def log_in(page, server: str) -> None:
     page.get_by_label("Password").fill(ADMIN_PASSWORDS[server])
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/ui/catalogue")
+
+
+def deploy_run_docker(server: str) -> str:
+    """A Run docker deployment made through the API; its id."""
+    body = {
+        "template": catalogue.find("run-docker").read_text(),
+        "parameters": {"docker_image": "cumulo/httpd", "docker_tag": "1"},
+    }
+    r = httpx.post(f"{server}/deployments", json=body, headers=auth(server), timeout=30)
+    assert r.status_code == 201, r.text
+    return r.json()["uuid"]
 
 
 def deployment_id(page) -> str:
@@ -270,20 +284,28 @@ def test_deploy_a_vm_from_the_form_and_log_in_with_the_ssh_command(page, server,
 
 
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core not installed (scripts/setup.sh)")
-def test_no_serious_accessibility_violations_on_the_main_pages(page, server):
-    pages = [
-        "/ui/catalogue",
-        "/ui/catalogue/vm",
-        "/ui/catalogue/run-docker",
-        "/ui/deployments",
-        "/ui/keys",
-        "/ui/admin",
-        "/ui/admin/deployments",
-    ]
+def test_no_serious_accessibility_violations_on_the_main_pages(page, server, made):
+    made.append(deploy_run_docker(server))  # the lists and the admin's views have a row
+    forms = [f"/ui/catalogue/{n}" for n in form_cards()]
+    admin = ["/ui/admin", "/ui/admin/deployments"]
+    pages = ["/ui/catalogue", *forms, "/ui/deployments", f"/ui/deployments/{made[0]}",
+             "/ui/keys", *admin]  # fmt: skip
     found = {}
     for path in pages:
         page.goto(path)
         record_paint(path, first_paint_ms(page))
         found[path] = serious_violations(page)
         screenshot(page, f"page{path}")
-    assert found == {p: [] for p in pages}
+    # A form the server sent back with its errors marked.
+    page.goto("/ui/catalogue/vm")
+    page.fill("#f-mem_size", "64")
+    page.evaluate("document.querySelector('form.wizard').submit()")
+    page.wait_for_load_state()
+    expect(page.locator("#form-errors")).to_contain_text("problem")
+    found["/ui/catalogue/vm (with errors)"] = serious_violations(page)
+    # The forms and the admin's pages on a phone.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in [*forms, *admin]:
+        page.goto(path)
+        found[f"{path} at 390 px"] = serious_violations(page)
+    assert found == {p: [] for p in found}

@@ -3,31 +3,18 @@ leaves it when the deployment is gone, and the deployment's page then says it is
 
 from __future__ import annotations
 
-import httpx
 from browser import AXE, screenshot, serious_violations
 from test_web_browser import (  # noqa: F401  (the module's fixtures, shared)
     STATUS_TIMEOUT_MS,
-    auth,
     browser,
     containers_of,
+    deploy_run_docker,
     expect,
     made,
     page,
     server,
     sink,
 )
-
-from cumulo import catalogue
-
-
-def deploy_run_docker(server: str) -> str:  # noqa: F811
-    body = {
-        "template": catalogue.find("run-docker").read_text(),
-        "parameters": {"docker_image": "cumulo/httpd", "docker_tag": "1"},
-    }
-    r = httpx.post(f"{server}/deployments", json=body, headers=auth(server), timeout=30)
-    assert r.status_code == 201, r.text
-    return r.json()["uuid"]
 
 
 def test_delete_from_the_list_stays_on_it_and_the_row_leaves(page, server, made):  # noqa: F811

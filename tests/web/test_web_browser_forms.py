@@ -108,9 +108,13 @@ def test_docker_compose_form_with_variables_and_port_rules_deploys(page, made): 
     expect(page.locator("#dep-status")).to_have_text("CREATE_COMPLETE", timeout=STATUS_TIMEOUT_MS)
     screenshot(page, "docker-compose-details-390")
     attrs = [inspect(c) for c in containers_of(dep_id)]
-    envs = [a["Config"]["Env"] for a in attrs]
     ports = [p for a in attrs for p in published(a)]
-    assert any({"DB_USER=ann", "DB_PASS=s3cret", "THEME=dark"} <= set(env) for env in envs)
+    variables = {"DB_USER=ann", "DB_PASS=s3cret", "THEME=dark"}
+    (web,) = [a for a in attrs if variables <= set(a["Config"]["Env"])]
+    # ... and the running service has them: the environment of the container's process.
+    environ = subprocess.run(["docker", "exec", web["Id"], "cat", "/proc/1/environ"],
+                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert variables <= set(environ.split("\0"))
     # The port rules are realized: the host machine publishes them, on 127.0.0.1 only.
     keys = {key for key, _ in ports}
     assert {f"{web_port}/tcp", "7000/udp", "7001/udp"} <= keys

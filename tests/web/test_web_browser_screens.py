@@ -10,13 +10,13 @@ from test_web_browser import (  # noqa: F401  (the module's fixtures, shared)
     CHROMIUM_ARGS,
     STATUS_TIMEOUT_MS,
     browser,
+    deploy_run_docker,
     expect,
     made,
     page,
     server,
     sink,
 )
-from test_web_browser_delete import deploy_run_docker
 
 WIDTHS = (1366, 390)
 

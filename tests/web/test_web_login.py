@@ -5,16 +5,16 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from web_helpers import csrf_of, log_in
 
-from cumulo.api import create_app
 from cumulo.auth.accounts import set_password
 from cumulo.auth.testing import ApiUser
 from cumulo.engine.runtime import Engine
 from cumulo.secrets import Purpose
+from cumulo.server import build_app
 from cumulo.store.account_models import AuditEvent, WebSession
 
 
 def _app_client(engine: Engine) -> TestClient:
-    return TestClient(create_app(engine.settings, engine=engine, workers=0))
+    return TestClient(build_app(engine.settings, engine=engine, workers=0))
 
 
 def _login_form(c: TestClient, name: str, password: str) -> object:

@@ -11,11 +11,11 @@ from smtp_sink import SmtpSink
 from test_web_pages import RUN_DOCKER
 from web_helpers import BrowserClient, csrf_of, log_in
 
-from cumulo.api import create_app
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.indigo_json import deployment_json
 from cumulo.engine.runtime import Engine
+from cumulo.server import build_app
 from cumulo.store.models import Deployment
 
 
@@ -31,7 +31,7 @@ def mail_client(tmp_path: Path, sink: SmtpSink) -> Iterator[tuple[TestClient, En
     settings = Settings(data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=sink.port)
     engine = Engine(settings)
     admin = create_api_user(engine.db, "admin", admin=True)
-    with BrowserClient(create_app(settings, engine=engine, workers=0)) as c:
+    with BrowserClient(build_app(settings, engine=engine, workers=0)) as c:
         log_in(c, admin.name, admin.password)
         c.csrf = csrf_of(c)
         yield c, engine

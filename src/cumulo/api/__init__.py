@@ -1,5 +1,9 @@
-"""The REST API: INDIGO-compatible ``/deployments`` and friends (FastAPI)."""
+"""The REST API: INDIGO-compatible ``/deployments`` and friends (FastAPI).
 
-from cumulo.api.app import create_app
+``create_api`` builds the API alone; the whole process (engine, workers, the
+dashboard beside the API) is assembled by ``cumulo.server.build_app``.
+"""
 
-__all__ = ["create_app"]
+from cumulo.api.app import create_api
+
+__all__ = ["create_api"]

@@ -1,12 +1,16 @@
-"""The FastAPI application factory."""
+"""The REST API as a FastAPI application: routers, error handlers, OpenAPI.
+
+Only the API: the engine, settings and authenticator it reads from
+``app.state`` (``cumulo.app_state``), the workers and the dashboard beside it
+are the composition root's (``cumulo.server.build_app``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Lifespan
 
 from cumulo import __version__
 from cumulo.api.errors import JsonServerErrors, install_error_handlers
@@ -21,11 +25,6 @@ from cumulo.api.routers import (
     stream,
     users,
 )
-from cumulo.auth.authenticator import Authenticator
-from cumulo.config import Settings
-from cumulo.engine.jobs.worker import WorkerPool
-from cumulo.engine.runtime import Engine
-from cumulo.web import install_dashboard
 
 
 class StripTrailingSlash:
@@ -42,26 +41,11 @@ class StripTrailingSlash:
         await self.app(scope, receive, send)
 
 
-def create_app(
-    settings: Settings, *, engine: Engine | None = None, workers: int | None = None
-) -> FastAPI:
-    """The API over ``engine`` (made from ``settings`` if not given, migrations applied).
+def create_api(*, lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
+    """The API's routes and JSON error handlers; ``lifespan`` is the process's, if any.
 
-    ``workers`` worker threads run beside the API for the app's lifetime
-    (default: ``settings.workers``; 0 for an API only).
+    Routes added later (the dashboard's) are served through the same middleware.
     """
-    engine = engine or Engine(settings)
-    n_workers = settings.workers if workers is None else workers
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        pool = WorkerPool(engine, n_workers)
-        pool.start()
-        try:
-            yield
-        finally:
-            pool.stop()
-
     app = FastAPI(
         title="cumulo",
         version=__version__,
@@ -69,20 +53,19 @@ def create_app(
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    app.state.engine = engine
-    app.state.settings = settings
-    app.state.authenticator = Authenticator(engine.db, settings)
     install_error_handlers(app)
-    app.include_router(root.router)
-    app.include_router(deployments.router)
-    app.include_router(resources.router)
-    app.include_router(users.router)
-    app.include_router(scheduling.router)
-    app.include_router(sites.router)
-    app.include_router(metrics.router)
-    app.include_router(lifecycle.router)
-    app.include_router(stream.router)
-    install_dashboard(app)
+    for module in (
+        root,
+        deployments,
+        resources,
+        users,
+        scheduling,
+        sites,
+        metrics,
+        lifecycle,
+        stream,
+    ):
+        app.include_router(module.router)
     app.add_middleware(JsonServerErrors)
     app.add_middleware(StripTrailingSlash)
     return app

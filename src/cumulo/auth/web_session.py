@@ -7,8 +7,9 @@ every request with the user's row: logging out deletes it, and so do a new
 password (``end_sessions_of``) and removing the user, so an old cookie is
 worthless at once. The caller's groups are read from the users table on every
 page, so a changed group takes effect at once too.
-Every form carries the session's CSRF token (``csrf_input``), checked by
-``check_csrf``; the login form, before any session, uses a CSRF cookie.
+Every form carries the session's CSRF token (``csrf_token``; the dashboard
+renders it), checked by ``check_csrf``; the login form, before any session,
+uses a CSRF cookie. Pages and their routes are the dashboard's (``cumulo.web``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
-from markupsafe import Markup, escape
 from sqlalchemy import delete, select
 
 from cumulo.auth.accounts import identity_of
@@ -150,12 +150,6 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(24)
         request.scope["cumulo_new_csrf"] = token  # set as a cookie by the login page
     return token
-
-
-def csrf_input(request: Request) -> Markup:
-    return Markup('<input type="hidden" name="csrf" value="{}">').format(
-        escape(csrf_token(request))
-    )
 
 
 def check_csrf(request: Request, sent: str | None) -> None:

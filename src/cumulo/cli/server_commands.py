@@ -120,7 +120,7 @@ def serve(
     """Run the API and workers on the embedded default (SQLite, the local Docker site)."""
     import uvicorn
 
-    from cumulo.api import create_app
+    from cumulo.server import build_app
 
     settings = server_settings(
         host=host, port=port, workers=workers, data_dir=data_dir, sites_file=sites_file
@@ -130,7 +130,7 @@ def serve(
     _load_registry(engine, settings)
     _register_local_site(engine, settings)
     _first_start(engine, settings)
-    app = create_app(settings, engine=engine)
+    app = build_app(settings, engine=engine)
     dns = _dns_responder(settings)
     typer.echo(
         f"cumulo is serving at http://{settings.host}:{settings.port} (data: {settings.data_dir})"
@@ -143,15 +143,15 @@ def serve(
 
 def _dns_responder(settings: Settings) -> Any:
     """The wildcard DNS responder of the local site's names, when a port is set."""
-    if not settings.dns_port:
-        return None
-    from cumulo.drivers.docker.dns import DnsResponder
+    from cumulo.server import start_dns_responder
 
     try:
-        dns = DnsResponder(settings.dns_zone, "127.0.0.1", settings.dns_port).start()
+        dns = start_dns_responder(settings)
     except OSError as exc:
         typer.echo(f"error: DNS responder on 127.0.0.1:{settings.dns_port}: {exc}", err=True)
         raise typer.Exit(1) from None
+    if dns is None:
+        return None
     typer.echo(f"DNS: *.<ip>.{settings.dns_zone} answered on 127.0.0.1:{dns.port} (udp)")
     return dns
 

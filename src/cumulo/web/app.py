@@ -1,4 +1,4 @@
-"""Mounting the dashboard on the API application: routes, static files, HTML errors."""
+"""Mounting the dashboard on the application: routes, static files, HTML errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cumulo.auth import web_login, web_oidc
 from cumulo.auth.web_session import LoginRequired
 from cumulo.errors import CumuloError
 from cumulo.web.render import error_page
@@ -22,7 +21,9 @@ from cumulo.web.routes import (
     deployments,
     keys,
     live,
+    login,
     notify,
+    oidc_login,
     wizard,
 )
 
@@ -43,7 +44,7 @@ def _html_errors(app: FastAPI) -> None:
             if not _is_page(request):
                 return await _api(request, exc)
             if isinstance(exc, LoginRequired):
-                target = web_login.local_path(request.url.path)
+                target = login.local_path(request.url.path)
                 return RedirectResponse(f"{UI_PREFIX}/login?next={target}", status_code=303)
             status = getattr(exc, "http_status", None) or getattr(exc, "status_code", 400)
             message = getattr(exc, "message", None) or getattr(exc, "detail", None) or str(exc)
@@ -53,7 +54,7 @@ def _html_errors(app: FastAPI) -> None:
 
 
 def install_dashboard(app: FastAPI) -> None:
-    """Mount the dashboard's pages at ``/ui`` (call after the API's error handlers)."""
+    """Mount the dashboard's pages at ``/ui`` (after the API's error handlers, which it wraps)."""
     app.mount(f"{UI_PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     # live before deployments: /deployments/live is not a deployment id.
     for module in (
@@ -66,8 +67,8 @@ def install_dashboard(app: FastAPI) -> None:
         admin,
         keys,
         notify,
-        web_login,
-        web_oidc,
+        login,
+        oidc_login,
     ):
         app.include_router(module.router, prefix=UI_PREFIX, include_in_schema=False)
 

@@ -9,14 +9,10 @@ from starlette.datastructures import FormData
 from cumulo.auth.identity import Identity
 from cumulo.errors import Forbidden
 from cumulo.web.render import GROUP_COOKIE
+from cumulo.web.routes.login import local_path
 from cumulo.web.session import checked_form, web_user
 
 router = APIRouter()
-
-
-def _local(path: str) -> str:
-    """Only paths of the dashboard itself are followed after a form (no open redirect)."""
-    return path if path.startswith("/ui") and not path.startswith("//") else "/ui/catalogue"
 
 
 @router.post("/group")
@@ -26,6 +22,6 @@ def switch_group(
     group, next = str(form.get("group") or ""), str(form.get("next") or "/ui/catalogue")
     if group not in user.groups:
         raise Forbidden(f"you are not a member of group {group}")
-    resp = RedirectResponse(_local(next), status_code=303)
+    resp = RedirectResponse(local_path(next), status_code=303)
     resp.set_cookie(GROUP_COOKIE, group, httponly=True, samesite="lax")
     return resp

@@ -18,9 +18,9 @@ from cumulo.engine.requests.deployments import NewDeployment, create_deployment
 from cumulo.engine.runtime import Engine
 from cumulo.errors import BadRequest, Forbidden, NotFound, ToscaError
 from cumulo.tosca.forms import form_schema
+from cumulo.web.field_values import EMAIL_RE
 from cumulo.web.flavor_field import FLAVOR_INPUTS, apply_flavor, flavor_errors, flavor_tab
 from cumulo.web.form_values import (
-    EMAIL_RE,
     TABLE_WIDGETS,
     display_values,
     merge_tosca_errors,

@@ -1,7 +1,8 @@
-"""Dashboard login and logout (local accounts), mounted under ``/ui`` by the dashboard.
+"""The dashboard's login and logout pages (local accounts).
 
-Failed logins are throttled per name and per client address (429 with
-``Retry-After``) and audited; a successful one starts a session cookie.
+Failed logins are throttled per name and per client address (429 saying
+when to try again) and audited; a successful one starts a session cookie
+(``cumulo.auth.web_session``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cumulo.auth.web_session import (
     start_session,
 )
 from cumulo.errors import CumuloError
+from cumulo.web.render import page
 
 router = APIRouter()
 
@@ -46,23 +48,15 @@ def throttle(request: Request) -> LoginThrottle:
 
 
 def _login_page(request: Request, next: str, error: str = "", status: int = 200) -> HTMLResponse:
-    from cumulo.web.render import TEMPLATES
-
     token = csrf_token(request)
     settings = request.app.state.settings
-    resp = TEMPLATES.TemplateResponse(
-        request,
-        "login.html",
-        {
-            "user": None,
-            "nav": [],
-            "next": local_path(next),
-            "error": error,
-            "oidc": bool(settings.oidc_client_id and settings.oidc_issuer_list),
-            "oidc_name": (settings.oidc_issuer_list or [""])[0],
-        },
-        status_code=status,
-    )
+    context = {
+        "next": local_path(next),
+        "error": error,
+        "oidc": bool(settings.oidc_client_id and settings.oidc_issuer_list),
+        "oidc_name": (settings.oidc_issuer_list or [""])[0],
+    }
+    resp = page(request, "login.html", context, status_code=status)
     set_cookie(request, resp, LOGIN_CSRF_COOKIE, token, 3600)
     return resp
 

@@ -1,4 +1,4 @@
-"""Dashboard login with an OIDC provider: authorization code flow with PKCE (authlib).
+"""The dashboard's login with an OIDC provider: authorization code flow with PKCE (authlib).
 
 ``/ui/login/oidc`` sends the browser to the provider with a fresh state,
 nonce and PKCE verifier kept in a short-lived encrypted cookie;
@@ -20,10 +20,10 @@ from fastapi.responses import RedirectResponse
 
 from cumulo.auth import audit
 from cumulo.auth.accounts import remember_oidc_user
-from cumulo.auth.web_login import local_path
 from cumulo.auth.web_session import set_cookie, start_session
 from cumulo.errors import BadRequest, NotFound, Unauthorized
 from cumulo.secrets import Purpose, SecretError
+from cumulo.web.routes.login import local_path
 
 with warnings.catch_warnings():  # authlib's httpx integration announces a rename
     warnings.simplefilter("ignore")
@@ -34,7 +34,7 @@ FLOW_COOKIE = "cumulo_oidc_flow"
 FLOW_SECONDS = 600
 
 
-def _client(request: Request) -> tuple[OAuth2Client, dict]:
+def provider_client(request: Request) -> tuple[OAuth2Client, dict]:
     settings = request.app.state.settings
     oidc = request.app.state.authenticator.oidc
     if oidc is None or not settings.oidc_client_id:
@@ -52,7 +52,7 @@ def _client(request: Request) -> tuple[OAuth2Client, dict]:
 
 @router.get("/login/oidc")
 def oidc_start(request: Request, next: str = "/ui/catalogue") -> RedirectResponse:
-    client, meta = _client(request)
+    client, meta = provider_client(request)
     verifier, nonce = generate_token(48), generate_token(24)
     url, state = client.create_authorization_url(
         meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce
@@ -78,7 +78,7 @@ def oidc_callback(request: Request, code: str = "", state: str = "") -> Redirect
         raise BadRequest("the login took too long or did not start here: try again") from None
     if flow.get("exp", 0) < time.time() or not state or state != flow.get("state") or not code:
         raise BadRequest("the provider's answer does not match this login: try again")
-    client, meta = _client(request)
+    client, meta = provider_client(request)
     try:
         tokens = client.fetch_token(
             meta["token_endpoint"], code=code, code_verifier=flow["verifier"]
