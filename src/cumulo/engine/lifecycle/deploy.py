@@ -73,7 +73,7 @@ def prepare(
 ) -> AttemptContext | None:
     """The job's context, or None if the deployment is gone, elsewhere, or cannot be planned."""
     settings, dep_id = engine.settings, job.deployment_id
-    with engine.db.session() as s:
+    with engine.db.reader() as s:  # reads only: no writer lock
         dep = s.get(Deployment, dep_id)
         if dep is None or dep.status != in_progress:
             return None  # deleted or cancelled before we started

@@ -34,7 +34,7 @@ class Tries:
 def plan_tries(ctx: AttemptContext) -> Tries:
     """Rank the sites for the deployment and say which to try; ``CumuloError`` if none."""
     engine, dep_id = ctx.engine, ctx.dep_id
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         dep = s.get(Deployment, dep_id)
         if dep is None:
             return Tries([])
