@@ -27,7 +27,7 @@ from cumulo.tosca.yaml_reader import (
     YamlProblem,
     YList,
     YMap,
-    _mark,
+    line_column,
 )
 
 _STR = "tag:yaml.org,2002:str"
@@ -272,7 +272,7 @@ class Composer:
                     raise _fail(
                         "many-documents",
                         "more than one YAML document; a template is one document",
-                        _mark(event.start_mark),
+                        line_column(event.start_mark),
                     )
         return (self.root if self.have_root else None), self.warnings
 

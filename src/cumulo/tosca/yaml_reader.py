@@ -87,7 +87,8 @@ def key_mark(node: Any, key: Any) -> Mark | None:
     return getattr(node, "mark", None)
 
 
-def _mark(m: Any) -> Mark:
+def line_column(m: Any) -> Mark:
+    """A YAML mark as (line, column), both from 1."""
     return (m.line + 1, m.column + 1)
 
 
@@ -147,7 +148,9 @@ def _read(text: str, max_depth: int, max_nodes: int, source: LazySource | None):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         msg = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise YamlError([YamlProblem("not-yaml", msg, _mark(mark) if mark else None)]) from None
+        raise YamlError(
+            [YamlProblem("not-yaml", msg, line_column(mark) if mark else None)]
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlError([YamlProblem("not-yaml", str(exc), None)]) from None
     finally:
