@@ -106,9 +106,12 @@ class CallbackSender(threading.Thread):
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.callback_timeout_seconds * 3)
         due = or_(Callback.status == PENDING, Callback.status == SENDING)
-        claimed = []
+        claimed: list[int] = []
+        query = select(Callback.id).where(due, Callback.next_at <= now)
+        with self.db.reader() as s:  # most looks find nothing: no write transaction for them
+            if s.scalar(query.limit(1)) is None:
+                return claimed
         with self.db.session() as s:
-            query = select(Callback.id).where(due, Callback.next_at <= now)
             ids = s.scalars(query.order_by(Callback.id).limit(16)).all()
             for cid in ids:
                 result = s.execute(

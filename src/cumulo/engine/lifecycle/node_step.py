@@ -37,7 +37,7 @@ def resume_point(
 ) -> tuple[tuple[str, dict[str, Any]] | None, Realized | None]:
     """The stored result of a node already configured, and what a parked (or dead) job
     of this attempt made and left waiting; either may be None. Raises Cancelled."""
-    with ctx.engine.db.session() as s:
+    with ctx.engine.db.reader() as s:  # reads only
         check_running(s, ctx)
         res = resource_row(s, ctx.dep_id, key)
         if res.state in (NodeState.CONFIGURED, NodeState.STARTED, NodeState.STOPPED):

@@ -65,7 +65,7 @@ def plan_tries(ctx: AttemptContext) -> Tries:
 
 def load_site(engine: Engine, name: str) -> Site | None:
     """The site's row, detached, or None if it is gone."""
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         site = s.get(Site, name)
         if site is not None:
             s.expunge(site)
