@@ -77,7 +77,7 @@ def test_add_show_list_and_remove_a_site(client: TestClient, engine: Engine) -> 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"kind": "openstack"}, "kind: unknown site kind 'openstack' (known: docker, sim)"),
+        ({"kind": "k8s"}, "kind: unknown site kind 'k8s' (known: docker, openstack, sim)"),
         ({"status": "broken"}, "status: Input should be 'active', 'maintenance'"),
         ({"flavors": [{"name": "x", "vcpus": 1, "ram": "lots"}]}, "flavors.0.ram: ram: "),
         ({"quotas": {"cpus": 3}}, "quotas.cpus: unknown field"),

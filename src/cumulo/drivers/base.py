@@ -23,7 +23,8 @@ Contract every driver keeps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,6 +42,9 @@ class SiteInfo:
     options: Mapping[str, Any] = field(default_factory=dict)
     # Where the driver may connect on a user's behalf (compose URLs): the installation's.
     egress: EgressPolicy = field(default_factory=EgressPolicy)
+    # The site's credentials reference, opened from the registry (e.g. "clouds:NAME"):
+    # never logged nor shown (repr=False).
+    credentials: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,29 @@ class Driver(Protocol):
     def stop(self, physical_id: str) -> None: ...
 
     def observe(self, physical_id: str) -> str:
-        """The resource's node state (``STARTED``, ``STOPPED``, ``ERROR``, or ``DELETED``)."""
+        """The resource's node state (``STARTED``, ``STOPPED``, ``ERROR``, ``DELETING``
+        or ``DELETED``) as the backend reports it now; ``SiteError`` if it cannot tell."""
 
     def ping(self) -> None:
         """Raise ``SiteError`` if the backend cannot be reached."""
+
+
+@runtime_checkable
+class WatchesNodes(Protocol):
+    """Optional, for a backend with events (Docker): the reconciler hears of a change
+    at once instead of at its next periodic look (``cumulo.engine.lifecycle.reconcile``)."""
+
+    def watch_nodes(self, stop: threading.Event, changed: Callable[[str | None], None]) -> None:
+        """Block until ``stop`` is set: call ``changed(physical_id)`` when a resource this
+        site made stops, starts or goes, and ``changed(None)`` when the backend answers
+        again after it could not be reached (look at everything). Never raises."""
+
+
+@runtime_checkable
+class ObservesAttributes(Protocol):
+    """Optional: a driver that can read a running resource's attributes without changing
+    anything, so the reconciler notices when they changed behind cumulo's back (a
+    container restarted by its engine's policy while cumulo was down has new host ports)."""
+
+    def observe_attributes(self, physical_id: str) -> dict[str, Any] | None:
+        """Its runtime attributes as they are now, or None when it is not running."""

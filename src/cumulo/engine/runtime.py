@@ -40,7 +40,7 @@ class Engine:
         self.wakeup = threading.Event()
         self._processor: Processor | None = None
         self._secrets: SecretBox | None = None
-        self._drivers: dict[tuple[str, str], Driver] = {}
+        self._drivers: dict[tuple[str, str, str], Driver] = {}
         self._templates: OrderedDict[str, Template] = OrderedDict()
         self._lock = threading.Lock()
         # Fail at start, naming the entry, rather than at the first deployment.
@@ -97,11 +97,13 @@ class Engine:
 
     def driver(self, site: Site) -> Driver:
         """The driver of ``site`` (one per site and endpoint, reused across jobs)."""
-        key = (site.name, site.endpoint)
+        # A site replaced with other credentials gets a new driver.
+        key = (site.name, site.endpoint, site.credentials or "")
+        secrets = self.secrets if site.credentials else None
         with self._lock:
             drv = self._drivers.get(key)
             if drv is None:
-                drv = make_driver(site, self.egress)
+                drv = make_driver(site, self.egress, secrets)
                 self._drivers[key] = drv
             return drv
 

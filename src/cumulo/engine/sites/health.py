@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select
 
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites.drivers import probe, record_probe
+from cumulo.engine.sites.drivers import probe_inventory, record_probe
 from cumulo.engine.sites.registry import get_site
 from cumulo.store.models import Site
 
@@ -28,8 +28,8 @@ def probe_site(engine: Engine, name: str) -> Site:
     with engine.db.session() as s:
         site = get_site(s, name)
         s.expunge(site)
-    problem, seconds = probe(site)
-    record_probe(engine.db, name, problem, seconds)
+    problem, seconds, inventory = probe_inventory(site, engine.secrets)
+    record_probe(engine.db, name, problem, seconds, inventory)
     if problem:
         log.warning("site %s failed its health probe: %s", name, problem)
     with engine.db.session() as s:
