@@ -5,21 +5,28 @@
 #   cumulo/httpd:1         busybox httpd on :8080 serving /www (a few MB)
 #   cumulo/redis:7         Debian's redis-server on :6379 (the compose example's database)
 #   cumulo/counter-web:1   a Python web app on :8000 counting visits in Redis (its web app)
-#   cumulo/vm-jupyter:12   the VM-like image plus JupyterHub and JupyterLab (PyPI) and
-#                          configurable-http-proxy (Debian): "Jupyter with persistence"
+#   cumulo/vm-jupyter:12   the VM-like image plus JupyterHub and JupyterLab (PyPI),
+#                          configurable-http-proxy, Prometheus and its node exporter
+#                          (Debian): "Jupyter with persistence"
+# Only when asked ("ml"; large, several minutes):
+#   cumulo/vm-jupyter-ml:12  vm-jupyter plus numpy, scipy, scikit-learn and TensorFlow
+#                          (CPU builds, PyPI): ML-INFN, "TensorFlow with Jupyter"
 # Idempotent and quiet: an image is rebuilt only when missing, when its build
 # inputs changed (label cumulo.inputs), or with --force.
-# Usage: scripts/build-images.sh [--force]
+# Usage: scripts/build-images.sh [--force] [ml]
 # Environment: CUMULO_DEBIAN_MIRROR overrides the mirror read from apt's sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INPUTS=src/cumulo/drivers/images
 FORCE=0
-case "${1:-}" in
-  "") ;;
-  --force) FORCE=1 ;;
-  *) echo "usage: scripts/build-images.sh [--force]" >&2; exit 2 ;;
-esac
+ML=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    ml) ML=1 ;;
+    *) echo "usage: scripts/build-images.sh [--force] [ml]" >&2; exit 2 ;;
+  esac
+done
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'build-images: %s\n' "$*" >&2; exit 1; }
 
@@ -32,6 +39,10 @@ COUNTER=cumulo/counter-web:1
 JUPYTER=cumulo/vm-jupyter:12
 JUPYTERHUB_VERSION=6.1.1
 JUPYTERLAB_VERSION=4.6.6
+JUPYTER_ML=cumulo/vm-jupyter-ml:12
+# CPU builds only: PyPI's torch for Linux needs NVIDIA's CUDA libraries (several
+# GB) even to be imported, so it is not in this image (docs/notebooks.md).
+ML_PACKAGES="numpy==2.4.6 scipy==1.17.1 scikit-learn==1.9.1 tensorflow-cpu==2.21.0"
 # The host's CA bundle: pip inside a build container needs it when HTTPS goes
 # through an inspecting proxy. Bind-mounted for the build only, never in an image.
 HOST_CA=${CUMULO_BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
@@ -201,6 +212,20 @@ build_jupyter() {  # HASH
     "$cid" "$JUPYTER" >/dev/null
 }
 
+build_jupyter_ml() {  # HASH
+  log "building $JUPYTER_ML ($ML_PACKAGES from PyPI; several minutes)"
+  local cid ca=() pip_cert=
+  if [ -f "$HOST_CA" ]; then ca=(-v "$HOST_CA:/run/host-ca.crt:ro"); pip_cert=/run/host-ca.crt; fi
+  cid=$(docker create "${ca[@]}" "$JUPYTER" sh -c "PIP_CERT=$pip_cert \
+    ML_PACKAGES='$ML_PACKAGES' sh /tmp/build/build.sh")
+  HELPERS+=("$cid")
+  docker cp "$INPUTS/vm-jupyter-ml/." "$cid:/tmp/build" >/dev/null
+  docker start -a "$cid" >"$WORK/jupyter-ml.log" 2>&1 \
+    || { tail -n 30 "$WORK/jupyter-ml.log" >&2; die "build of $JUPYTER_ML failed"; }
+  docker commit --change "LABEL cumulo.inputs=$1" \
+    --change 'CMD ["/usr/local/sbin/cumulo-jupyter-init"]' "$cid" "$JUPYTER_ML" >/dev/null
+}
+
 # Build IMAGE with FUNCTION when needed; remember the image it replaced.
 REPLACED=()
 ensure() {  # IMAGE HASH FUNCTION
@@ -227,6 +252,11 @@ vm_id=$(docker image inspect -f '{{.Id}}' "$VM")
 jupyter_hash=$(inputs_hash "$vm_id" "$JUPYTERHUB_VERSION" "$JUPYTERLAB_VERSION" \
   "$INPUTS"/vm-jupyter/* build-jupyter-v1)
 ensure "$JUPYTER" "$jupyter_hash" build_jupyter
+if [ "$ML" = 1 ]; then
+  jupyter_id=$(docker image inspect -f '{{.Id}}' "$JUPYTER")
+  ml_hash=$(inputs_hash "$jupyter_id" "$ML_PACKAGES" "$INPUTS"/vm-jupyter-ml/* build-jupyter-ml-v1)
+  ensure "$JUPYTER_ML" "$ml_hash" build_jupyter_ml
+fi
 # Drop the replaced (now untagged) images, derived ones first, so rebuilds do
 # not pile up; one still used by a container stays.
 for old in "${REPLACED[@]}"; do docker image rm "$old" >/dev/null 2>&1 || true; done

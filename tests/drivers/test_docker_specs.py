@@ -99,6 +99,28 @@ def test_image_choice_by_os() -> None:
         choose_image(vm_request("d", None, capabilities=caps), site)
 
 
+def test_an_image_the_site_lacks_is_refused_listing_its_images_never_replaced() -> None:
+    caps = {"os": {"image": "team/nope:1"}}
+    with pytest.raises(ImageNotFound) as err:
+        choose_image(vm_request("d", None, capabilities=caps), SITE)
+    assert str(err.value).startswith(
+        "node server: site s does not offer the image 'team/nope:1'; it offers: "
+    )
+    assert "cumulo/vm-debian:12" in str(err.value) and "cumulo/vm-jupyter:12" in str(err.value)
+    offered = {"os": {"image": "cumulo/vm-jupyter:12"}}
+    assert choose_image(vm_request("d", None, capabilities=offered), SITE) == "cumulo/vm-jupyter:12"
+
+
+def test_infn_templates_asking_ubuntu_place_where_the_site_maps_ubuntu() -> None:
+    site = SiteInfo(name="s", endpoint="", images={"ubuntu": {"22.04": "cumulo/vm-debian:12"}})
+    caps = {"os": {"type": "linux", "distribution": "ubuntu", "version": "22.04",
+                   "image": "ost://cloud.infn.it/ubuntu-22.04"}}  # fmt: skip
+    assert choose_image(vm_request("d", None, capabilities=caps), site) == "cumulo/vm-debian:12"
+    unknown = {"os": {"distribution": "centos", "image": "centos-7"}}
+    with pytest.raises(ImageNotFound, match=r"'centos'; it offers: ubuntu 22.04$"):
+        choose_image(vm_request("d", None, capabilities=unknown), site)
+
+
 def test_accounts_from_owner_and_os_users() -> None:
     users = [
         {"os_user_name": "bob", "os_user_add_to_sudoers": True},

@@ -10,17 +10,19 @@ import json
 import secrets
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from e2e_helpers import (
     auth,
     catalogue_template,
     containers_of,
     create_deployment,
     delete_and_wait_gone,
+    serving,
     volumes_of,
     wait_final,
 )
@@ -46,10 +48,10 @@ def hub_image(docker_ready: None) -> None:
         pytest.skip(f"image {VM_JUPYTER_12} missing: run scripts/build-images.sh")
 
 
-def _create_hub(server: str) -> tuple[str, str]:
+def _create_hub(server: str, **more: Any) -> tuple[str, str]:
     """A small hub deployment (1 GB memory and notebooks): its owner's password and id."""
     password = secrets.token_urlsafe(12)
-    params = {"jupyter_password": password, "storage_size": "1 GB", "mem_size": "1 GB"}
+    params = {"jupyter_password": password, "storage_size": "1 GB", "mem_size": "1 GB", **more}
     return password, create_deployment(server, "jupyter", params)
 
 
@@ -116,6 +118,8 @@ def test_the_owner_keeps_notebooks_across_stop_and_start(server: str, hub_image:
         assert not intruder.login(password), "another user name got in"
         wrong.close()
         intruder.close()
+        with pytest.raises(httpx.TransportError):  # monitoring is off unless asked
+            httpx.get(out["monitoring_endpoint"], timeout=5)
         owner = HubSession(endpoint, user)
         assert owner.login(password)
         owner.start_server()
@@ -191,4 +195,100 @@ def test_an_update_keeps_the_notebooks(server: str, hub_image: None) -> None:
         updated.close()
     finally:
         delete_and_wait_gone(server, dep_id, timeout=120)
+    assert containers_of(dep_id) == [] and volumes_of(dep_id) == []
+
+
+def test_monitoring_is_read_by_the_owner_alone(server: str, hub_image: None) -> None:
+    password, dep_id = _create_hub(server, enable_monitoring=True)
+    try:
+        out = _wait_complete(server, dep_id)["outputs"]
+        endpoint, user = out["monitoring_endpoint"], out["jupyter_user"]
+        assert endpoint.startswith("http://127.0.0.1:")
+        query = f"{endpoint}api/v1/query"
+        params = {"query": "node_memory_MemTotal_bytes"}
+
+        def memory() -> list[dict[str, Any]]:
+            r = httpx.get(query, params=params, auth=(user, password), timeout=10)
+            assert r.status_code == 200, r.text
+            return r.json()["data"]["result"]
+
+        # the first scrape comes within one interval (15 s)
+        _wait(lambda: bool(memory()), "scraped", timeout=60)
+        (sample,) = memory()
+        assert sample["metric"]["job"] == "node" and int(sample["value"][1]) > 0
+        for anyone in (None, (user, password + "x"), ("intruder", password)):
+            r = httpx.get(query, params=params, auth=anyone, timeout=10)
+            assert r.status_code == 401, f"{anyone and anyone[0]} got {r.status_code}"
+        r = httpx.get(f"{endpoint}metrics", timeout=10)
+        assert r.status_code == 401, "Prometheus's own metrics are open"
+    finally:
+        delete_and_wait_gone(server, dep_id, timeout=120)
+    assert containers_of(dep_id) == [] and volumes_of(dep_id) == []
+
+
+@pytest.fixture(scope="module")
+def cvmfs_server(
+    hub_image: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """A server whose Docker site lends its nodes a read-only software area at /cvmfs
+    and offers an experiment's image: (its URL, the site's name)."""
+    data = tmp_path_factory.mktemp("cumulo-cygno")
+    area = data / "cvmfs"
+    (area / "cygno.infn.it").mkdir(parents=True)
+    (area / "cygno.infn.it" / "setup.sh").write_text("export CYGNO_SW=1\n")
+    area.chmod(0o755)
+    site = {"name": "cvmfs-site", "public": True, "endpoint": "unix:///var/run/docker.sock",
+            "images": {"cygno": {"1": VM_JUPYTER_12}},
+            "options": {"readonly_mounts": {"cvmfs": str(area)}}}  # fmt: skip
+    sites_file = data / "sites.yaml"
+    sites_file.write_text(yaml.safe_dump({"sites": [site]}))
+    with serving(data, "--workers", "2", "--sites-file", str(sites_file)) as url:
+        yield url, site["name"]
+
+
+def _create_on(server: str, site: str, name: str, params: dict[str, Any]) -> str:
+    body = {"template": catalogue_template(name), "parameters": params, "site": site}
+    r = httpx.post(f"{server}/deployments", headers=auth(server), json=body, timeout=30)
+    assert r.status_code == 201, r.text
+    return r.json()["uuid"]
+
+
+def test_cygno_notebooks_read_the_sites_software_area_but_cannot_write_it(
+    cvmfs_server: tuple[str, str],
+) -> None:
+    server, site = cvmfs_server
+    password = secrets.token_urlsafe(12)
+    params = {"jupyter_password": password, "jupyter_images": VM_JUPYTER_12,
+              "storage_size": "1 GB", "mem_size": "1 GB"}  # fmt: skip
+    dep_id = _create_on(server, site, "cygno", params)
+    try:
+        out = _wait_complete(server, dep_id)["outputs"]
+        owner = HubSession(out["jupyter_endpoint"], out["jupyter_user"])
+        assert owner.login(password)
+        owner.start_server()
+        read = "print(open('/cvmfs/cygno.infn.it/setup.sh').read(), end='')"
+        assert owner.run_cell(read) == "export CYGNO_SW=1\n"
+        write = (
+            "try:\n    open('/cvmfs/mine', 'w')\nexcept OSError as e:\n"
+            "    print(type(e).__name__, e.errno)"
+        )
+        assert owner.run_cell(write) == "OSError 30\n"  # EROFS: read-only file system
+        owner.close()
+    finally:
+        delete_and_wait_gone(server, dep_id, timeout=120)
+    assert containers_of(dep_id) == [] and volumes_of(dep_id) == []
+
+
+def test_cygno_with_an_image_the_site_lacks_fails_naming_it(
+    cvmfs_server: tuple[str, str],
+) -> None:
+    server, site = cvmfs_server
+    params = {"jupyter_password": secrets.token_urlsafe(12), "jupyter_images": "cygno/nope:1"}
+    dep_id = _create_on(server, site, "cygno", params)
+    try:
+        dep = wait_final(server, dep_id, timeout=120)
+        assert dep["status"] == "CREATE_FAILED"
+        assert "does not offer the image 'cygno/nope:1'" in dep["statusReason"]
+    finally:
+        delete_and_wait_gone(server, dep_id)
     assert containers_of(dep_id) == [] and volumes_of(dep_id) == []

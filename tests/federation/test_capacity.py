@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from cumulo.engine.machine_quotas import CORES_PER_CORE, machine_quotas
+from cumulo.engine.sites.machine_quotas import CORES_PER_CORE, machine_quotas
 from cumulo.federation import (
     ComputeNeed,
     Federation,
@@ -66,3 +66,20 @@ def test_the_machine_sizes_the_local_sites_quotas() -> None:
     assert quotas["cores"] >= CORES_PER_CORE and quotas["cores"] % CORES_PER_CORE == 0
     assert quotas["instances"] >= 50
     assert quotas["ram_mb"] > 100  # this machine has memory, and it is counted twice over
+
+
+def test_gpus_asked_where_no_open_site_has_any_are_refused_naming_the_node() -> None:
+    gpu = Needs((ComputeNeed("server", 1, 1, 1024, gpus=1),))
+    fed = Federation((LOCAL, SiteView("other", public=True, quotas=Limits(cores=64))))
+    why = never_fits(fed, gpu, None, TODAY, Placement())
+    assert why == (
+        "no site offers GPUs: node 'server' asks for 1 GPU(s), and no site open to the "
+        "deployment has any (local, other)"
+    )
+    # one open site with GPUs is enough here; the scheduler then leaves the others out
+    with_gpus = Federation((LOCAL, SiteView("gpu", public=True, gpus=True)))
+    assert never_fits(with_gpus, gpu, None, TODAY, Placement()) is None
+    # a site with GPUs that is not open to the deployment does not count
+    closed = Federation((LOCAL, SiteView("gpu", public=False, gpus=True)))
+    assert never_fits(closed, gpu, None, TODAY, Placement()) is not None
+    assert never_fits(fed, needs(), None, TODAY, Placement()) is None  # no GPU asked

@@ -18,19 +18,32 @@ COUNTER_WEB = "cumulo/counter-web:1"  # the docker-compose example's web applica
 # The VM-like image plus JupyterHub, JupyterLab and configurable-http-proxy: the
 # node of "Jupyter with persistence" (templates name it in the os capability's image).
 VM_JUPYTER_12 = "cumulo/vm-jupyter:12"
+# vm-jupyter plus numpy, scipy, scikit-learn and TensorFlow (CPU builds): ML-INFN and
+# "TensorFlow with Jupyter". Large: built only when asked (build-images.sh ml).
+VM_JUPYTER_ML_12 = "cumulo/vm-jupyter-ml:12"
 
 # distribution -> version -> image; versions by number and by code name.
 DEFAULT_IMAGES: Mapping[str, Mapping[str, str]] = {
     "debian": {"12": VM_DEBIAN_12, "bookworm": VM_DEBIAN_12},
     "jupyter": {"12": VM_JUPYTER_12},
+    "jupyter-ml": {"12": VM_JUPYTER_ML_12},
 }
 DEFAULT_DISTRIBUTION = "debian"
 DEFAULT_VERSION = "12"
 
 # Every image the build script makes (the base is an intermediate one).
 BUILT_IMAGES = ("cumulo/debian-base:12", VM_DEBIAN_12, HTTPD, REDIS, COUNTER_WEB, VM_JUPYTER_12)
+# Images the build script makes only when asked: image -> its command.
+OPTIONAL_IMAGES = {VM_JUPYTER_ML_12: "scripts/build-images.sh ml"}
 
 IMAGE_INPUTS = Path(__file__).parent / "images"
+
+
+def build_hint(image: str) -> str:
+    """How to build one of the local site's images (empty for any other image)."""
+    if image in OPTIONAL_IMAGES:
+        return f" (build it with {OPTIONAL_IMAGES[image]})"
+    return " (build it with scripts/build-images.sh)" if image in BUILT_IMAGES else ""
 
 
 def build_script() -> Path:

@@ -1,9 +1,10 @@
 """Whether a deployment's size could ever fit: the check made when it is requested.
 
 Usage, health and a site's status change with time; the size a request asks for,
-a site's quotas and flavors and an SLA's limits do not. A deployment no open site
-could hold even with nothing else running is refused at once, naming the node,
-the limit and the site, instead of failing (or worse, being tried) later.
+a site's quotas, flavors and GPUs and an SLA's limits do not. A deployment no
+open site could hold even with nothing else running is refused at once, naming
+the node, the limit and the site, instead of failing (or worse, being tried)
+later; so is a node asking for GPUs when no open site has any.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def never_fits(
     problem, pairs = open_sites(fed, sites, group, today, placement)
     if problem or not pairs:
         return None
+    gpus = _no_gpus(sites, [name for name, _ in pairs], needs)
+    if gpus:
+        return gpus
     asked = needs.usage
     reasons = []
     for name, sla in pairs:
@@ -61,6 +65,18 @@ def _over(limits: Limits, asked: Usage, needs: Needs, what: str) -> str | None:
         top = max(needs.computes, key=share)
         return f"{text} (node {top.node!r}: {_node_size(top)})"
     return None
+
+
+def _no_gpus(sites: dict, names: list[str], needs: Needs) -> str | None:
+    """A node asks for GPUs and no open site has any (a site's ``capabilities.gpus``)."""
+    asking = next((c for c in needs.computes if c.gpus), None)
+    if asking is None or any(sites[n].gpus for n in names if n in sites):
+        return None
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return (
+        f"no site offers GPUs: node {asking.node!r} asks for {asking.gpus} GPU(s), and no site "
+        f"open to the deployment has any ({shown})"
+    )
 
 
 def _no_flavor(flavors: tuple, needs: Needs) -> str | None:

@@ -11,7 +11,9 @@ the engine's streams (``readiness.py``).
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import docker.errors
@@ -27,9 +29,12 @@ from cumulo.drivers.docker.engine_calls import (
     explain,
     is_port_taken,
 )
+from cumulo.drivers.docker.gpus import allowing_gpus, require_gpus
 from cumulo.drivers.docker.networks import deployment_network, remove_deployment_networks
+from cumulo.drivers.docker.node_events import watch_nodes
 from cumulo.drivers.docker.ports import LOCALHOST
 from cumulo.drivers.docker.readiness import StillWaiting, wait_application, wait_vm
+from cumulo.drivers.docker.site_mounts import allowing_binds
 from cumulo.drivers.docker.spec import APPLICATION, VM, ContainerSpec
 from cumulo.drivers.docker.vm import vm_attributes, vm_spec
 from cumulo.drivers.docker.volumes import (
@@ -40,7 +45,7 @@ from cumulo.drivers.docker.volumes import (
     remove_volume,
     volume_of,
 )
-from cumulo.drivers.docker_images import BUILT_IMAGES
+from cumulo.drivers.docker_images import build_hint
 from cumulo.errors import ImageNotFound, SiteError
 
 COMPUTE_TYPES = frozenset({"tosca.nodes.Compute", "tosca.nodes.indigo.Compute"})
@@ -94,6 +99,9 @@ class DockerDriver:
             if existing is None:
                 spec = self._spec(request)
                 self._require_image(request.node, spec.image)
+                if spec.device_requests:
+                    count = sum(r.get("Count") or 0 for r in spec.device_requests)
+                    require_gpus(request.node, self.site.name, count, self.engine.client.info())
                 spec.network = deployment_network(
                     self.engine.client, request.node, request.deployment_id, self.site.name
                 )
@@ -114,9 +122,8 @@ class DockerDriver:
         try:
             self.engine.client.images.get(image)
         except docker.errors.ImageNotFound:
-            hint = " (build it with scripts/build-images.sh)" if image in BUILT_IMAGES else ""
             raise ImageNotFound(
-                f"node {node}: image {image} not found on site {self.site.name}{hint}"
+                f"node {node}: image {image} not found on site {self.site.name}{build_hint(image)}"
             ) from None
 
     def _create_container(self, request: NodeRequest, spec: ContainerSpec) -> Any:
@@ -138,9 +145,12 @@ class DockerDriver:
         """Check a container just made against the site's policy and start it; if either
         fails, remove it: nothing left behind."""
         scope = Scope(request.deployment_id, containers=frozenset({container.id}))
+        # what the site itself adds to a VM: GPUs when asked, its read-only mounts
+        rules = allowing_binds(allowing_gpus(self.compose.rules(), bool(spec.device_requests)),
+                               spec.binds)  # fmt: skip
         try:
             check_created(self.engine.client, request.node, self.site.name, [container.id],
-                          scope, self.compose.rules())  # fmt: skip
+                          scope, rules)  # fmt: skip
         except SiteError:
             self._remove(container.id)
             raise
@@ -291,9 +301,22 @@ class DockerDriver:
             return "DELETING"
         return "STOPPED"  # created, exited, paused
 
+    def observe_attributes(self, physical_id: str) -> dict[str, Any] | None:
+        if volume_of(physical_id) or project_of(physical_id):
+            return None  # nothing of them moves on a restart
+        with self.engine.calls(f"resource {physical_id[:19]}"):
+            try:
+                attrs = self.engine.client.api.inspect_container(physical_id)
+            except docker.errors.NotFound:
+                return None
+        return self._attributes(attrs) if (attrs.get("State") or {}).get("Running") else None
+
     def ping(self) -> None:
         with self.engine.calls(f"site {self.site.name}"):
             self.engine.client.ping()
+
+    def watch_nodes(self, stop: threading.Event, changed: Callable[[str | None], None]) -> None:
+        watch_nodes(self.engine, self.site.name, stop, changed)
 
 
 def _kind(attrs: dict[str, Any]) -> str:

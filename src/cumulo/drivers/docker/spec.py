@@ -24,6 +24,9 @@ class ContainerSpec:
     # named volume -> {"bind": mount point, "mode": "rw"} (attached block storage)
     volumes: dict[str, dict[str, str]] = field(default_factory=dict)
     network: str | None = None  # the deployment's own network (``networks.py``)
+    device_requests: list[Any] = field(default_factory=list)  # GPUs (``gpus.py``)
+    # host path -> {"bind": mount point, "mode": "ro"}: the site's read-only mounts
+    binds: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def create_kwargs(self, name: str) -> dict[str, Any]:
         """Keyword arguments for ``docker.DockerClient().containers.create``."""
@@ -34,12 +37,17 @@ class ContainerSpec:
             "environment": self.environment,
             "ports": port_bindings(self.ports),
             "detach": True,
+            # The engine itself starts it again when it comes back (a reboot), unless a
+            # user stopped it; what the policy misses, the engine's reconciler does.
+            "restart_policy": {"Name": "unless-stopped"},
             **self.limits,
         }
         if self.command:
             kwargs["command"] = self.command
-        if self.volumes:
-            kwargs["volumes"] = self.volumes
+        if self.volumes or self.binds:
+            kwargs["volumes"] = {**self.volumes, **self.binds}
+        if self.device_requests:
+            kwargs["device_requests"] = self.device_requests
         if self.hostname:
             kwargs["hostname"] = self.hostname
         if self.network:

@@ -13,6 +13,7 @@ from typing import Any
 
 from cumulo.drivers.base import NodeRequest, SiteInfo
 from cumulo.drivers.docker import labels as lbl
+from cumulo.drivers.docker.gpus import device_requests, gpu_count
 from cumulo.drivers.docker.limits import host_limits
 from cumulo.drivers.docker.ports import (
     PortRequest,
@@ -21,6 +22,7 @@ from cumulo.drivers.docker.ports import (
     private_addresses,
     published_ports,
 )
+from cumulo.drivers.docker.site_mounts import site_binds
 from cumulo.drivers.docker.spec import VM, ContainerSpec
 from cumulo.drivers.docker.volumes import mounts
 from cumulo.drivers.docker_images import DEFAULT_DISTRIBUTION, DEFAULT_IMAGES, DEFAULT_VERSION
@@ -40,12 +42,25 @@ def offers(images: Mapping[str, Mapping[str, str]]) -> str:
 
 
 def choose_image(request: NodeRequest, site: SiteInfo) -> str:
-    """The image for the node's ``os`` capability, or ``ImageNotFound`` listing the offers."""
+    """The image for the node's ``os`` capability, or ``ImageNotFound`` listing the offers.
+
+    An image the site offers is taken as is; else the distribution and version
+    (an image the site lacks beside them is a hint only: INFN's templates name
+    ``ubuntu`` and an image of their cloud). Neither given: the site's default OS.
+    An image the site lacks with no distribution is refused, never replaced.
+    """
     images = site_images(site)
     os_cap = request.capabilities.get("os") or {}
     wanted_image = os_cap.get("image")
-    if wanted_image and str(wanted_image) in {i for v in images.values() for i in v.values()}:
+    offered = sorted({i for v in images.values() for i in v.values()})
+    if wanted_image and str(wanted_image) in offered:
         return str(wanted_image)
+    if wanted_image and not os_cap.get("distribution"):
+        # an image alone names nothing else to run instead: never a silent default
+        raise ImageNotFound(
+            f"node {request.node}: site {site.name} does not offer the image "
+            f"{str(wanted_image)!r}; it offers: {', '.join(offered) or 'nothing'}"
+        )
     distribution = str(os_cap.get("distribution") or "").strip().lower()
     version = _version_text(os_cap.get("version"))
     if not distribution:
@@ -57,9 +72,7 @@ def choose_image(request: NodeRequest, site: SiteInfo) -> str:
         version = DEFAULT_VERSION if DEFAULT_VERSION in versions else next(iter(versions))
     image = versions.get(version)
     if image is None:
-        asked = " ".join(x for x in (distribution, version) if x) or str(wanted_image)
-        if wanted_image and not os_cap.get("distribution"):
-            asked = f"image {wanted_image}"
+        asked = " ".join(x for x in (distribution, version) if x)
         raise ImageNotFound(
             f"node {request.node}: site {site.name} does not offer the operating system "
             f"{asked!r}; it offers: {offers(images)}"
@@ -128,6 +141,8 @@ def vm_spec(request: NodeRequest, site: SiteInfo) -> ContainerSpec:
         hostname=lbl.hostname(request.node),
         labels={lbl.KIND: VM, lbl.SSH_USER: request.ssh_user},
         volumes=mounts(request),
+        device_requests=device_requests(gpu_count(request)),
+        binds=site_binds(site),
     )
 
 

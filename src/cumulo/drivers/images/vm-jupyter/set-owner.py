@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """set-owner.py NAME: make NAME the hub's only user, with the password read on
-standard input. Only a salted PBKDF2 digest is written (owner.json, readable
-by the hub's user only): the password itself is kept nowhere on the node."""
+standard input. Only digests are written: a salted PBKDF2 one for the hub
+(owner.json, readable by the hub's user only) and a bcrypt one, the only kind
+Prometheus checks, for the node's monitoring (web.yml, its basic auth, readable
+by Prometheus's user only). The password itself is kept nowhere on the node."""
 
 import hashlib
 import json
@@ -11,7 +13,10 @@ import re
 import secrets
 import sys
 
+import bcrypt
+
 ITERATIONS = 200_000
+BCRYPT_ROUNDS = 10  # Prometheus checks it at each request (it caches successes)
 
 
 def main() -> int:
@@ -26,15 +31,23 @@ def main() -> int:
     salt = secrets.token_bytes(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, ITERATIONS)
     record = {"user": name, "salt": salt.hex(), "iterations": ITERATIONS, "digest": digest.hex()}
-    hub = pwd.getpwnam("jupyter")
-    path = "/etc/jupyterhub/owner.json"
+    write_private("/etc/jupyterhub/owner.json", json.dumps(record), "jupyter")
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
+    # JSON is YAML: the name and the digest need no further quoting.
+    web = {"basic_auth_users": {name: hashed}}
+    write_private("/etc/cumulo-monitoring/web.yml", json.dumps(web), "prometheus")
+    return 0
+
+
+def write_private(path: str, text: str, user: str) -> None:
+    """Replace ``path`` at once with ``text``, readable by ``user`` alone."""
+    owner = pwd.getpwnam(user)
     tmp = path + ".new"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(record, f)
-    os.chown(tmp, hub.pw_uid, hub.pw_gid)
+        f.write(text)
+    os.chown(tmp, owner.pw_uid, owner.pw_gid)
     os.replace(tmp, path)
-    return 0
 
 
 if __name__ == "__main__":

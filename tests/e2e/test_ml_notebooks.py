@@ -1,0 +1,107 @@
+"""ML-INFN end to end: the catalogue's ``ml-infn`` on the real Docker engine through
+a real server; the owner's notebook trains small models with scikit-learn and
+TensorFlow (CPU) over the kernels API. GPUs asked where no site has any are a 400
+at POST; GPU notebooks on a node without GPUs fail the create, saying why."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+
+import httpx
+import pytest
+from e2e_helpers import (
+    auth,
+    catalogue_template,
+    containers_of,
+    create_deployment,
+    delete_and_wait_gone,
+    docker_problem,
+    volumes_of,
+    wait_final,
+)
+from hub_session import HubSession
+
+from cumulo.drivers.docker_images import OPTIONAL_IMAGES, VM_JUPYTER_ML_12, build_script
+
+pytestmark = pytest.mark.e2e
+
+SKLEARN_CELL = """
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+clf = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+print("RESULT", clf.predict([[0.2], [2.8]]).tolist())
+"""
+# A one-weight model learns y = 2x + 1 on the CPU.
+TENSORFLOW_CELL = """
+import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import numpy as np
+import tensorflow as tf
+x = np.linspace(-1, 1, 64, dtype="float32").reshape(-1, 1)
+model = tf.keras.Sequential([tf.keras.Input((1,)), tf.keras.layers.Dense(1)])
+model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
+model.fit(x, 2 * x + 1, epochs=100, batch_size=64, verbose=0)
+w, b = model.layers[0].get_weights()
+gpus = tf.config.list_physical_devices("GPU")
+print("RESULT", round(float(w[0][0]), 1), round(float(b[0]), 1), gpus)
+"""
+
+
+@pytest.fixture(scope="session")
+def ml_image() -> None:
+    """The ML image, built once per run (idempotent: a no-op when up to date)."""
+    if docker_problem():
+        pytest.skip(f"end-to-end tests need the real Docker engine: {docker_problem()}")
+    done = subprocess.run([str(build_script()), "ml"], capture_output=True, text=True,
+                          timeout=1800)  # fmt: skip
+    assert done.returncode == 0, f"{OPTIONAL_IMAGES[VM_JUPYTER_ML_12]} failed:\n{done.stderr}"
+
+
+def _result(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
+    assert lines, f"no result in the cell's output: {output!r}"
+    return lines[-1].removeprefix("RESULT ")
+
+
+def test_the_owner_trains_models_with_scikit_learn_and_tensorflow(
+    server: str, ml_image: None
+) -> None:
+    password = secrets.token_urlsafe(12)
+    params = {"jupyter_password": password, "storage_size": "1 GB", "mem_size": "2 GB"}
+    dep_id = create_deployment(server, "ml-infn", params)
+    try:
+        dep = wait_final(server, dep_id, timeout=300)
+        assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
+        out = dep["outputs"]
+        owner = HubSession(out["jupyter_endpoint"], out["jupyter_user"])
+        assert owner.login(password)
+        owner.start_server(timeout=180)
+        assert _result(owner.run_cell(SKLEARN_CELL)) == "[0, 1]"
+        assert _result(owner.run_cell(TENSORFLOW_CELL, timeout=180)) == "2.0 1.0 []"
+        owner.close()
+    finally:
+        delete_and_wait_gone(server, dep_id, timeout=120)
+    assert containers_of(dep_id) == [] and volumes_of(dep_id) == []
+
+
+def test_gpus_where_no_site_has_any_are_refused_at_post(server: str, ml_image: None) -> None:
+    params = {"jupyter_password": secrets.token_urlsafe(12), "num_gpus": 1}
+    body = {"template": catalogue_template("ml-infn"), "parameters": params}
+    r = httpx.post(f"{server}/deployments", headers=auth(server), json=body, timeout=30)
+    assert r.status_code == 400, r.text
+    message = r.json()["message"]
+    assert "no site offers GPUs" in message and "'server' asks for 1 GPU(s)" in message
+
+
+def test_gpu_notebooks_on_a_node_without_gpus_fail_saying_why(server: str, ml_image: None) -> None:
+    params = {"jupyter_password": secrets.token_urlsafe(12), "jupyter_use_gpu": True,
+              "storage_size": "1 GB", "mem_size": "2 GB"}  # fmt: skip
+    dep_id = create_deployment(server, "ml-infn", params)
+    try:
+        dep = wait_final(server, dep_id, timeout=300)
+        assert dep["status"] == "CREATE_FAILED"
+        assert "jupyter_use_gpu is true but the node has no GPU" in dep["statusReason"]
+    finally:
+        delete_and_wait_gone(server, dep_id, timeout=120)
+    assert containers_of(dep_id) == [] and volumes_of(dep_id) == []
