@@ -19,7 +19,7 @@ one owner's hundred queued deployments do not starve another's one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -39,6 +39,7 @@ class JobKind(StrEnum):
     DELETE = "delete"
     FORCE_DELETE = "force-delete"  # the row goes even if the site cannot remove everything
     ACTION = "action"  # start/stop the resources marked STARTING/STOPPING
+    RECONCILE = "reconcile"  # bring back nodes found down (lifecycle/reconcile.py)
 
 
 class JobStatus(StrEnum):
@@ -108,8 +109,8 @@ class JobQueue:
         expired = and_(Job.status == JobStatus.RUNNING.value, Job.lease_expires_at < now)
         return or_(due, expired)
 
-    def _candidates(self, s: Session, now) -> list[int]:  # type: ignore[no-untyped-def]
-        """Claimable job ids in fair order: each owner's oldest first, owners in turn."""
+    def _free(self, now):  # type: ignore[no-untyped-def]
+        """A claimable job whose deployment has no other live job, and no older one waiting."""
         other = aliased(Job)
         busy = exists().where(
             other.deployment_id == Job.deployment_id,
@@ -123,10 +124,12 @@ class JobQueue:
             other.id < Job.id,
             other.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
         )
+        return and_(self._claimable(now), ~busy, ~older)
+
+    def _candidates(self, s: Session, now) -> list[int]:  # type: ignore[no-untyped-def]
+        """Claimable job ids in fair order: each owner's oldest first, owners in turn."""
         turn = func.row_number().over(partition_by=Job.owner, order_by=Job.id).label("turn")
-        ranked = (
-            select(Job.id, Job.owner, turn).where(self._claimable(now), ~busy, ~older).subquery()
-        )
+        ranked = select(Job.id, Job.owner, turn).where(self._free(now)).subquery()
         # An owner's jobs already running count as turns taken.
         running = (
             select(Job.owner, func.count().label("n"))
@@ -147,33 +150,44 @@ class JobQueue:
     def claim(self, owner: str) -> ClaimedJob | None:
         """Take the fairest claimable job whose deployment has no other live job, or None."""
         now = utcnow()
+        if self.db.dialect != "postgresql":
+            return self._claim_by_compare_and_set(owner, now)
         with self.db.session() as s:
             candidates = self._candidates(s, now)
             if not candidates:
                 return None
-            if self.db.dialect == "postgresql":
-                # Lock what no other claimer holds (a window cannot be locked in one query).
-                locked = {
-                    row.id: row
-                    for row in s.scalars(
-                        select(Job)
-                        .where(Job.id.in_(candidates), self._claimable(now))
-                        .with_for_update(skip_locked=True)
-                    )
-                }
-                row = next((locked[i] for i in candidates if i in locked), None)
-                if row is None:
-                    return None
-                row.status, row.lease_owner = JobStatus.RUNNING.value, owner
-                row.lease_expires_at, row.updated_at = now + self.lease, now
-                row.tries += 1
-                _unqueue(s, row.deployment_id)
-                return ClaimedJob(row.id, JobKind(row.kind), row.deployment_id, row.tries)
+            # Lock what no other claimer holds (a window cannot be locked in one query).
+            locked = {
+                row.id: row
+                for row in s.scalars(
+                    select(Job)
+                    .where(Job.id.in_(candidates), self._claimable(now))
+                    .with_for_update(skip_locked=True)
+                )
+            }
+            row = next((locked[i] for i in candidates if i in locked), None)
+            if row is None:
+                return None
+            row.status, row.lease_owner = JobStatus.RUNNING.value, owner
+            row.lease_expires_at, row.updated_at = now + self.lease, now
+            row.tries += 1
+            _unqueue(s, row.deployment_id)
+            return ClaimedJob(row.id, JobKind(row.kind), row.deployment_id, row.tries)
+
+    def _claim_by_compare_and_set(self, owner: str, now: datetime) -> ClaimedJob | None:
+        """SQLite: the fair order is read without holding the writer (it scans the queue:
+        with a thousand jobs waiting it is most of a claim); then, as the one writer, the
+        first candidate still free is taken with a compare-and-set that checks again
+        everything the order assumed, so two claimers never run one deployment's jobs."""
+        with self.db.reader() as s:
+            candidates = self._candidates(s, now)
+        if not candidates:
+            return None
+        with self.db.session() as s:
             for job_id in candidates:
-                # Compare-and-set: only one claimer can see the row still claimable.
                 result = s.execute(
                     update(Job)
-                    .where(Job.id == job_id, self._claimable(now))
+                    .where(Job.id == job_id, self._free(now))
                     .values(
                         status=JobStatus.RUNNING.value,
                         lease_owner=owner,
