@@ -14,7 +14,7 @@ from cumulo.tosca.definitions import (
 )
 
 if TYPE_CHECKING:
-    from cumulo.tosca.type_resolution import DefinitionBuilder
+    from cumulo.tosca.definition_builder import DefinitionBuilder
 
 
 def capability_def(ctx: DefinitionBuilder, name: str, spec: Any, parent: CapabilityDef | None):

@@ -65,9 +65,7 @@ def input_roles(declared: Mapping[str, Any]) -> dict[str, frozenset[Role]]:
     return out
 
 
-def names_with(
-    role: Role, declared: Mapping[str, Any], given: Iterable[str] = ()
-) -> set[str]:
+def names_with(role: Role, declared: Mapping[str, Any], given: Iterable[str] = ()) -> set[str]:
     """The inputs in ``role``: declared ones by their definition, other ``given`` names by name."""
     found = {n for n, roles in input_roles(declared).items() if role in roles}
     return found | {str(n) for n in given if n not in declared and role in roles_of(str(n))}

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from cumulo.tosca.constraints import PATTERN_MISMATCH
+from cumulo.tosca.definition_builder import DefinitionBuilder
 from cumulo.tosca.definitions import Origin, PropertyDef
 from cumulo.tosca.issues import Issue, IssueLog, Severity, did_you_mean
 from cumulo.tosca.node_validation import Checker
 from cumulo.tosca.primitives import describe
 from cumulo.tosca.text import bad_text_in, not_text_message
-from cumulo.tosca.type_resolution import DefinitionBuilder
 from cumulo.tosca.values import MISSING, check_value
 
 INPUT_KEYS = frozenset(

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from cumulo.tosca.assignments import check_assignments
+from cumulo.tosca.definition_builder import operations_of
 from cumulo.tosca.definitions import InterfaceDef, OperationDef, Origin
 from cumulo.tosca.documents import Document
 from cumulo.tosca.issues import IssueLog, did_you_mean
 from cumulo.tosca.model import NodeModel
 from cumulo.tosca.type_registry import Registry
-from cumulo.tosca.type_resolution import operations_of
 
 NODE_KEYS = frozenset(
     {
