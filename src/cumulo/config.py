@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Folders of the playbooks that operations name by relative path, separated
     # by ";" (after the catalogue's own folder).
     playbook_dirs: str = ""
+    # Folders of catalogue entries (NAME.yaml + NAME.meta.yaml) separated by ";", after
+    # cumulo's own; a later folder's entry replaces an earlier one of the same name.
+    catalogue_dirs: str = ""
     # A job whose worker has not renewed its lease for this long is taken over.
     job_lease_seconds: float = Field(default=30.0, gt=0)
     # How often an idle worker looks for a job (it is also woken on enqueue in-process).
@@ -62,6 +65,9 @@ class Settings(BaseSettings):
     sites_file: Path | None = None
     # Seconds between health probes of every site (0: no periodic probes).
     health_probe_seconds: float = Field(default=60.0, ge=0)
+    # Seconds between the reconciler's looks at every running node (0: never, not even
+    # on a site's events); nodes found down are restarted (engine/lifecycle/reconcile.py).
+    reconcile_seconds: float = Field(default=30.0, ge=0)
     # The URL clients reach the API at (links in callbacks); default http://host:port.
     public_url: str = ""
     # A callback POST gives up after this long, and is tried this many times in all.
@@ -101,6 +107,10 @@ class Settings(BaseSettings):
     oidc_client_secret: str = ""
     # How long the answer about an opaque token (userinfo/introspection) is reused.
     oidc_token_cache_seconds: float = Field(default=60, ge=0)
+    # The OIDC issuer the notebooks' hubs log users in with (a deployment's iam_groups):
+    # empty: the first of oidc_issuers; "none": no OIDC login on hubs. Nodes must reach
+    # it (a provider on the host's loopback is out of a container's reach).
+    hub_oidc_issuer: str = ""
     # Dashboard cookies get ``Secure`` when this is on, or when the request came over TLS.
     cookie_secure: bool = False
 
@@ -117,6 +127,14 @@ class Settings(BaseSettings):
     @property
     def oidc_issuer_list(self) -> list[str]:
         return [i.strip().rstrip("/") for i in self.oidc_issuers.split(",") if i.strip()]
+
+    @property
+    def hub_oidc_issuer_url(self) -> str:
+        """The issuer of the notebooks' hubs ("" when they use no OIDC provider)."""
+        if self.hub_oidc_issuer.strip().lower() == "none":
+            return ""
+        issuers = self.oidc_issuer_list
+        return self.hub_oidc_issuer.strip().rstrip("/") or (issuers[0] if issuers else "")
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,8 @@ NATIVE_TYPES = frozenset(
 _resources: dict[str, dict[str, str]] = {}
 # physical id -> when (time.time()) it is ready; a create found again keeps its instant.
 _ready_at: dict[str, float] = {}
+# physical ids stopped (``stop``): a server SHUTOFF, until ``start``.
+_stopped: set[str] = set()
 _lock = threading.Lock()
 
 
@@ -113,14 +115,20 @@ class SimDriver:
 
     def start(self, physical_id: str) -> dict[str, Any]:
         self._existing(physical_id)
+        _stopped.discard(physical_id)
         return {}
 
     def stop(self, physical_id: str) -> None:
         self._existing(physical_id)
+        _stopped.add(physical_id)
 
     def observe(self, physical_id: str) -> str:
+        if self.down:
+            raise SiteError(f"site {self.site.name} is down (simulated)")
         with _lock:
-            return "STARTED" if physical_id in self._made else "DELETED"
+            if physical_id not in self._made:
+                return "DELETED"
+            return "STOPPED" if physical_id in _stopped else "STARTED"
 
     def _existing(self, physical_id: str) -> None:
         with _lock:

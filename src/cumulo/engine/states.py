@@ -89,14 +89,17 @@ RESOURCE_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
     N.CREATING: frozenset({N.CREATED}) | _ANY_LIVE,
     N.CREATED: frozenset({N.CONFIGURING, N.STARTING, N.STARTED}) | _ANY_LIVE,
     N.CONFIGURING: frozenset({N.CONFIGURED}) | _ANY_LIVE,
-    N.CONFIGURED: frozenset({N.CONFIGURING, N.STARTING, N.STOPPING, N.STARTED}) | _ANY_LIVE,
+    # A running node found STOPPED by the reconciler, and back to what it was once it runs
+    # again (``lifecycle/reconcile.py``); a restart that fails leaves it ERROR until then.
+    N.CONFIGURED: frozenset({N.CONFIGURING, N.STARTING, N.STOPPING, N.STARTED, N.STOPPED})
+    | _ANY_LIVE,
     N.STARTING: frozenset({N.STARTED}) | _ANY_LIVE,
-    N.STARTED: frozenset({N.STOPPING, N.CONFIGURING}) | _ANY_LIVE,
+    N.STARTED: frozenset({N.STOPPING, N.CONFIGURING, N.STOPPED}) | _ANY_LIVE,
     N.STOPPING: frozenset({N.STOPPED}) | _ANY_LIVE,
-    N.STOPPED: frozenset({N.STARTING}) | _ANY_LIVE,
+    N.STOPPED: frozenset({N.STARTING, N.CONFIGURED, N.STARTED}) | _ANY_LIVE,
     N.DELETING: frozenset({N.ERROR}),
-    # A failed node may be tried again (a new attempt) or removed.
-    N.ERROR: frozenset({N.INITIAL, N.CREATING, N.DELETING}),
+    # A failed node may be tried again (a new attempt) or removed, or found running again.
+    N.ERROR: frozenset({N.INITIAL, N.CREATING, N.DELETING, N.CONFIGURED, N.STARTED}),
 }
 
 

@@ -35,17 +35,16 @@ from cumulo.drivers.docker.node_events import watch_nodes
 from cumulo.drivers.docker.ports import LOCALHOST
 from cumulo.drivers.docker.readiness import StillWaiting, wait_application, wait_vm
 from cumulo.drivers.docker.site_mounts import allowing_binds
-from cumulo.drivers.docker.spec import APPLICATION, VM, ContainerSpec
+from cumulo.drivers.docker.spec import APPLICATION, RESTART_POLICY, VM, ContainerSpec
 from cumulo.drivers.docker.vm import vm_attributes, vm_spec
 from cumulo.drivers.docker.volumes import (
-    STORAGE_TYPES,
     create_volume,
-    is_storage,
     remove_deployment_volumes,
     remove_volume,
     volume_of,
 )
 from cumulo.drivers.docker_images import build_hint
+from cumulo.drivers.storage import STORAGE_TYPES, is_storage
 from cumulo.errors import ImageNotFound, SiteError
 
 COMPUTE_TYPES = frozenset({"tosca.nodes.Compute", "tosca.nodes.indigo.Compute"})
@@ -195,6 +194,7 @@ class DockerDriver:
                     if key.endswith("/tcp")
                 }
                 wait_application(self.engine.client, container, request.node, tcp, deadline)
+            container.update(restart_policy=RESTART_POLICY)
             container.reload()
             return Realized(container.id, self._attributes(container.attrs))
 
@@ -256,6 +256,7 @@ class DockerDriver:
                 return self.compose.attributes(project)
             container = self._existing(physical_id)
             container.start()
+            container.update(restart_policy=RESTART_POLICY)  # one made before it had none
             container.reload()  # Docker binds new host ports at each start
             return self._attributes(container.attrs)
 

@@ -9,6 +9,10 @@ from cumulo.drivers.docker.ports import PortRequest, port_bindings
 
 VM = "vm"
 APPLICATION = "application"
+# Given to a container once it is ready (not before: one that dies while being made must
+# fail its node, not restart): the engine starts it again when it comes back (a reboot),
+# unless a user stopped it; what the policy misses, cumulo's reconciler does.
+RESTART_POLICY = {"Name": "unless-stopped"}
 
 
 @dataclass
@@ -37,9 +41,6 @@ class ContainerSpec:
             "environment": self.environment,
             "ports": port_bindings(self.ports),
             "detach": True,
-            # The engine itself starts it again when it comes back (a reboot), unless a
-            # user stopped it; what the policy misses, the engine's reconciler does.
-            "restart_policy": {"Name": "unless-stopped"},
             **self.limits,
         }
         if self.command:

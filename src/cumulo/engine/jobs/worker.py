@@ -22,6 +22,8 @@ from cumulo.engine.jobs.queue import ClaimedJob, JobKind, Parked
 from cumulo.engine.lifecycle.actions import run_action
 from cumulo.engine.lifecycle.delete import run_delete, run_force_delete
 from cumulo.engine.lifecycle.deploy import run_deploy
+from cumulo.engine.lifecycle.reconcile import Reconciler
+from cumulo.engine.lifecycle.reconcile_job import run_reconcile
 from cumulo.engine.lifecycle.update import run_update
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.health import HealthProber
@@ -37,6 +39,7 @@ HANDLERS: dict[JobKind, Handler] = {
     JobKind.DELETE: run_delete,
     JobKind.FORCE_DELETE: run_force_delete,
     JobKind.ACTION: run_action,
+    JobKind.RECONCILE: run_reconcile,
 }
 # A job taken over this many times (its workers kept dying) fails its deployment.
 MAX_TRIES = 3
@@ -166,7 +169,8 @@ class Worker(threading.Thread):
 
 
 class WorkerPool:
-    """Job workers, and the callback sender beside them (when there are workers)."""
+    """Job workers, and beside them (when there are workers) the health prober, the
+    reconciler and the callback sender."""
 
     def __init__(self, engine: Engine, size: int) -> None:
         self.stop_event = threading.Event()
@@ -175,6 +179,10 @@ class WorkerPool:
         self.prober = None
         if size and engine.settings.health_probe_seconds > 0:
             self.prober = HealthProber(engine, self.stop_event)
+        # Nodes found down are brought back where jobs run, as sites are probed.
+        self.reconciler = None
+        if size and engine.settings.reconcile_seconds > 0:
+            self.reconciler = Reconciler(engine, self.stop_event)
         self.engine = engine
         self.callbacks: CallbackSender | None = None
         if size:
@@ -186,14 +194,20 @@ class WorkerPool:
             w.start()
         if self.prober is not None:
             self.prober.start()
+        if self.reconciler is not None:
+            self.reconciler.start()
         if self.callbacks is not None:
             self.callbacks.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
         self.engine.notify()
+        if self.reconciler is not None:
+            self.reconciler.wakeup.set()
         for w in self.workers:
             w.join(timeout)
+        if self.reconciler is not None and self.reconciler.is_alive():
+            self.reconciler.join(timeout)
         if self.callbacks is not None:
             self.callbacks.wakeup.set()
             self.callbacks.join(timeout)
