@@ -13,7 +13,7 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 
-from cumulo.configure import Configurator, ConfigureError
+from cumulo.configure import Configurator, ConfigureError, Route
 from cumulo.configure.inventory import NODE, inventory_for
 from cumulo.configure.reserved import is_reserved, refuse_reserved_inputs
 from cumulo.configure.runner import fixed_environment, private_folder
@@ -130,9 +130,9 @@ def test_the_configurator_refuses_reserved_inputs_before_anything_runs(tmp_path:
         node="app", host="vm", interfaces={"Standard": {"configure": operation}}
     )
     configurator = Configurator(tmp_path, (tmp_path,), {}, False)
-    host = {"ssh_port": 1, "ssh_account": "nobody"}
+    route = Route("127.0.0.1", 1, "nobody")
     with pytest.raises(ConfigureError) as caught:
-        configurator.run("dep", instance, ["configure"], host, lambda v: v, lambda *_: None)
+        configurator.run("dep", instance, ["configure"], route, lambda v: v, lambda *_: None)
     assert str(caught.value).startswith(
         "node app: operation Standard.configure: input 'ansible_connection' refused"
     )

@@ -16,7 +16,8 @@ from cumulo.drivers.docker.application import (
 )
 from cumulo.drivers.docker.limits import host_limits
 from cumulo.drivers.docker.ports import PortRequest, parse_ports
-from cumulo.drivers.docker.vm import accounts, accounts_env, choose_image, vm_spec
+from cumulo.drivers.docker.vm import accounts_env, choose_image, vm_spec
+from cumulo.drivers.node_accounts import accounts
 from cumulo.errors import ImageNotFound, SiteError
 
 SITE = SiteInfo(name="s", endpoint="unix:///x.sock")

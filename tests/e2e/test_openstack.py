@@ -12,6 +12,10 @@
   to the other site.
 - 20 create/delete cycles leave nothing.
 
+Whatever a test leaves when it fails part-way is deleted by deployment tag with the
+admin cloud once cumulo has stopped (``leftovers``), so a failed run does not fill the
+test cloud.
+
 Deselected by default (``-m openstack``); skipped when the test cloud was never brought up.
 """
 
@@ -133,8 +137,40 @@ def admin() -> Iterator[Any]:
     conn.close()
 
 
+MADE: list[str] = []  # every deployment this module asked for
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def leftovers(admin: Any) -> Iterator[None]:
+    """After cumulo has stopped (``server`` needs this fixture), remove what is left of
+    this module's deployments on the cloud, by tag, as the admin."""
+    yield
+    for dep_id in MADE:
+        purge(admin, dep_id)
+
+
+def purge(admin: Any, dep_id: str) -> None:
+    tag = f"cumulo-d-{dep_id}"
+    for vm in admin.compute.servers(all_projects=True, tags=tag):
+        admin.compute.delete_server(vm, ignore_missing=True)
+    deadline = time.monotonic() + 60
+    while list(admin.compute.servers(all_projects=True, tags=tag)):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    for fip in admin.network.ips(tags=tag):
+        admin.network.delete_ip(fip, ignore_missing=True)
+    for port in admin.network.ports(tags=tag):
+        admin.network.delete_port(port, ignore_missing=True)
+    for group in admin.network.security_groups(tags=tag):
+        admin.network.delete_security_group(group, ignore_missing=True)
+    for volume in admin.block_storage.volumes(all_projects=True):
+        if (volume.metadata or {}).get("cumulo_deployment") == dep_id:
+            admin.block_storage.delete_volume(volume, ignore_missing=True, force=True)
+
+
+@pytest.fixture(scope="module")
+def server(leftovers: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """cumulo with the test cloud, a twin of it with bad credentials, no local site."""
     (site,) = yaml.safe_load((TC / "sites.yaml").read_text())["sites"]
     bad = {**site, "name": "bad-cloud", "credentials": "password:cumulo:not-the-password",
@@ -153,7 +189,8 @@ def deploy(url: str, template: str, parameters: dict[str, Any], **extra: Any) ->
     body = {"template": template, "parameters": parameters, **extra}
     r = httpx.post(f"{url}/deployments", headers=auth(url), json=body, timeout=30)
     assert r.status_code == 201, r.text
-    return r.json()["uuid"]
+    MADE.append(r.json()["uuid"])
+    return MADE[-1]
 
 
 def final(url: str, dep_id: str, timeout: float = 180) -> dict[str, Any]:

@@ -11,11 +11,16 @@ from cumulo.configure.operations import (
     ConfigureError,
     operations_of,
 )
+from cumulo.configure.reach import Route, Unreachable, route_to, ssh_answers
 
 __all__ = [
     "DEPLOY_OPERATIONS",
     "TEARDOWN_OPERATIONS",
     "Configurator",
     "ConfigureError",
+    "Route",
+    "Unreachable",
     "operations_of",
+    "route_to",
+    "ssh_answers",
 ]

@@ -4,10 +4,12 @@
 order (``create``, ``configure``, ``start`` when it is deployed; ``stop``,
 ``delete`` when it is removed) on the node's host, each operation's playbook
 found by ``playbooks.find_playbook`` and run by ``runner.run_playbook`` with
-the operation's inputs as variables. The ``set_stats`` data of each operation
-are returned as ``{"Standard.<op>": {...}}``, what ``get_operation_output``
-reads. The first failed task stops the run with ``ConfigureError`` naming the
-operation, the task and its message.
+the operation's inputs as variables, at the ``reach.Route`` the engine chose, with
+the node's Galaxy roles installed in the run's own folder first (``roles.py``).
+The ``set_stats`` data of each operation are returned as
+``{"Standard.<op>": {...}}``, what ``get_operation_output`` reads. The first
+failed task stops the run with ``ConfigureError`` naming the operation, the
+task and its message.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from cumulo.catalogue import TEMPLATES_DIR
 from cumulo.config import Settings
 from cumulo.configure.access import access_key
 from cumulo.configure.playbooks import find_playbook
+from cumulo.configure.reach import Route
+from cumulo.configure.roles import RoleSources, install_roles, role_specs
 from cumulo.configure.runner import Target, parse_timeout, run_playbook
 from cumulo.configure.variables import check_input_names
 from cumulo.egress import EgressPolicy
@@ -44,6 +48,15 @@ def operations_of(instance: Any, names: Sequence[str]) -> list[tuple[str, Any]]:
     return [(n, standard[n]) for n in names if n in standard and standard[n].implementation]
 
 
+def cumulo_facts(settings: Settings) -> dict[str, str]:
+    """What playbooks know of this cumulo: the OIDC provider a notebook hub logs its
+    users in with ("" for none) and the claim of their groups (jupyterhub/configure.yml)."""
+    return {
+        "cumulo_oidc_issuer": settings.hub_oidc_issuer_url,
+        "cumulo_oidc_groups_claim": settings.oidc_groups_claim,
+    }
+
+
 @dataclass(frozen=True)
 class Configurator:
     data_dir: Path
@@ -51,6 +64,9 @@ class Configurator:
     import_map: Mapping[str, Path]
     allow_network: bool
     egress: EgressPolicy = field(default_factory=EgressPolicy)  # where playbook URLs may come from
+    # Variables every playbook gets besides its operation's inputs (they win over them):
+    # public settings only, never a secret (see ``cumulo_facts``).
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Configurator:
@@ -61,6 +77,7 @@ class Configurator:
             import_map={**default_import_map(), **parse_import_map(settings.import_map)},
             allow_network=settings.allow_network_imports and settings.allow_network_playbooks,
             egress=EgressPolicy.from_settings(settings),
+            facts=cumulo_facts(settings),
         )
 
     def public_key(self, deployment_id: str) -> str:
@@ -72,24 +89,23 @@ class Configurator:
         deployment_id: str,
         instance: Any,
         names: Sequence[str],
-        host: Mapping[str, Any],
+        route: Route,
         evaluate: Callable[[Any], Any],
         log: Callable[[str, str], None],
     ) -> dict[str, dict[str, Any]]:
-        """Run the operations ``names`` on ``host`` (its runtime attributes); their outputs."""
+        """Run the operations ``names`` at ``route`` (``reach.route_to``); their outputs."""
         todo = operations_of(instance, names)
         if not todo:
             return {}
-        port, user = host.get("ssh_port"), host.get("ssh_account")
-        if not port or not user:
-            raise ConfigureError(
-                f"node {instance.node}: its operations need a host reached by SSH "
-                f"(host {instance.host or 'none'} has no SSH port)"
-            )
         key = access_key(self.data_dir, deployment_id)
-        target = Target("127.0.0.1", int(port), str(user), key.private_openssh)
+        target = Target(route.host, route.port, route.user, key.private_openssh, route.jump)
+        sources = RoleSources(self.playbook_dirs, self.import_map, self.allow_network, self.egress)
         outputs: dict[str, dict[str, Any]] = {}
-        with tempfile.TemporaryDirectory(prefix="cumulo-playbooks-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"cumulo-run-{deployment_id}-") as scratch:
+            try:
+                roles = install_roles(role_specs(instance, evaluate), sources, Path(scratch))
+            except CumuloError as exc:
+                raise ConfigureError(f"node {instance.node}: {exc}") from None
             for name, operation in todo:
                 where = f"node {instance.node}: operation {STANDARD}.{name}"
                 try:
@@ -101,7 +117,9 @@ class Configurator:
                 except CumuloError as exc:
                     raise ConfigureError(f"{where}: {exc}") from None
                 variables = {k: evaluate(v) for k, v in (operation.inputs or {}).items()}
-                run = run_playbook(playbook, target, variables, parse_timeout(operation.timeout))
+                variables.update(self.facts)
+                timeout = parse_timeout(operation.timeout)
+                run = run_playbook(playbook, target, variables, timeout, roles)
                 log(f"{STANDARD}.{name}", run.output)
                 if run.failure:
                     raise ConfigureError(f"{where} ({operation.implementation}): {run.failure}")

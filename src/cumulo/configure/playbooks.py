@@ -61,19 +61,28 @@ def _from_url(
     if prefixes:
         prefix = prefixes[0]
         return find_playbook(url[len(prefix) :], [import_map[prefix]], {}, False, scratch)
+    return fetch_file(url, "playbook", allow_network, scratch, egress, MAX_PLAYBOOK_BYTES)
+
+
+def fetch_file(
+    url: str, what: str, allow_network: bool, scratch: Path, egress: EgressPolicy | None,
+    max_bytes: int,
+) -> Path:  # fmt: skip
+    """``url`` downloaded into ``scratch/fetched`` where the switches and the egress
+    policy allow; ``PlaybookError`` naming ``what`` (a playbook, a role) otherwise."""
     if not url.startswith(("http://", "https://")):
-        raise PlaybookError(f"playbook {url}: only http and https URLs are fetched")
+        raise PlaybookError(f"{what} {url}: only http and https URLs are fetched")
     if not allow_network:
         raise PlaybookError(
-            f"playbook {url}: not in the import map, and playbooks from the network are off "
+            f"{what} {url}: not in the import map, and playbooks from the network are off "
             "(CUMULO_ALLOW_NETWORK_PLAYBOOKS with CUMULO_ALLOW_NETWORK_IMPORTS: a fetched "
-            "playbook is code that Ansible runs partly on cumulo's host)"
+            f"{what} is code that Ansible runs partly on cumulo's host)"
         )
     try:
-        body = fetch(url, egress or EgressPolicy(), MAX_PLAYBOOK_BYTES, FETCH_TIMEOUT)
+        body = fetch(url, egress or EgressPolicy(), max_bytes, FETCH_TIMEOUT)
     except FetchFailed as exc:
-        raise PlaybookError(f"playbook {url}: {exc}") from None
-    path = scratch / "fetched" / PurePosixPath(url.split("?")[0]).name
+        raise PlaybookError(f"{what} {url}: {exc}") from None
+    path = scratch / "fetched" / (PurePosixPath(url.split("?")[0]).name or "download")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(body)
     return path

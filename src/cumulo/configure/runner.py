@@ -1,7 +1,9 @@
 """Running one playbook against one node over SSH with ansible-runner.
 
-The node is reached as an SSH host on 127.0.0.1 at its published port, as the
-deployment owner's account with cumulo's access key (``access.py``). Where the
+The node is reached over SSH at the address and port its site's driver reports
+(``reach.py``: 127.0.0.1 and the published port on the local site, a floating IP
+on a cloud, maybe through the site's jump host), as the deployment owner's
+account with cumulo's access key (``access.py``). Where the
 tasks run is cumulo's alone: the connection variables are pinned as extra
 variables (``variables.py``), the inventory names only the node
 (``inventory.py``), and the operation's inputs are unsafe data beside them. The
@@ -53,12 +55,13 @@ class OperationFailed(CumuloError):
 
 @dataclass(frozen=True)
 class Target:
-    """Where a playbook runs: an SSH host on 127.0.0.1."""
+    """Where a playbook runs: an SSH account at an address, maybe through a jump host."""
 
     host: str
     port: int
     user: str
     private_key: bytes
+    jump: str | None = None  # the site's, checked by ``reach.jump_host``
 
 
 @dataclass
@@ -69,10 +72,15 @@ class PlaybookRun:
 
 
 def run_playbook(
-    playbook: Path, target: Target, variables: Mapping[str, Any], timeout: float | None = None
+    playbook: Path,
+    target: Target,
+    variables: Mapping[str, Any],
+    timeout: float | None = None,
+    roles: Path | None = None,
 ) -> PlaybookRun:
-    """Run ``playbook``; never raises for a failed task (see ``PlaybookRun.failure``),
-    raises ``ReservedInput`` for an input in Ansible's namespaces."""
+    """Run ``playbook`` (with the roles installed in ``roles``); never raises for a failed
+    task (see ``PlaybookRun.failure``), raises ``ReservedInput`` for an input in Ansible's
+    namespaces."""
     folder = private_folder()
     try:
         key = folder / "access" / "id_ed25519"  # not env/ssh_key: no ssh-agent needed
@@ -82,12 +90,14 @@ def run_playbook(
         (folder / "cp").mkdir(mode=0o700)
         (folder / "tmp").mkdir(mode=0o700)
         (folder / "ansible.cfg").touch(0o600)
-        connection = connection_vars(target.host, target.port, target.user, key, folder / "cp")
+        connection = connection_vars(
+            target.host, target.port, target.user, key, folder / "cp", target.jump
+        )
         (folder / "env").mkdir(mode=0o700)
         extra = folder / "env" / "extravars"  # ansible-runner passes it as -e @file
         extra.touch(0o600)
         extra.write_text(extra_vars_yaml(variables, connection), encoding="utf-8")
-        return _run(folder, playbook, timeout or DEFAULT_TIMEOUT)
+        return _run(folder, playbook, timeout or DEFAULT_TIMEOUT, roles)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -98,9 +108,11 @@ def private_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="cumulo-ansible-", dir=base))
 
 
-def fixed_environment(folder: Path) -> dict[str, str]:
+def fixed_environment(folder: Path, roles: Path | None = None) -> dict[str, str]:
     """The whole environment of ``ansible-playbook``: nothing from the server's or a user's."""
+    found = {"ANSIBLE_ROLES_PATH": str(roles)} if roles is not None else {}
     return {
+        **found,
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), SYSTEM_PATH]),
         "HOME": pwd.getpwuid(os.getuid()).pw_dir,
         "LANG": "C.UTF-8",
@@ -117,7 +129,7 @@ def fixed_environment(folder: Path) -> dict[str, str]:
     }
 
 
-def _run(folder: Path, playbook: Path, timeout: float) -> PlaybookRun:
+def _run(folder: Path, playbook: Path, timeout: float, roles: Path | None) -> PlaybookRun:
     failures: list[str] = []
     stats: dict[str, Any] = {}
 
@@ -145,7 +157,7 @@ def _run(folder: Path, playbook: Path, timeout: float) -> PlaybookRun:
     given = runner.config.env
     runner.config.env = {
         **{k: given[k] for k in _RUNNER_KEYS if k in given},
-        **fixed_environment(folder),
+        **fixed_environment(folder, roles),
     }
     runner.run()
     output = runner.stdout.read() if runner.stdout else ""

@@ -5,7 +5,7 @@ Extra variables have Ansible's highest precedence, above inventory, play, role,
 ``set_fact`` and ``include_vars`` variables, and a connection variable beats the
 ``connection:``/``remote_user:``/``port:`` keywords of a play or task; extra
 variables also apply to a delegated host. So the connection variables pinned here
-(``ansible_connection: ssh`` to 127.0.0.1 at the node's port, with cumulo's user,
+(``ansible_connection: ssh`` to the node's address and port, with cumulo's user,
 key, ssh arguments and executables) hold for every task, including
 ``connection: local``, ``delegate_to: localhost`` and ``local_action``: each of
 them runs on the node. Input names in Ansible's namespaces are refused
@@ -35,9 +35,11 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # No ssh configuration file, no agent keys, no known_hosts: only what is given here.
 SSH_ARGS = (
     "-F /dev/null -o IdentitiesOnly=yes -o StrictHostKeyChecking=no "
-    "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ProxyCommand=none "
-    "-o ControlMaster=auto -o ControlPersist=30s"
+    "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=30s"
 )
+# No proxy, unless the site's admin set a jump host (ssh keeps the first of ProxyCommand
+# and ProxyJump it reads, so "none" must then be left out).
+NO_PROXY = "-o ProxyCommand=none"
 
 
 class ReservedInput(CumuloError):
@@ -46,9 +48,12 @@ class ReservedInput(CumuloError):
     http_status = 400
 
 
-def connection_vars(host: str, port: int, user: str, key: Path, control_dir: Path) -> dict:
-    """cumulo's connection to the node: every variable that says where or how tasks run."""
-    ssh = {tool: _executable(tool) for tool in ("ssh", "scp", "sftp")}
+def connection_vars(
+    host: str, port: int, user: str, key: Path, control_dir: Path, jump: str | None = None
+) -> dict:
+    """cumulo's connection to the node: every variable that says where or how tasks run;
+    ``jump`` is the site's jump host (``[user@]host[:port]``, checked by ``reach.jump_host``)."""
+    ssh = {tool: system_tool(tool) for tool in ("ssh", "scp", "sftp")}
     return {
         "ansible_connection": "ssh",
         **dict.fromkeys(("ansible_host", "ansible_ssh_host"), host),
@@ -57,8 +62,8 @@ def connection_vars(host: str, port: int, user: str, key: Path, control_dir: Pat
         **dict.fromkeys(("ansible_private_key_file", "ansible_ssh_private_key_file"), str(key)),
         **dict.fromkeys(("ansible_private_key", "ansible_ssh_private_key"), ""),
         **dict.fromkeys(("ansible_password", "ansible_ssh_pass", "ansible_ssh_password"), ""),
-        "ansible_ssh_args": SSH_ARGS,
-        "ansible_ssh_common_args": "",
+        "ansible_ssh_args": SSH_ARGS if jump else f"{SSH_ARGS} {NO_PROXY}",
+        "ansible_ssh_common_args": f"-o ProxyJump={jump}" if jump else "",
         "ansible_ssh_extra_args": "",
         "ansible_scp_extra_args": "",
         "ansible_sftp_extra_args": "",
@@ -99,7 +104,8 @@ def as_data(value: Any) -> Any:
     return str(value)
 
 
-def _executable(tool: str) -> str:
+def system_tool(tool: str) -> str:
+    """The system's ``tool`` (ssh, scp...), never one found on a user's or the server's PATH."""
     return shutil.which(tool, path=SYSTEM_PATH) or f"/usr/bin/{tool}"
 
 

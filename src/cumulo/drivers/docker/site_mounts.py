@@ -17,7 +17,7 @@ from typing import Any
 
 from cumulo.drivers.base import SiteInfo
 from cumulo.drivers.docker.created_policy import SiteRules
-from cumulo.drivers.docker.volumes import mount_point
+from cumulo.drivers.storage import mount_point
 from cumulo.errors import SiteError
 
 OPTION = "readonly_mounts"

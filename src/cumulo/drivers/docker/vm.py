@@ -7,7 +7,6 @@ The image (``cumulo/vm-debian``, built by ``scripts/build-images.sh``) runs
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,11 +25,11 @@ from cumulo.drivers.docker.site_mounts import site_binds
 from cumulo.drivers.docker.spec import VM, ContainerSpec
 from cumulo.drivers.docker.volumes import mounts
 from cumulo.drivers.docker_images import DEFAULT_DISTRIBUTION, DEFAULT_IMAGES, DEFAULT_VERSION
-from cumulo.errors import ImageNotFound, SiteError
+from cumulo.drivers.node_accounts import accounts
+from cumulo.errors import ImageNotFound
 
 SSH = "22/tcp"
 ACCOUNTS_ENV = "CUMULO_ACCOUNTS"
-_ACCOUNT_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
 
 
 def site_images(site: SiteInfo) -> Mapping[str, Mapping[str, str]]:
@@ -86,30 +85,6 @@ def _version_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip().lower()
-
-
-def accounts(request: NodeRequest) -> list[tuple[str, bool, list[str]]]:
-    """(name, sudo, public keys) of every account: the owner's, then ``os_users``."""
-    result = [(request.ssh_user, True, [k.strip() for k in request.ssh_public_keys if k.strip()])]
-    users = request.properties.get("os_users") or []
-    if not isinstance(users, list):
-        raise SiteError(f"node {request.node}: properties.os_users must be a list of users")
-    for i, user in enumerate(users):
-        if not isinstance(user, Mapping):
-            raise SiteError(f"node {request.node}: properties.os_users[{i}] is not a user")
-        name = user.get("os_user_name") or user.get("name")
-        sudo = user.get("os_user_add_to_sudoers", user.get("sudo", False))
-        key = user.get("os_user_ssh_public_key") or user.get("ssh_key")
-        result.append(
-            (str(name or ""), sudo in (True, "true", "True", "yes"), [str(key)] if key else [])
-        )
-    for i, (name, _, keys) in enumerate(result):
-        where = "the SSH user" if i == 0 else f"properties.os_users[{i - 1}]"
-        if not _ACCOUNT_NAME.match(name):
-            raise SiteError(f"node {request.node}: {where}: {name!r} is not a valid account name")
-        if any("\n" in k or "\r" in k for k in keys):
-            raise SiteError(f"node {request.node}: {where}: an SSH key must be a single line")
-    return result
 
 
 def accounts_env(entries: list[tuple[str, bool, list[str]]]) -> str:

@@ -13,7 +13,6 @@ outside the container, so its data outlive stop and start.
 from __future__ import annotations
 
 import contextlib
-import posixpath
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,28 +20,14 @@ import docker.errors
 
 from cumulo.drivers.base import NodeRequest
 from cumulo.drivers.docker import labels as lbl
+from cumulo.drivers.storage import ATTACHES_TO, mount_point
 from cumulo.errors import SiteError
 from cumulo.tosca.units import parse_size
 
-STORAGE_TYPES = frozenset(
-    {
-        "tosca.nodes.BlockStorage",
-        "tosca.nodes.Storage.BlockStorage",
-        "tosca.nodes.indigo.BlockStorage",
-    }
-)
 VOLUME = "volume"
 PREFIX = "volume:"  # physical ids of volumes; containers' are bare ids
 SIZE = "cumulo.size"
 KEEP = "cumulo.keep"
-ATTACHES_TO = "tosca.relationships.AttachesTo"
-# Mounting over these would break the VM-like container.
-_SYSTEM_PATHS = {"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root",
-                 "/run", "/sbin", "/sys", "/usr", "/var", "/home", "/tmp"}  # fmt: skip
-
-
-def is_storage(request: NodeRequest) -> bool:
-    return any(t in STORAGE_TYPES for t in request.types)
 
 
 def physical_id(name: str) -> str:
@@ -96,17 +81,6 @@ def mounts(request: NodeRequest) -> dict[str, dict[str, str]]:
         location = (req.get("properties") or {}).get("location")
         found[name] = {"bind": mount_point(request.node, where, location), "mode": "rw"}
     return found
-
-
-def mount_point(node: str, where: str, location: Any) -> str:
-    if not isinstance(location, str) or not location.startswith("/"):
-        raise SiteError(
-            f"node {node}: {where}: location {location!r} must be an absolute path, e.g. /data"
-        )
-    path = posixpath.normpath(location)
-    if path in _SYSTEM_PATHS or path.startswith(("/proc/", "/sys/", "/dev/")):
-        raise SiteError(f"node {node}: {where}: cannot mount a volume over {path}")
-    return path
 
 
 # -- on the engine ----------------------------------------------------------

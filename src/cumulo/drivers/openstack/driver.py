@@ -46,14 +46,13 @@ from cumulo.drivers.openstack.volumes import (
     FAILED,
     PREFIX,
     READY,
-    STORAGE_TYPES,
     attachments,
     block_devices,
     ensure_volume,
-    is_storage,
     volume_attributes,
     volume_of,
 )
+from cumulo.drivers.storage import STORAGE_TYPES, is_storage
 from cumulo.errors import DriverTimeout, ImageNotFound, SiteError
 from cumulo.federation import Flavor
 

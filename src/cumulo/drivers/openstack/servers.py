@@ -7,7 +7,7 @@ from typing import Any
 from openstack.connection import Connection
 
 from cumulo.drivers.base import NodeRequest
-from cumulo.drivers.docker.vm import accounts
+from cumulo.drivers.node_accounts import accounts
 from cumulo.drivers.openstack import tags
 from cumulo.drivers.openstack.networking import Rule
 

@@ -2,7 +2,7 @@
 
 Accounts are the owner's (``ssh_user`` with the deployment's keys, sudo) and
 the node's ``os_users``, checked as on the local site
-(``cumulo.drivers.docker.vm.accounts``: valid names, one-line keys). No
+(``cumulo.drivers.node_accounts``: valid names, one-line keys). No
 keypair object is made on the cloud: nothing to leave behind. A Cinder volume
 attached to the server is found by its id (``/dev/disk/by-id/virtio-<id>``),
 formatted if blank and mounted at its ``location``.
@@ -15,7 +15,7 @@ import base64
 import yaml
 
 from cumulo.drivers.base import NodeRequest
-from cumulo.drivers.docker.vm import accounts
+from cumulo.drivers.node_accounts import accounts
 from cumulo.errors import SiteError
 
 SUDO = "ALL=(ALL) NOPASSWD:ALL"

@@ -17,20 +17,14 @@ from typing import Any
 from openstack.connection import Connection
 
 from cumulo.drivers.base import NodeRequest
-from cumulo.drivers.docker.volumes import ATTACHES_TO, STORAGE_TYPES, mount_point
 from cumulo.drivers.openstack import tags
+from cumulo.drivers.storage import ATTACHES_TO, mount_point
 from cumulo.errors import SiteError
 from cumulo.tosca.units import parse_size
 
 PREFIX = "volume:"  # physical ids of volumes; servers' are bare ids
 READY = "available"
 FAILED = ("error", "error_deleting")
-
-__all__ = ["STORAGE_TYPES"]
-
-
-def is_storage(request: NodeRequest) -> bool:
-    return any(t in STORAGE_TYPES for t in request.types)
 
 
 def volume_of(physical_id: str) -> str | None:

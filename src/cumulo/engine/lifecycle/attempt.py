@@ -179,7 +179,8 @@ def _realize_all(
                     if driver.realizes(req):
                         pid, attrs = realize_one(ctx, driver, req, deadline, before)
                     else:
-                        pid, attrs = None, configure_one(ctx, inst, req, attributes)
+                        pid, attrs = None, configure_one(ctx, inst, req, attributes, site,
+                                                         deadline)  # fmt: skip
                     break
                 except SiteError as exc:
                     if isinstance(exc, DriverTimeout) or not site_back(ctx, driver, site, deadline):

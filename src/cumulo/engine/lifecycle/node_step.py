@@ -1,5 +1,6 @@
 """One node instance in an attempt: made and looked at by the driver (parking the
-job while it is not ready), or configured by its operations on its host.
+job while it is not ready), or configured by its operations on its host (parking
+the job while SSH does not answer there yet).
 
 Each database change is its own short transaction; a node ready at the first
 look is stored made and ready at once.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cumulo.configure import DEPLOY_OPERATIONS, operations_of, ssh_answers
 from cumulo.drivers.base import Driver, NodeRequest, Realized, Waiting
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
@@ -18,7 +20,7 @@ from cumulo.engine.lifecycle.attempt_context import (
     check_running,
     resource_row,
 )
-from cumulo.engine.lifecycle.configure_step import run_operations
+from cumulo.engine.lifecycle.configure_step import host_route, run_operations
 from cumulo.engine.lifecycle.node_requests import spec_digest
 from cumulo.engine.lifecycle.waiting import FIRST_LOOK, LATER_LOOK, park, stop_waiting
 from cumulo.engine.outputs import json_safe
@@ -28,8 +30,10 @@ from cumulo.engine.states import (
     advance,
 )
 from cumulo.errors import CumuloError
-from cumulo.store.models import Resource
+from cumulo.store.models import Resource, Site
 from cumulo.tosca import NodeInstance
+
+SSH_LOOK = 2.0  # how long one look waits for SSH's greeting
 
 
 def resume_point(
@@ -48,18 +52,39 @@ def resume_point(
 
 
 def configure_one(
-    ctx: AttemptContext, inst: NodeInstance, req: NodeRequest, attributes: dict[Any, Any]
-) -> dict[str, Any]:
-    """A software component the site does not realize: its operations, run on its host."""
+    ctx: AttemptContext, inst: NodeInstance, req: NodeRequest, attributes: dict[Any, Any],
+    site: Site, deadline: Deadline,
+) -> dict[str, Any]:  # fmt: skip
+    """A software component the site does not realize: its operations, run on its host
+    once SSH answers there (a server just booted may take minutes: the job parks)."""
     key = (req.node, req.index)
     with ctx.engine.db.session() as s:
         advance(s, resource_row(s, ctx.dep_id, key), NodeState.CONFIGURING, CONFIGURE_PATH)
-    attrs = run_operations(ctx.engine, ctx.dep_id, ctx.plan, inst, req.index, attributes)
+    if operations_of(inst, DEPLOY_OPERATIONS):
+        _wait_for_ssh(ctx, inst, req, attributes, site, deadline)
+    attrs = run_operations(ctx.engine, ctx.dep_id, ctx.plan, inst, req.index, attributes, site)
     with ctx.engine.db.session() as s:
         res = resource_row(s, ctx.dep_id, key)
         res.attributes = json_safe(attrs)
         advance(s, res, NodeState.CONFIGURED, CONFIGURE_PATH)
     return attrs
+
+
+def _wait_for_ssh(
+    ctx: AttemptContext, inst: NodeInstance, req: NodeRequest, attributes: dict[Any, Any],
+    site: Site, deadline: Deadline,
+) -> None:  # fmt: skip
+    """Return once SSH answers on the instance's host; else park (fail past the deadline)."""
+    route = host_route(inst, req.index, attributes, site)
+    why = ssh_answers(route, min(SSH_LOOK, max(deadline.remaining(), 0.1)))
+    if why is None:
+        with ctx.engine.db.session() as s:
+            stop_waiting(s, ctx.dep_id)
+        return
+    waiting = Waiting(f"SSH on {inst.host} ({route.text()}) to answer", why)
+    if deadline.remaining() <= 0:
+        raise NodeFailed(req.node, req.index, deadline.explain(f"{waiting.what}: {why}"))
+    park(ctx, f"{req.node}[{req.index}]", waiting, deadline)
 
 
 def realize_one(
