@@ -5,7 +5,7 @@
 #   cumulo/httpd:1         busybox httpd on :8080 serving /www (a few MB)
 #   cumulo/redis:7         Debian's redis-server on :6379 (the compose example's database)
 #   cumulo/counter-web:1   a Python web app on :8000 counting visits in Redis (its web app)
-#   cumulo/vm-jupyter:12   the VM-like image plus JupyterHub and JupyterLab (PyPI),
+#   cumulo/vm-jupyter:12   the VM-like image plus JupyterHub, JupyterLab, oauthenticator (PyPI),
 #                          configurable-http-proxy, Prometheus and its node exporter
 #                          (Debian): "Jupyter with persistence"
 # Only when asked ("ml"; large, several minutes):
@@ -39,6 +39,7 @@ COUNTER=cumulo/counter-web:1
 JUPYTER=cumulo/vm-jupyter:12
 JUPYTERHUB_VERSION=6.1.1
 JUPYTERLAB_VERSION=4.6.6
+OAUTHENTICATOR_VERSION=17.4.0  # the hub's OIDC login (GenericOAuthenticator)
 JUPYTER_ML=cumulo/vm-jupyter-ml:12
 # CPU builds only: PyPI's torch for Linux needs NVIDIA's CUDA libraries (several
 # GB) even to be imported, so it is not in this image (docs/notebooks.md).
@@ -197,13 +198,14 @@ build_counter() {  # HASH
 
 build_jupyter() {  # HASH
   log "building $JUPYTER (node-configurable-http-proxy; jupyterhub $JUPYTERHUB_VERSION and" \
-    "jupyterlab $JUPYTERLAB_VERSION from PyPI; a few minutes)"
+    "jupyterlab $JUPYTERLAB_VERSION, oauthenticator $OAUTHENTICATOR_VERSION from PyPI; a few minutes)"
   local cid ca=() pip_cert=
   if [ -f "$HOST_CA" ]; then ca=(-v "$HOST_CA:/run/host-ca.crt:ro"); pip_cert=/run/host-ca.crt; fi
   # Versions and the CA go on the command line, not in the container's
   # environment, which docker commit would keep.
   cid=$(docker create "${ca[@]}" "$VM" sh -c "PIP_CERT=$pip_cert \
-    JUPYTERHUB_VERSION=$JUPYTERHUB_VERSION JUPYTERLAB_VERSION=$JUPYTERLAB_VERSION sh /tmp/build/build.sh")
+    JUPYTERHUB_VERSION=$JUPYTERHUB_VERSION JUPYTERLAB_VERSION=$JUPYTERLAB_VERSION \
+    OAUTHENTICATOR_VERSION=$OAUTHENTICATOR_VERSION sh /tmp/build/build.sh")
   HELPERS+=("$cid")
   docker cp "$INPUTS/vm-jupyter/." "$cid:/tmp/build" >/dev/null
   docker start -a "$cid" >"$WORK/jupyter.log" 2>&1 || { tail -n 30 "$WORK/jupyter.log" >&2; die "build of $JUPYTER failed"; }
@@ -249,7 +251,7 @@ ensure "$REDIS" "$redis_hash" build_redis
 counter_hash=$(inputs_hash "$base_id" "$INPUTS/counter-web/app.py" build-counter-v1)
 ensure "$COUNTER" "$counter_hash" build_counter
 vm_id=$(docker image inspect -f '{{.Id}}' "$VM")
-jupyter_hash=$(inputs_hash "$vm_id" "$JUPYTERHUB_VERSION" "$JUPYTERLAB_VERSION" \
+jupyter_hash=$(inputs_hash "$vm_id" "$JUPYTERHUB_VERSION" "$JUPYTERLAB_VERSION" "$OAUTHENTICATOR_VERSION" \
   "$INPUTS"/vm-jupyter/* build-jupyter-v1)
 ensure "$JUPYTER" "$jupyter_hash" build_jupyter
 if [ "$ML" = 1 ]; then

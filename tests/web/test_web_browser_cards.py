@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import AXE, form_cards, screenshot, serious_violations
+from browser import AXE, screenshot, serious_violations
 from test_web_browser import (  # noqa: F401  (the module's fixtures, shared)
     STATUS_TIMEOUT_MS,
     auth,
@@ -26,6 +26,8 @@ from test_web_browser import (  # noqa: F401  (the module's fixtures, shared)
 )
 from test_web_browser_forms import delete_from_the_list, docker_objects_of, no_horizontal_overflow
 
+from cumulo import catalogue
+
 WIDTHS = (1366, 390)
 
 
@@ -34,7 +36,7 @@ def tabs_of(pg) -> list[str]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", form_cards())
+@pytest.mark.parametrize("name", catalogue.names())  # every card, the notebooks' too
 def test_each_card_form_fits_the_screen_and_is_accessible(page, name, width):  # noqa: F811
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"/ui/catalogue/{name}")

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run inside a helper container of cumulo/vm-debian by scripts/build-images.sh:
-# JupyterHub's proxy from Debian, JupyterHub and JupyterLab from PyPI in a venv,
+# JupyterHub's proxy from Debian, JupyterHub, JupyterLab and oauthenticator (OIDC
+# login) from PyPI in a venv,
 # the node's monitoring (Prometheus and its node exporter) from Debian, and the
 # files of this folder (copied to /tmp/build) in place.
 # PIP_CERT names the host's CA bundle, bind-mounted for the build only.
@@ -20,7 +21,7 @@ rm -rf /var/lib/apt/lists/* /var/log/*.log /var/log/apt/*
 
 python3 -m venv /opt/jupyterhub
 /opt/jupyterhub/bin/pip install -q --no-cache-dir "jupyterhub==$JUPYTERHUB_VERSION" \
-  "jupyterlab==$JUPYTERLAB_VERSION"
+  "jupyterlab==$JUPYTERLAB_VERSION" "oauthenticator==$OAUTHENTICATOR_VERSION"
 rm -rf /root/.cache /opt/jupyterhub/share/jupyter/lab/staging
 
 # The hub and every notebook server run as this system user, never as root.
@@ -29,6 +30,8 @@ install -d -m 0755 -o jupyter -g jupyter /notebooks
 install -d -m 0755 /etc/jupyterhub /usr/local/lib/cumulo-jupyter
 install -m 0644 /tmp/build/jupyterhub_config.py /etc/jupyterhub/jupyterhub_config.py
 install -m 0755 /tmp/build/set-owner.py /usr/local/lib/cumulo-jupyter/set-owner.py
+install -m 0755 /tmp/build/set-oidc.py /usr/local/lib/cumulo-jupyter/set-oidc.py
+install -m 0644 /tmp/build/private_file.py /usr/local/lib/cumulo-jupyter/private_file.py
 install -m 0755 /tmp/build/hub.sh /usr/local/sbin/cumulo-jupyterhub
 install -m 0755 /tmp/build/init.sh /usr/local/sbin/cumulo-jupyter-init
 # Monitoring: started by the configure operation when asked (cumulo-monitoring enable).

@@ -1,7 +1,8 @@
 #!/bin/sh
-# cumulo-jupyterhub start [--no-wait] | stop | status: the hub as the system
-# user "jupyter", in the background (sshd is the container's main process).
-# "start" (also of a running hub) waits until the hub's API answers, unless --no-wait.
+# cumulo-jupyterhub start [--no-wait] | stop | restart | status: the hub as the
+# system user "jupyter", in the background (sshd is the container's main process).
+# "start" (also of a running hub) waits until the hub's API answers, unless --no-wait;
+# "restart" (to read a new authenticator configuration) waits too.
 set -eu
 export PATH=/opt/jupyterhub/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 STATE=/var/lib/jupyterhub
@@ -16,7 +17,17 @@ answers() {
     2>/dev/null
 }
 
+stop() {
+  pkill -u jupyter -f '/opt/jupyterhub/bin/' || true
+  i=0
+  while running && [ "$i" -lt 40 ]; do i=$((i + 1)); sleep 0.25; done
+}
+
 case "${1:-}" in
+  restart)
+    stop
+    exec "$0" start
+    ;;
   start)
     if ! running; then
       touch "$LOG" && chown jupyter:jupyter "$LOG"
@@ -37,13 +48,13 @@ case "${1:-}" in
     done
     ;;
   stop)
-    pkill -u jupyter -f '/opt/jupyterhub/bin/' || true
+    stop
     ;;
   status)
     running
     ;;
   *)
-    echo "usage: cumulo-jupyterhub start [--no-wait] | stop | status" >&2
+    echo "usage: cumulo-jupyterhub start [--no-wait] | stop | restart | status" >&2
     exit 2
     ;;
 esac

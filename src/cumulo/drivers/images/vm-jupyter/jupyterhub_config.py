@@ -4,6 +4,11 @@
 # The hub starts with the container, before its configuration: the owner is read
 # at each login, so nobody gets in until set-owner.py has run, and a new password
 # (an update) holds at once, without a restart.
+# When the deployment asked for OIDC groups and cumulo uses an OIDC provider,
+# set-oidc.py wrote oidc.json (the hub's own client of the provider) and the hub
+# logs users in with the provider instead: members of the allowed groups (admins:
+# the admin groups) get in, nobody else (read at the hub's start: set-oidc.py
+# asks for a restart when it changes).
 import hashlib
 import hmac
 import json
@@ -11,14 +16,19 @@ import json
 from jupyterhub.auth import Authenticator
 
 OWNER_FILE = "/etc/jupyterhub/owner.json"
+OIDC_FILE = "/etc/jupyterhub/oidc.json"
 
 
-def _owner():
+def _read(path):
     try:
-        with open(OWNER_FILE) as f:
+        with open(path) as f:
             return json.load(f)
     except FileNotFoundError:
         return None
+
+
+def _owner():
+    return _read(OWNER_FILE)
 
 
 class OwnerAuthenticator(Authenticator):
@@ -38,11 +48,38 @@ class OwnerAuthenticator(Authenticator):
         return {"name": name, "admin": True} if ok_name and ok_password else None
 
 
+def _use_oidc(c, oidc):
+    """GenericOAuthenticator (oauthenticator) with the hub's client of the provider."""
+    claim = oidc["groups_claim"]
+    auth = c.GenericOAuthenticator
+    c.JupyterHub.authenticator_class = "generic-oauth"
+    auth.login_service = oidc["issuer"]
+    auth.client_id = oidc["client_id"]
+    auth.client_secret = oidc["client_secret"]
+    auth.oauth_callback_url = oidc["callback_url"]
+    auth.authorize_url = oidc["authorize_url"]
+    auth.token_url = oidc["token_url"]
+    auth.basic_auth = True  # the client was registered for client_secret_basic (RFC 7591's default)
+    auth.userdata_url = oidc["userdata_url"]
+    auth.scope = oidc["scope"]
+    auth.username_claim = "preferred_username"
+    # The groups claim of the user info; a claim name may hold dots (wlcg.groups).
+    auth.manage_groups = True
+    auth.auth_state_groups_key = lambda state: (state.get("oauth_user") or {}).get(claim) or []
+    auth.allowed_groups = set(oidc["allowed_groups"])
+    auth.admin_groups = set(oidc["admin_groups"])
+    auth.allow_all = False
+
+
 c = get_config()  # noqa: F821 (JupyterHub's config loader defines it)
 c.JupyterHub.bind_url = "http://:8000"
-c.JupyterHub.authenticator_class = OwnerAuthenticator
-# Whoever authenticates is allowed: authenticate() admits the owner alone.
-c.Authenticator.allow_all = True
+OIDC = _read(OIDC_FILE)
+if OIDC:
+    _use_oidc(c, OIDC)
+else:
+    c.JupyterHub.authenticator_class = OwnerAuthenticator
+    # Whoever authenticates is allowed: authenticate() admits the owner alone.
+    c.Authenticator.allow_all = True
 c.JupyterHub.db_url = "sqlite:////var/lib/jupyterhub/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = "/var/lib/jupyterhub/cookie_secret"
 c.ConfigurableHTTPProxy.pid_file = "/var/lib/jupyterhub/proxy.pid"

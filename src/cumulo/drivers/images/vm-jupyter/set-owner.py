@@ -7,13 +7,12 @@ by Prometheus's user only). The password itself is kept nowhere on the node."""
 
 import hashlib
 import json
-import os
-import pwd
 import re
 import secrets
 import sys
 
 import bcrypt
+from private_file import write_private
 
 ITERATIONS = 200_000
 BCRYPT_ROUNDS = 10  # Prometheus checks it at each request (it caches successes)
@@ -37,17 +36,6 @@ def main() -> int:
     web = {"basic_auth_users": {name: hashed}}
     write_private("/etc/cumulo-monitoring/web.yml", json.dumps(web), "prometheus")
     return 0
-
-
-def write_private(path: str, text: str, user: str) -> None:
-    """Replace ``path`` at once with ``text``, readable by ``user`` alone."""
-    owner = pwd.getpwnam(user)
-    tmp = path + ".new"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chown(tmp, owner.pw_uid, owner.pw_gid)
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
