@@ -15,6 +15,7 @@ from starlette.types import Lifespan
 from cumulo import __version__
 from cumulo.api.errors import JsonServerErrors, install_error_handlers
 from cumulo.api.routers import (
+    catalogue,
     deployments,
     lifecycle,
     metrics,
@@ -64,6 +65,7 @@ def create_api(*, lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
         metrics,
         lifecycle,
         stream,
+        catalogue,
     ):
         app.include_router(module.router)
     app.add_middleware(JsonServerErrors)

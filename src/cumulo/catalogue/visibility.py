@@ -8,7 +8,7 @@ Metadata, as the INDIGO dashboard writes it: ``visibility: {type: public}`` or
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 Access = Literal["open", "locked", "hidden"]
@@ -36,3 +36,16 @@ def access(metadata: Mapping[str, Any], group: str | None) -> Access:
     if group is not None and isinstance(locked, list) and group in [str(g) for g in locked]:
         return "locked"
     return "open"
+
+
+_RANK: dict[Access, int] = {"hidden": 0, "locked": 1, "open": 2}
+
+
+def caller_access(
+    metadata: Mapping[str, Any], groups: Iterable[str], *, admin: bool = False
+) -> Access:
+    """The best access any of ``groups`` has (no group: as the group-less); admins see all."""
+    if admin:
+        return "open"
+    found = [access(metadata, g) for g in groups] or [access(metadata, None)]
+    return max(found, key=_RANK.__getitem__)

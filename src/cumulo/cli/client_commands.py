@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -40,16 +39,11 @@ from cumulo.cli.client.render import (
     resources_view,
     section,
 )
-from cumulo.cli.client.request import (
-    build_params,
-    catalogue_names,
-    locate_in,
-    read_template,
-    template_path,
-)
+from cumulo.cli.client.request import build_params, locate_in
 from cumulo.cli.client.short_ids import resolve
 from cumulo.cli.client.ssh_key import fill_ssh_key
 from cumulo.cli.client.stream import follow_events
+from cumulo.cli.client.template_source import resolve_template
 
 ID_HELP = "The deployment's id, or a unique prefix of it (as git takes commits)."
 
@@ -93,7 +87,8 @@ def deploy(
         str,
         typer.Argument(
             metavar="TEMPLATE",
-            help="A TOSCA file, or the name of a catalogue service (e.g. run-docker).",
+            help="A TOSCA file, or the name of a service of the server's catalogue "
+            "(e.g. run-docker; `cumulo catalogue ls` lists them).",
         ),
     ],
     param: Annotated[
@@ -150,11 +145,12 @@ def deploy(
       cumulo deploy vm -p ssh_public_key=@~/.ssh/id_ed25519.pub --wait
 
     A service that needs an SSH key and is given none gets your newest key on
-    the server (`cumulo keys ls`).
+    the server (`cumulo keys ls`). A name is looked up in the server's catalogue
+    (`cumulo catalogue ls`); a path is read here.
     """
     with api_client() as api:
-        path = template_path(template)
-        text = read_template(str(path))
+        source = resolve_template(api, template, group)
+        text = source.text
         params = build_params(param or [], params_file)
         using = fill_ssh_key(api, text, params)
         if using:
@@ -168,7 +164,7 @@ def deploy(
             body["userGroup"] = group
         if site:
             body["site"] = site
-        with _located(template, path):
+        with _located(source.label):
             if dry_run:
                 _show_scheduling(api.scheduling(body), json_out)
                 return
@@ -190,17 +186,16 @@ def deploy(
 
 
 @contextmanager
-def _located(ref: str, path: Path) -> Iterator[None]:
+def _located(label: str) -> Iterator[None]:
     """TOSCA issues name the user's file, or the catalogue service by its name.
 
-    Never the installed catalogue's path: it says nothing to the user.
+    Never a catalogue folder's path: it says nothing to the user.
     """
     try:
         yield
     except ApiError as exc:
         if exc.code != 400:
             raise
-        label = str(path) if Path(ref).expanduser().exists() else ref
         raise ApiError(exc.code, exc.title, locate_in(exc.detail, label)) from None
 
 
@@ -329,9 +324,5 @@ def template(uuid: Annotated[str, typer.Argument(metavar="ID", help=ID_HELP)]) -
 
 
 def register(app: typer.Typer) -> None:
-    names = ", ".join(catalogue_names())
-    deploy_help = inspect.getdoc(deploy) or ""
-    deploy_help += f"\n\nCatalogue: {names}." if names else ""
-    app.command(help=deploy_help + "\n\n" + ENV_HELP)(deploy)
-    for command in (ls, show, rm, logs, template):
+    for command in (deploy, ls, show, rm, logs, template):
         app.command(help=(inspect.getdoc(command) or "") + "\n\n" + ENV_HELP)(command)

@@ -49,6 +49,7 @@ COMMAND_MODULES = (
     "cumulo.cli.doctor",  # doctor
     "cumulo.cli.account_commands",  # users, tokens, secrets (server side)
     "cumulo.cli.client_commands",  # deploy, ls, show, rm, logs, template
+    "cumulo.cli.catalogue_commands",  # catalogue ls|show
     "cumulo.cli.key_commands",  # keys ls|add|generate|private|rm
     "cumulo.cli.site_commands",  # sites ls|add|show|rm|probe
 )
@@ -62,6 +63,7 @@ FAST_PATHS = {
     "inputs": ("cumulo.cli.tosca_commands",),
     **dict.fromkeys(("deploy", "ls", "show", "rm", "logs", "template"), _CLIENT),
     "keys": ("cumulo.cli.key_commands",),
+    "catalogue": ("cumulo.cli.catalogue_commands",),
     "sites": ("cumulo.cli.site_commands",),
 }
 

@@ -8,7 +8,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from cumulo import catalogue
+from cumulo.catalogue.library import catalogue_for
 from cumulo.engine.indigo_json import format_time
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import is_sensitive
@@ -44,13 +44,10 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, indent=1, sort_keys=True)
 
 
-def _overlay(template: str) -> dict[str, Any]:
+def _overlay(engine: Engine, template: str) -> dict[str, Any]:
     """The catalogue metadata of the entry this template came from (the wizard's), if any."""
-    for name in catalogue.names():
-        entry = catalogue.entry(name)
-        if entry is not None and entry.path.read_text(encoding="utf-8") == template:
-            return entry.metadata
-    return {}
+    entry = catalogue_for(engine).snapshot().by_text(template)
+    return entry.metadata if entry is not None else {}
 
 
 def form_fields(engine: Engine, dep: Deployment) -> list[dict[str, Any]]:
@@ -59,7 +56,9 @@ def form_fields(engine: Engine, dep: Deployment) -> list[dict[str, Any]]:
         template = engine.processor.load_text(dep.template, name="template.yaml")
     except CumuloError:
         return []  # a template that no longer loads still shows its raw parameters
-    return list(form_schema(template, _overlay(dep.template), group=dep.user_group)["inputs"])
+    return list(
+        form_schema(template, _overlay(engine, dep.template), group=dep.user_group)["inputs"]
+    )
 
 
 def update_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:

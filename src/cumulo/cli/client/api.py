@@ -270,3 +270,22 @@ class CumuloApi:
 
     def delete_key(self, key_id: str) -> None:
         self._request("DELETE", f"/users/me/keys/{key_id}")
+
+    # -- the catalogue ---------------------------------------------------
+
+    def catalogue(self, group: str | None = None, admin_all: bool = False) -> list[dict[str, Any]]:
+        """Every entry the caller may see (admins with ``admin_all``: broken ones too)."""
+        params = {"userGroup": group} if group else {}
+        if admin_all:
+            params["all"] = "true"
+        items: list[dict[str, Any]] = []
+        for page in self.pages("/catalogue", size=1000, **params):
+            items.extend(page.get("content") or [])
+        return items
+
+    def catalogue_entry(self, name: str, group: str | None = None) -> dict[str, Any]:
+        """One entry with its TOSCA text (``template``) and form (``inputs``)."""
+        from urllib.parse import quote
+
+        params = {"userGroup": group} if group else None
+        return self._json("GET", f"/catalogue/{quote(name, safe='')}", params=params)

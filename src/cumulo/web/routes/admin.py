@@ -1,4 +1,5 @@
-"""Admin: sites with health and quota usage, all deployments, statistics with plots."""
+"""Admin: sites with health and quota usage, all deployments, statistics with plots, and
+the catalogue (each entry's folder and its issues)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
+from cumulo.catalogue.library import catalogue_for
 from cumulo.engine.requests.site_views import site_json, usage_by_site
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.registry import list_sites
@@ -94,3 +96,15 @@ def all_deployments(
         request, "deployments.html", {**ctx, "title": "All deployments", "show_owner": True},
         user=user,
     )  # fmt: skip
+
+
+@router.get("/admin/catalogue", response_class=HTMLResponse)
+def catalogue_entries(
+    request: Request, engine: Engine = Depends(get_engine), user: Identity = Depends(admin_user)
+) -> HTMLResponse:
+    """Every entry, broken ones too, with where it comes from and what is wrong with it."""
+    cat = catalogue_for(engine)
+    snapshot = cat.snapshot()
+    ctx = {"entries": list(snapshot.entries.values()), "refused": snapshot.refused,
+           "folders": cat.folders}  # fmt: skip
+    return page(request, "admin_catalogue.html", ctx, user=user)

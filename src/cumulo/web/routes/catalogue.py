@@ -8,9 +8,11 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from cumulo import catalogue
+from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
+from cumulo.catalogue.library import Snapshot, catalogue_for
 from cumulo.catalogue.visibility import Access, access
+from cumulo.engine.runtime import Engine
 from cumulo.web.render import active_group, page
 from cumulo.web.session import web_user
 
@@ -36,14 +38,13 @@ class Card:
     access: Access
 
 
-def cards(group: str | None, query: str = "") -> list[Card]:
-    """The cards ``group`` sees, matching ``query`` (name, title or description)."""
+def cards(snapshot: Snapshot, group: str | None, query: str = "") -> list[Card]:
+    """The cards ``group`` sees, matching ``query`` (name, title or description); an entry
+    with errors is never offered (admins see it on the admin page)."""
     needle = query.strip().lower()
     out = []
-    for name in catalogue.names():
-        entry = catalogue.entry(name)
-        if entry is None:
-            continue
+    for entry in snapshot.offered():
+        name = entry.name
         meta = entry.metadata
         how = access(meta, group)
         if how == "hidden":
@@ -67,7 +68,11 @@ def cards(group: str | None, query: str = "") -> list[Card]:
 
 @router.get("/catalogue", response_class=HTMLResponse)
 def catalogue_page(
-    request: Request, q: str = "", user: Identity = Depends(web_user)
+    request: Request,
+    q: str = "",
+    engine: Engine = Depends(get_engine),
+    user: Identity = Depends(web_user),
 ) -> HTMLResponse:
-    ctx = {"cards": cards(active_group(request, user), q), "query": q}
+    snapshot = catalogue_for(engine).snapshot()
+    ctx = {"cards": cards(snapshot, active_group(request, user), q), "query": q}
     return page(request, "catalogue.html", ctx, user=user)

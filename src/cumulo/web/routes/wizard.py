@@ -10,9 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from cumulo import catalogue
 from cumulo.app_state import get_engine
 from cumulo.auth.identity import Identity
+from cumulo.catalogue.entries import Entry
+from cumulo.catalogue.library import catalogue_for
 from cumulo.catalogue.visibility import access
 from cumulo.engine.requests.deployments import NewDeployment, create_deployment
 from cumulo.engine.runtime import Engine
@@ -95,18 +96,19 @@ def parse_scheduling(form: Any) -> Scheduling:
     return Scheduling(manual=True, site=site)
 
 
-def _entry(name: str, group: str | None) -> catalogue.Entry:
-    entry = catalogue.entry(name)
-    if entry is None or access(entry.metadata, group) == "hidden":
+def _entry(engine: Engine, name: str, group: str | None) -> Entry:
+    entry = catalogue_for(engine).snapshot().get(name)
+    if entry is None or entry.template is None or access(entry.metadata, group) == "hidden":
         raise NotFound(f"there is no service {name!r} in the catalogue")
     if access(entry.metadata, group) == "locked":
         raise Forbidden(f"the service {entry.display_name!r} is locked for group {group}")
     return entry
 
 
-def _schema(engine: Engine, entry: catalogue.Entry, group: str | None) -> dict[str, Any]:
-    template = engine.processor.load_file(entry.path)
-    schema = form_schema(template, entry.metadata, group=group)
+def _schema(engine: Engine, entry: Entry, group: str | None) -> dict[str, Any]:
+    if entry.template is None:  # not offered (see _entry); never a form of a broken one
+        raise NotFound(f"there is no service {entry.name!r} in the catalogue")
+    schema = form_schema(entry.template, entry.metadata, group=group)
     offer_site_images(schema["inputs"], images_for(engine, group))
     return schema
 
@@ -115,7 +117,7 @@ def _render(
     request: Request,
     engine: Engine,
     user: Identity,
-    entry: catalogue.Entry,
+    entry: Entry,
     schema: dict[str, Any],
     *,
     raw: dict[str, list[str]] | None = None,
@@ -181,7 +183,7 @@ def wizard(
     user: Identity = Depends(web_user),
 ) -> HTMLResponse:
     group = active_group(request, user)
-    entry = _entry(name, group)
+    entry = _entry(engine, name, group)
     return _render(request, engine, user, entry, _schema(engine, entry, group))
 
 
@@ -194,7 +196,7 @@ async def submit(
     form: FormData = Depends(checked_form),
 ) -> Response:
     group = active_group(request, caller)
-    entry = _entry(name, group)
+    entry = _entry(engine, name, group)
     schema = await run_in_threadpool(_schema, engine, entry, group)
     parsed = parse_form(form, schema["inputs"])
     flavors = flavors_for(engine, group)
@@ -209,7 +211,7 @@ async def submit(
             advanced=advanced, scheduling=scheduling, flavor=flavor, status_code=400,
         )  # fmt: skip
     new = NewDeployment(
-        template=entry.path.read_text(encoding="utf-8"),
+        template=entry.text,
         parameters=parsed.parameters,
         timeout_mins=advanced.timeout_mins,
         provider_timeout_mins=advanced.provider_timeout_mins,
