@@ -38,3 +38,17 @@ def accounts(request: NodeRequest) -> list[tuple[str, bool, list[str]]]:
         if any("\n" in k or "\r" in k for k in keys):
             raise SiteError(f"node {request.node}: {where}: an SSH key must be a single line")
     return result
+
+
+def os_users_attribute(
+    entries: list[tuple[str, bool, list[str]]],
+) -> list[dict[str, object]]:
+    """The ``os_users`` runtime attribute (INDIGO's shape) of the accounts made."""
+    return [
+        {
+            "os_user_name": name,
+            "os_user_add_to_sudoers": sudo,
+            "os_user_ssh_public_key": keys[0] if keys else None,
+        }
+        for name, sudo, keys in entries
+    ]

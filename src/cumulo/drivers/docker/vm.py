@@ -25,7 +25,7 @@ from cumulo.drivers.docker.site_mounts import site_binds
 from cumulo.drivers.docker.spec import VM, ContainerSpec
 from cumulo.drivers.docker.volumes import mounts
 from cumulo.drivers.docker_images import DEFAULT_DISTRIBUTION, DEFAULT_IMAGES, DEFAULT_VERSION
-from cumulo.drivers.node_accounts import accounts
+from cumulo.drivers.node_accounts import accounts, os_users_attribute
 from cumulo.errors import ImageNotFound
 
 SSH = "22/tcp"
@@ -139,14 +139,7 @@ def vm_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
         "ssh_account": user,
         "ports": ports,
         "endpoint": {"credential": [credential], "ports": ports},
-        "os_users": [
-            {
-                "os_user_name": n,
-                "os_user_add_to_sudoers": s,
-                "os_user_ssh_public_key": k[0] if k else None,
-            }
-            for n, s, k in entries
-        ],
+        "os_users": os_users_attribute(entries),
         # attached block storage: volume name -> mount point
         "volumes": {
             m["Name"]: m["Destination"]

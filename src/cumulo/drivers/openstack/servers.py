@@ -7,7 +7,7 @@ from typing import Any
 from openstack.connection import Connection
 
 from cumulo.drivers.base import NodeRequest
-from cumulo.drivers.node_accounts import accounts
+from cumulo.drivers.node_accounts import accounts, os_users_attribute
 from cumulo.drivers.openstack import tags
 from cumulo.drivers.openstack.networking import Rule
 
@@ -53,14 +53,7 @@ def server_attributes(
         "ssh_account": request.ssh_user,
         "ports": ports,
         "endpoint": {"credential": [credential], "ports": ports},
-        "os_users": [
-            {
-                "os_user_name": n,
-                "os_user_add_to_sudoers": s,
-                "os_user_ssh_public_key": k[0] if k else None,
-            }
-            for n, s, k in entries
-        ],
+        "os_users": os_users_attribute(entries),
         "volumes": dict(mounts),
         "server_id": server.id,
         "flavor": flavor.get("original_name") or flavor.get("name") or flavor.get("id"),
