@@ -11,20 +11,25 @@
 # Only when asked ("ml"; large, several minutes):
 #   cumulo/vm-jupyter-ml:12  vm-jupyter plus numpy, scipy, scikit-learn and TensorFlow
 #                          (CPU builds, PyPI): ML-INFN, "TensorFlow with Jupyter"
+# Only when asked ("spark"):
+#   cumulo/vm-spark:12     vm-jupyter plus Java 17 (Debian) and PySpark (PyPI): the
+#                          master, workers and hub of "Spark + Jupyter cluster"
 # Idempotent and quiet: an image is rebuilt only when missing, when its build
 # inputs changed (label cumulo.inputs), or with --force.
-# Usage: scripts/build-images.sh [--force] [ml]
+# Usage: scripts/build-images.sh [--force] [ml] [spark]
 # Environment: CUMULO_DEBIAN_MIRROR overrides the mirror read from apt's sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INPUTS=src/cumulo/drivers/images
 FORCE=0
 ML=0
+SPARK=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     ml) ML=1 ;;
-    *) echo "usage: scripts/build-images.sh [--force] [ml]" >&2; exit 2 ;;
+    spark) SPARK=1 ;;
+    *) echo "usage: scripts/build-images.sh [--force] [ml] [spark]" >&2; exit 2 ;;
   esac
 done
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -43,6 +48,8 @@ OAUTHENTICATOR_VERSION=17.4.0  # the hub's OIDC login (GenericOAuthenticator)
 JUPYTER_ML=cumulo/vm-jupyter-ml:12
 # CPU builds only: PyPI's torch for Linux needs NVIDIA's CUDA libraries (several
 # GB) even to be imported, so it is not in this image (docs/notebooks.md).
+VM_SPARK=cumulo/vm-spark:12
+PYSPARK_VERSION=4.3.0  # needs Java 17: Debian's openjdk-17-jre-headless
 ML_PACKAGES="numpy==2.4.6 scipy==1.17.1 scikit-learn==1.9.1 tensorflow-cpu==2.21.0"
 # The host's CA bundle: pip inside a build container needs it when HTTPS goes
 # through an inspecting proxy. Bind-mounted for the build only, never in an image.
@@ -228,6 +235,20 @@ build_jupyter_ml() {  # HASH
     --change 'CMD ["/usr/local/sbin/cumulo-jupyter-init"]' "$cid" "$JUPYTER_ML" >/dev/null
 }
 
+build_spark() {  # HASH
+  log "building $VM_SPARK (openjdk-17-jre-headless; pyspark $PYSPARK_VERSION from PyPI; a few minutes)"
+  local cid ca=() pip_cert=
+  if [ -f "$HOST_CA" ]; then ca=(-v "$HOST_CA:/run/host-ca.crt:ro"); pip_cert=/run/host-ca.crt; fi
+  cid=$(docker create "${ca[@]}" "$JUPYTER" sh -c "PIP_CERT=$pip_cert \
+    PYSPARK_VERSION=$PYSPARK_VERSION sh /tmp/build/build.sh")
+  HELPERS+=("$cid")
+  docker cp "$INPUTS/vm-spark/." "$cid:/tmp/build" >/dev/null
+  docker start -a "$cid" >"$WORK/spark.log" 2>&1 \
+    || { tail -n 30 "$WORK/spark.log" >&2; die "build of $VM_SPARK failed"; }
+  docker commit --change "LABEL cumulo.inputs=$1" --change 'EXPOSE 22 7077 8000 8080 8081' \
+    --change 'CMD ["/usr/local/sbin/cumulo-spark-init"]' "$cid" "$VM_SPARK" >/dev/null
+}
+
 # Build IMAGE with FUNCTION when needed; remember the image it replaced.
 REPLACED=()
 ensure() {  # IMAGE HASH FUNCTION
@@ -258,6 +279,11 @@ if [ "$ML" = 1 ]; then
   jupyter_id=$(docker image inspect -f '{{.Id}}' "$JUPYTER")
   ml_hash=$(inputs_hash "$jupyter_id" "$ML_PACKAGES" "$INPUTS"/vm-jupyter-ml/* build-jupyter-ml-v1)
   ensure "$JUPYTER_ML" "$ml_hash" build_jupyter_ml
+fi
+if [ "$SPARK" = 1 ]; then
+  jupyter_id=$(docker image inspect -f '{{.Id}}' "$JUPYTER")
+  spark_hash=$(inputs_hash "$jupyter_id" "$PYSPARK_VERSION" "$INPUTS"/vm-spark/* build-spark-v1)
+  ensure "$VM_SPARK" "$spark_hash" build_spark
 fi
 # Drop the replaced (now untagged) images, derived ones first, so rebuilds do
 # not pile up; one still used by a container stays.

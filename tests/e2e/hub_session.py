@@ -155,9 +155,9 @@ class HubSession:
         url = f"/user/{self.user}/api{path}"
         return self.http.request(method, url, headers=self._auth, **kwargs)
 
-    def run_cell(self, code: str, timeout: float = 60) -> str:
+    def run_cell(self, code: str, timeout: float = 60, kernel_name: str = "python3") -> str:
         """Run ``code`` in a new kernel; what it printed and the value it returned."""
-        r = self.api("POST", "/kernels", json={"name": "python3"})
+        r = self.api("POST", "/kernels", json={"name": kernel_name})
         assert r.status_code == 201, r.text
         kernel = r.json()["id"]
         ws_url = self.base.replace("http://", "ws://", 1)

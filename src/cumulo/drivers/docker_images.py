@@ -21,12 +21,16 @@ VM_JUPYTER_12 = "cumulo/vm-jupyter:12"
 # vm-jupyter plus numpy, scipy, scikit-learn and TensorFlow (CPU builds): ML-INFN and
 # "TensorFlow with Jupyter". Large: built only when asked (build-images.sh ml).
 VM_JUPYTER_ML_12 = "cumulo/vm-jupyter-ml:12"
+# vm-jupyter plus Java 17 and PySpark: the master, workers and hub of "Spark + Jupyter
+# cluster". Built only when asked (build-images.sh spark).
+VM_SPARK_12 = "cumulo/vm-spark:12"
 
 # distribution -> version -> image; versions by number and by code name.
 DEFAULT_IMAGES: Mapping[str, Mapping[str, str]] = {
     "debian": {"12": VM_DEBIAN_12, "bookworm": VM_DEBIAN_12},
     "jupyter": {"12": VM_JUPYTER_12},
     "jupyter-ml": {"12": VM_JUPYTER_ML_12},
+    "spark": {"12": VM_SPARK_12},
 }
 DEFAULT_DISTRIBUTION = "debian"
 DEFAULT_VERSION = "12"
@@ -34,7 +38,10 @@ DEFAULT_VERSION = "12"
 # Every image the build script makes (the base is an intermediate one).
 BUILT_IMAGES = ("cumulo/debian-base:12", VM_DEBIAN_12, HTTPD, REDIS, COUNTER_WEB, VM_JUPYTER_12)
 # Images the build script makes only when asked: image -> its command.
-OPTIONAL_IMAGES = {VM_JUPYTER_ML_12: "scripts/build-images.sh ml"}
+OPTIONAL_IMAGES = {
+    VM_JUPYTER_ML_12: "scripts/build-images.sh ml",
+    VM_SPARK_12: "scripts/build-images.sh spark",
+}
 
 IMAGE_INPUTS = Path(__file__).parent / "images"
 
