@@ -5,11 +5,13 @@ from the store and calls ``schedule``.
 """
 
 from cumulo.federation.capacity import never_fits
+from cumulo.federation.images import container_image, image_name, missing_image
 from cumulo.federation.model import (
     ComputeNeed,
     Federation,
     Flavor,
     Health,
+    ImageNeed,
     Limits,
     Needs,
     Placement,
@@ -27,6 +29,7 @@ __all__ = [
     "Federation",
     "Flavor",
     "Health",
+    "ImageNeed",
     "Limits",
     "Needs",
     "Placement",
@@ -36,6 +39,9 @@ __all__ = [
     "Sla",
     "Usage",
     "Verdict",
+    "container_image",
+    "image_name",
+    "missing_image",
     "never_fits",
     "no_site_message",
     "schedule",

@@ -4,13 +4,15 @@ Usage, health and a site's status change with time; the size a request asks for,
 a site's quotas, flavors and GPUs and an SLA's limits do not. A deployment no
 open site could hold even with nothing else running is refused at once, naming
 the node, the limit and the site, instead of failing (or worse, being tried)
-later; so is a node asking for GPUs when no open site has any.
+later; so is a node asking for GPUs when no open site has any, and a container
+image that no open site pulls or holds.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from cumulo.federation.images import missing_image
 from cumulo.federation.model import ComputeNeed, Federation, Limits, Needs, Placement, Usage
 from cumulo.federation.scheduler import fitting_flavor, open_sites
 
@@ -36,6 +38,9 @@ def never_fits(
     gpus = _no_gpus(sites, [name for name, _ in pairs], needs)
     if gpus:
         return gpus
+    images = _no_image(fed, sites, [name for name, _ in pairs], needs)
+    if images:
+        return images
     asked = needs.usage
     reasons = []
     for name, sla in pairs:
@@ -76,6 +81,22 @@ def _no_gpus(sites: dict, names: list[str], needs: Needs) -> str | None:
     return (
         f"no site offers GPUs: node {asking.node!r} asks for {asking.gpus} GPU(s), and no site "
         f"open to the deployment has any ({shown})"
+    )
+
+
+def _no_image(fed: Federation, sites: dict, names: list[str], needs: Needs) -> str | None:
+    """Every open site lacks an image a node runs: each site's reason."""
+    if not needs.images:
+        return None
+    reasons = []
+    for name in names:
+        site = sites.get(name)
+        why = site and missing_image(site, needs, fed.present_images.get(name))
+        if not why:
+            return None
+        reasons.append(why)
+    return "; ".join(reasons[:10]) + (
+        f"; and {len(reasons) - 10} more" if len(reasons) > 10 else ""
     )
 
 

@@ -120,6 +120,8 @@ class SiteView:
     gpus: bool = False
     public_ip: bool = True
     volumes: bool = True
+    # Pulls public images (a registry is reachable); else only the images it holds.
+    public_images: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +180,21 @@ class ComputeNeed:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageNeed:
+    """A container image a node runs (``repository:tag``)."""
+
+    node: str
+    image: str
+
+
+@dataclass(frozen=True, slots=True)
 class Needs:
     """What a deployment asks of a site."""
 
     computes: tuple[ComputeNeed, ...] = ()
     volumes: int = 0
     volume_gb: float = 0.0
+    images: tuple[ImageNeed, ...] = ()
 
     @property
     def usage(self) -> Usage:
@@ -219,3 +230,5 @@ class Federation:
     site_usage: Mapping[str, Usage] = field(default_factory=dict)
     health: Mapping[str, Health] = field(default_factory=dict)
     stats: Mapping[str, SiteStats] = field(default_factory=dict)
+    # site -> the images its engine holds (sites that can list them; others are absent)
+    present_images: Mapping[str, frozenset[str]] = field(default_factory=dict)

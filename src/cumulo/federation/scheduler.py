@@ -7,7 +7,8 @@ usable (with its rank and score) or rejected (with the reason).
 Filters, in order: SLA (the group's active SLAs; deployments without a group
 use the public sites), site status, health (the last probe), capability (a
 flavor for each node's num_cpus / mem_size / disk_size / num_gpus, an image for
-its OS distribution and version, public IP, volumes), quota left (the SLA's
+its OS distribution and version, public IP, volumes, the container images its
+nodes run: pulled or held by the site), quota left (the SLA's
 limits against the group's usage, the site's quotas against everyone's).
 Rank: SLA priority (higher first), active before limited, then the score.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cumulo.federation.images import missing_image
 from cumulo.federation.model import (
     NO_USAGE,
     UNLIMITED,
@@ -165,6 +167,7 @@ def schedule(
                 site_usage.get(site_name, NO_USAGE),
                 needs,
                 asked,
+                fed.present_images.get(site_name),
             )
         )
     usable = [v for v in verdicts if v.usable]
@@ -259,6 +262,7 @@ def _judge(
     site_used: Usage,
     needs: Needs,
     asked: Usage,
+    present: frozenset[str] | None = None,
 ) -> Verdict:
     """One site's verdict; called for every site, so it avoids needless work."""
     name = site.name
@@ -277,6 +281,9 @@ def _judge(
             return Verdict(name, False, problem, sla_id)
     if needs.volumes and not site.volumes:
         return Verdict(name, False, "the site offers no block storage volumes", sla_id)
+    problem = missing_image(site, needs, present)
+    if problem:
+        return Verdict(name, False, problem, sla_id)
     limits = sla.limits if sla is not None else UNLIMITED
     over = limits.exceeded(group_used, asked)
     if over:

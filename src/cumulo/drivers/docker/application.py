@@ -26,29 +26,19 @@ from cumulo.drivers.docker.ports import (
 )
 from cumulo.drivers.docker.spec import APPLICATION, ContainerSpec
 from cumulo.errors import SiteError
+from cumulo.federation.images import container_image
 
 PORT_PROPERTIES = ("docker_ports", "ports", "publish_ports")
 
 
 def image_reference(request: NodeRequest) -> str:
-    props = request.properties
-    image = props.get("docker_image") or props.get("image")
-    tag = props.get("docker_tag") or props.get("tag")
-    if not image:
-        for artifact in request.artifacts.values():
-            if "Image" in str(artifact.get("type", "")) and artifact.get("file"):
-                image = artifact["file"]
-                break
-    if not image or not isinstance(image, str):
+    image = container_image(request.properties, request.artifacts)
+    if image is None:
         raise SiteError(
             f"node {request.node}: no container image given "
             "(property docker_image, or an image artifact)"
         )
-    image = image.strip().removeprefix("docker://")
-    last = image.rsplit("/", 1)[-1]
-    if ":" in last or "@" in last:
-        return image  # already tagged or pinned by digest
-    return f"{image}:{str(tag).strip() if tag else 'latest'}"
+    return image
 
 
 def command(request: NodeRequest) -> list[str] | None:

@@ -316,6 +316,12 @@ class DockerDriver:
         with self.engine.calls(f"site {self.site.name}"):
             self.engine.client.ping()
 
+    def local_images(self) -> frozenset[str]:
+        """The ``repository:tag`` names of the images the engine holds (one list call)."""
+        with self.engine.calls(f"site {self.site.name}"):
+            listed = self.engine.client.api.images()
+        return frozenset(t for i in listed for t in i.get("RepoTags") or () if "<none>" not in t)
+
     def watch_nodes(self, stop: threading.Event, changed: Callable[[str | None], None]) -> None:
         watch_nodes(self.engine, self.site.name, stop, changed)
 

@@ -98,6 +98,10 @@ class CapabilitiesDef(_Strict):
     gpus: bool = False
     public_ip: bool = True
     volumes: bool = True
+    public_images: bool = Field(
+        default=False,
+        description="Pulls public container images; else only the images the site holds",
+    )
 
 
 class SiteDef(_Strict):

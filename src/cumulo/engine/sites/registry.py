@@ -211,6 +211,7 @@ def site_view(site: Site | Row[Any]) -> SiteView:
         gpus=bool(caps.get("gpus", False)),
         public_ip=bool(caps.get("public_ip", True)),
         volumes=bool(caps.get("volumes", True)),
+        public_images=bool(caps.get("public_images", False)),
     )
 
 

@@ -8,13 +8,16 @@ quotas are checked against (always read fresh).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from cumulo.engine.runtime import Engine
+from cumulo.engine.sites.drivers import make_driver
 from cumulo.engine.sites.federation_cache import cached
 from cumulo.engine.sites.registry import site_view, sla_view
 from cumulo.errors import BadRequest
@@ -23,10 +26,12 @@ from cumulo.federation import (
     Decision,
     Federation,
     Health,
+    ImageNeed,
     Needs,
     Placement,
     SiteStats,
     Usage,
+    container_image,
     never_fits,
     schedule,
 )
@@ -46,6 +51,19 @@ SLA_PLACEMENT = "tosca.policies.indigo.SlaPlacement"
 # Verdicts of each kind kept in a deployment's stored explanation (a dry run shows all).
 EXPLAIN_LIMIT = 25
 STATS_SECONDS = 10.0
+# How long a Docker site's list of images is reused (an image built since shows after it).
+IMAGES_SECONDS = 30.0
+# Container node types whose image the site must pull or hold.
+CONTAINER_TYPES = (
+    "tosca.nodes.indigo.dockerRun",
+    "tosca.nodes.indigo.DockerRun",
+    "tosca.nodes.Container.Application.Docker",
+    "tosca.nodes.indigo.Container.Application.Docker",
+)
+# cumulo's own images, built on each site by its set-up (scripts/build-images.sh): a
+# missing one is the create's error, with the build hint, not the scheduler's.
+OWN_IMAGES = "cumulo/"
+log = logging.getLogger(__name__)
 
 
 def _number(value: Any) -> float:
@@ -85,8 +103,12 @@ def needs_of(plan: Any) -> Needs:
     """What the plan asks of a site: its instance-making nodes, its volumes."""
     counts: dict[tuple[Any, ...], int] = defaultdict(int)
     volumes, volume_gb = 0, 0.0
+    images: dict[str, ImageNeed] = {}
     for inst in plan.instances:
         types = inst.types
+        image = _container_image(inst)
+        if image is not None and not image.startswith(OWN_IMAGES):
+            images.setdefault(image, ImageNeed(inst.node, image))
         if any(t in BLOCK_STORAGE for t in types):
             volumes += 1
             volume_gb += _size((inst.properties or {}).get("size"), 1e9)
@@ -115,7 +137,50 @@ def needs_of(plan: Any) -> Needs:
         counts[key] += 1
     # The key is ComputeNeed's fields but count, in order.
     computes = tuple(ComputeNeed(k[0], n, *k[1:]) for k, n in counts.items())
-    return Needs(computes, volumes, volume_gb)
+    return Needs(computes, volumes, volume_gb, tuple(images.values()))
+
+
+def _container_image(inst: Any) -> str | None:
+    if not any(t in CONTAINER_TYPES for t in inst.types):
+        return None
+    return container_image(inst.properties or {}, inst.artifacts or {})
+
+
+def with_present_images(engine: Engine, fed: Federation, needs: Needs) -> Federation:
+    """``fed`` with the images held by each Docker site that does not pull public
+    images, when ``needs`` names any (one cached list call per site)."""
+    if not needs.images:
+        return fed
+    present = {}
+    for site in fed.sites:
+        if (
+            site.kind != "docker"
+            or site.public_images
+            or fed.health.get(site.name, Health()).up is False
+        ):
+            continue
+        images = cached(
+            engine.db, f"images:{site.name}", lambda n=site.name: _engine_images(engine, n),
+            ttl=IMAGES_SECONDS,
+        )  # fmt: skip
+        if images is not None:
+            present[site.name] = images
+    return replace(fed, present_images=present)
+
+
+def _engine_images(engine: Engine, name: str) -> frozenset[str] | None:
+    """The images a Docker site's engine holds; None when it cannot be asked."""
+    with engine.db.reader() as s:
+        site = s.get(Site, name)
+        if site is None:
+            return None
+        s.expunge(site)
+    try:
+        driver = make_driver(site, secrets=engine.secrets)
+        return frozenset(driver.local_images()) if hasattr(driver, "local_images") else None
+    except Exception as exc:  # unreachable: the health probe's business, not the filter's
+        log.info("site %s: cannot list its images: %s", name, exc)
+        return None
 
 
 def placement_of(plan: Any, requested_site: str | None) -> Placement:
@@ -198,7 +263,7 @@ def decide(
     exclude_id: str | None = None,
 ) -> tuple[Decision, Needs]:
     needs = needs_of(plan)
-    fed = load_federation(engine, exclude_id)
+    fed = with_present_images(engine, load_federation(engine, exclude_id), needs)
     today = datetime.now(UTC).date()
     return schedule(fed, needs, group, today, placement_of(plan, requested_site)), needs
 
@@ -206,10 +271,11 @@ def decide(
 def check_size(engine: Engine, plan: Any, group: str | None, site: str | None) -> None:
     """A deployment no open site could hold even empty (its quotas, flavors, the SLA's
     limits) is the request's fault: 400 naming the node and the limit."""
-    sites, slas, _, _ = _cached_registry(engine)
+    sites, slas, health, _ = _cached_registry(engine)
     today = datetime.now(UTC).date()
-    problem = never_fits(Federation(sites, slas), needs_of(plan), group, today,
-                         placement_of(plan, site))  # fmt: skip
+    needs = needs_of(plan)
+    fed = with_present_images(engine, Federation(sites, slas, health=health), needs)
+    problem = never_fits(fed, needs, group, today, placement_of(plan, site))
     if problem:
         raise BadRequest(problem)
 

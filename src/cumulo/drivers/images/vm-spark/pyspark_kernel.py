@@ -5,8 +5,7 @@ import os
 
 from pyspark.sql import SparkSession
 
-spark = (
-    SparkSession.builder.appName(f"notebook of {os.environ.get('JUPYTERHUB_USER', 'jupyter')}")
-    .getOrCreate()
-)
+spark = SparkSession.builder.appName(
+    f"notebook of {os.environ.get('JUPYTERHUB_USER', 'jupyter')}"
+).getOrCreate()
 sc = spark.sparkContext
