@@ -54,9 +54,10 @@ class CloudCalls:
                 self._conn = Connection(**config, api_timeout=CONNECT_TIMEOUT)
             return self._conn
 
-    def call(self, what: str, fn: Callable[[Connection], T]) -> T:
-        """``fn(conn)``, retried while the API is unreachable; ``what`` names the step."""
-        delays = iter(self.retry_delays)
+    def call(self, what: str, fn: Callable[[Connection], T], *, retry: bool = True) -> T:
+        """``fn(conn)``, retried while the API is unreachable (unless ``retry`` is False);
+        ``what`` names the step."""
+        delays = iter(self.retry_delays if retry else ())
         while True:
             try:
                 return fn(self.conn)

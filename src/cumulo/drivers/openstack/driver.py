@@ -290,8 +290,13 @@ class OpenStackDriver:
         return node_state(server.status, server.task_state)
 
     def ping(self) -> None:
-        """A real API call: the credentials, Keystone and Nova all answer."""
-        self.calls.call(f"site {self.site.name}", lambda c: c.compute.get_limits())
+        """A real API call: the credentials, Keystone and Nova all answer.
+
+        One try, no back-off: the engine asks when a step failed whether the site is
+        away now, and waits for it itself (``site_outage``); retrying here would let a
+        site that is back by the last retry pass for one that never went away.
+        """
+        self.calls.call(f"site {self.site.name}", lambda c: c.compute.get_limits(), retry=False)
 
     def inventory(self) -> dict[str, Any]:
         """Flavors, images, limits and usage of the cloud (``cumulo sites probe``)."""
