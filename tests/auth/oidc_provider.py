@@ -42,14 +42,20 @@ class Tokens:
 
 
 @contextmanager
-def provider(port: int | None = None, *extra: str) -> Iterator[str]:
-    """The provider on ``port`` (a free one by default); its issuer URL."""
+def provider(
+    port: int | None = None,
+    *extra: str,
+    host: str = "127.0.0.1",
+    users: list[dict[str, object]] | None = None,
+) -> Iterator[str]:
+    """The provider on ``host``:``port`` (a free port by default) with ``users`` (default
+    ``USERS``); its issuer URL."""
     port = port or free_port()
-    args = [PROVIDER, "--port", str(port), *extra]
-    for user in USERS:
+    args = [PROVIDER, "--host", host, "--port", str(port), *extra]
+    for user in USERS if users is None else users:
         args += ["--user-claims", json.dumps(user)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    issuer = f"http://127.0.0.1:{port}"
+    issuer = f"http://{host}:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -15,10 +15,7 @@ import ipaddress
 import json
 import secrets
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,18 +25,17 @@ from e2e_helpers import (
     create_deployment,
     cumulo_env,
     delete_and_wait_gone,
-    free_port,
     serving,
     volumes_of,
     wait_final,
 )
 from hub_session import HubSession
+from tests.auth.oidc_provider import provider
 
 from cumulo.drivers.docker_images import VM_JUPYTER_12
 
 pytestmark = pytest.mark.e2e
 
-PROVIDER = str(Path(sys.executable).with_name("oidc-provider-mock"))
 USERS = [
     {"sub": "alice-0001", "preferred_username": "alice", "groups": ["physics"]},
     {"sub": "bob-0002", "preferred_username": "bob", "groups": ["chemistry"]},
@@ -60,31 +56,10 @@ def bridge_address() -> str:
 
 @pytest.fixture(scope="module")
 def issuer(docker_ready: None) -> Iterator[str]:
-    host, port = bridge_address(), free_port()
-    args = [PROVIDER, "--host", host, "--port", str(port), "--require-registration", "true"]
-    for user in USERS:
-        args += ["--user-claims", json.dumps(user)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://{host}:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/.well-known/openid-configuration", timeout=1)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    pytest.fail(f"oidc-provider-mock did not start on {url}: {err}")
-                time.sleep(0.1)
+    with provider(
+        None, "--require-registration", "true", host=bridge_address(), users=USERS
+    ) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
