@@ -95,11 +95,24 @@ def test_jupyter_card_to_a_cell_run_in_jupyterlab(page, server, made):  # noqa: 
     launcher.click()
     editor = hub.locator(".jp-Notebook .jp-Cell .cm-content").first
     expect(editor).to_be_visible(timeout=60_000)
-    editor.click()
-    hub.keyboard.type("print(6 * 7, 'from the browser')")
-    hub.keyboard.press("Shift+Enter")
     output = hub.locator(".jp-OutputArea-output").first
-    expect(output).to_have_text("42 from the browser", timeout=LAB_TIMEOUT_MS)
+    # As a person would: if the first try's keys went elsewhere (JupyterLab's
+    # question about its news takes the focus once; a kernel still starting), the
+    # first cell is typed and run again.
+    for attempt in range(3):
+        news = hub.get_by_role("button", name="No", exact=True)
+        if news.is_visible():
+            news.click()
+        editor.click()
+        hub.keyboard.press("Control+a")
+        hub.keyboard.type("print(6 * 7, 'from the browser')")
+        hub.keyboard.press("Shift+Enter")
+        try:
+            expect(output).to_have_text("42 from the browser", timeout=LAB_TIMEOUT_MS // 3)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     screenshot(hub, "jupyterlab-cell-run")
     hub.close()
 

@@ -194,7 +194,7 @@ class DockerDriver:
                     if key.endswith("/tcp")
                 }
                 wait_application(self.engine.client, container, request.node, tcp, deadline)
-            container.update(restart_policy=RESTART_POLICY)
+            _keep_restarting(container)
             container.reload()
             return Realized(container.id, self._attributes(container.attrs))
 
@@ -256,7 +256,7 @@ class DockerDriver:
                 return self.compose.attributes(project)
             container = self._existing(physical_id)
             container.start()
-            container.update(restart_policy=RESTART_POLICY)  # one made before it had none
+            _keep_restarting(container)  # one made before it had none
             container.reload()  # Docker binds new host ports at each start
             return self._attributes(container.attrs)
 
@@ -329,3 +329,14 @@ class DockerDriver:
 def _kind(attrs: dict[str, Any]) -> str:
     labels = (attrs.get("Config") or {}).get("Labels") or {}
     return labels.get(lbl.KIND, APPLICATION)
+
+
+def _keep_restarting(container: Any) -> None:
+    """Give a running container the restart policy. Docker refuses to update one that has
+    stopped meanwhile (its process exited at once): that one is left as it is, and the
+    reconciler sees it down and starts it, which gives the policy then."""
+    try:
+        container.update(restart_policy=RESTART_POLICY)
+    except docker.errors.APIError as exc:
+        if "stopped container" not in str(exc):
+            raise
