@@ -3,34 +3,21 @@ Docker engine) pulls none: 400 naming the image and the site, nothing stored (is
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from tests.catalogue.public_image_entries import PUBLIC_IMAGE_ENTRIES, with_local_site
 
 from cumulo import catalogue
-from cumulo.drivers.docker_images import DEFAULT_IMAGES
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites.drivers import probe_and_register
 from cumulo.store.models import Deployment
 
-ENTRIES: dict[str, tuple[dict[str, Any], str]] = {
-    "htcondor": ({"pool_password": "pool-secret-1"}, "htcondor/cm:latest"),
-    "elasticsearch-kibana": ({"elastic_password": "elastic-pw-1"}, "elasticsearch:7.17.21"),
-    "rstudio": ({"rstudio_password": "rstudio-pw-1"}, "rocker/rstudio:4.4"),
-    "galaxy": ({"admin_email": "admin@example.org"}, "bgruening/galaxy-stable:latest"),
-}
+ENTRIES = PUBLIC_IMAGE_ENTRIES
 
 
 @pytest.fixture
 def local(engine: Engine) -> Engine:
-    problem = probe_and_register(
-        engine.db, "local", "docker", engine.settings.docker_host, DEFAULT_IMAGES
-    )
-    if problem:
-        pytest.skip(f"needs the real Docker engine: {problem}")
-    return engine
+    return with_local_site(engine)
 
 
 def _template(name: str) -> str:

@@ -195,3 +195,22 @@ def delete_and_wait_gone(url: str, dep_id: str, timeout: float = 60) -> None:
         assert r.json()["status"] == "DELETE_IN_PROGRESS", r.json()
         time.sleep(0.1)
     pytest.fail(f"deployment {dep_id} still there {timeout} s after DELETE")
+
+
+def build_optional_image(target: str, image: str) -> None:
+    """Build an image ``scripts/build-images.sh`` makes only when asked (``ml``, ``spark``),
+    once per run (a no-op when up to date); skip without the real Docker engine."""
+    from cumulo.drivers.docker_images import OPTIONAL_IMAGES, build_script
+
+    if docker_problem():
+        pytest.skip(f"end-to-end tests need the real Docker engine: {docker_problem()}")
+    done = subprocess.run([str(build_script()), target], capture_output=True, text=True,
+                          timeout=1800)  # fmt: skip
+    assert done.returncode == 0, f"{OPTIONAL_IMAGES[image]} failed:\n{done.stderr}"
+
+
+def cell_result(output: str) -> str:
+    """What a notebook cell printed after ``RESULT `` (its last such line)."""
+    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
+    assert lines, f"no result in the cell's output: {output!r}"
+    return lines[-1].removeprefix("RESULT ")

@@ -6,23 +6,23 @@ at POST; GPU notebooks on a node without GPUs fail the create, saying why."""
 from __future__ import annotations
 
 import secrets
-import subprocess
 
 import httpx
 import pytest
 from e2e_helpers import (
     auth,
+    build_optional_image,
     catalogue_template,
+    cell_result,
     containers_of,
     create_deployment,
     delete_and_wait_gone,
-    docker_problem,
     volumes_of,
     wait_final,
 )
 from hub_session import HubSession
 
-from cumulo.drivers.docker_images import OPTIONAL_IMAGES, VM_JUPYTER_ML_12, build_script
+from cumulo.drivers.docker_images import VM_JUPYTER_ML_12
 
 pytestmark = pytest.mark.e2e
 
@@ -51,17 +51,7 @@ print("RESULT", round(float(w[0][0]), 1), round(float(b[0]), 1), gpus)
 @pytest.fixture(scope="session")
 def ml_image() -> None:
     """The ML image, built once per run (idempotent: a no-op when up to date)."""
-    if docker_problem():
-        pytest.skip(f"end-to-end tests need the real Docker engine: {docker_problem()}")
-    done = subprocess.run([str(build_script()), "ml"], capture_output=True, text=True,
-                          timeout=1800)  # fmt: skip
-    assert done.returncode == 0, f"{OPTIONAL_IMAGES[VM_JUPYTER_ML_12]} failed:\n{done.stderr}"
-
-
-def _result(output: str) -> str:
-    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
-    assert lines, f"no result in the cell's output: {output!r}"
-    return lines[-1].removeprefix("RESULT ")
+    build_optional_image("ml", VM_JUPYTER_ML_12)
 
 
 def test_the_owner_trains_models_with_scikit_learn_and_tensorflow(
@@ -77,8 +67,8 @@ def test_the_owner_trains_models_with_scikit_learn_and_tensorflow(
         owner = HubSession(out["jupyter_endpoint"], out["jupyter_user"])
         assert owner.login(password)
         owner.start_server(timeout=180)
-        assert _result(owner.run_cell(SKLEARN_CELL)) == "[0, 1]"
-        assert _result(owner.run_cell(TENSORFLOW_CELL, timeout=180)) == "2.0 1.0 []"
+        assert cell_result(owner.run_cell(SKLEARN_CELL)) == "[0, 1]"
+        assert cell_result(owner.run_cell(TENSORFLOW_CELL, timeout=180)) == "2.0 1.0 []"
         owner.close()
     finally:
         delete_and_wait_gone(server, dep_id, timeout=120)

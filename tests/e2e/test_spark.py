@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 
 import httpx
 import pytest
 from e2e_helpers import (
+    build_optional_image,
+    cell_result,
     create_deployment,
     delete_and_wait_gone,
-    docker_problem,
     labelled,
     wait_final,
 )
 from hub_session import HubSession
 
-from cumulo.drivers.docker_images import OPTIONAL_IMAGES, VM_SPARK_12, build_script
+from cumulo.drivers.docker_images import VM_SPARK_12
 
 pytestmark = pytest.mark.e2e
 
@@ -38,17 +38,7 @@ print("RESULT", json.dumps({"master": sc.master, "where": sorted(where)}))
 @pytest.fixture(scope="session")
 def spark_image() -> None:
     """The Spark image, built once per run (idempotent: a no-op when up to date)."""
-    if docker_problem():
-        pytest.skip(f"end-to-end tests need the real Docker engine: {docker_problem()}")
-    done = subprocess.run([str(build_script()), "spark"], capture_output=True, text=True,
-                          timeout=1800)  # fmt: skip
-    assert done.returncode == 0, f"{OPTIONAL_IMAGES[VM_SPARK_12]} failed:\n{done.stderr}"
-
-
-def _result(output: str) -> dict:
-    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
-    assert lines, f"no result in the cell's output: {output!r}"
-    return json.loads(lines[-1].removeprefix("RESULT "))
+    build_optional_image("spark", VM_SPARK_12)
 
 
 def test_a_notebook_job_runs_on_both_workers(server: str, spark_image: None) -> None:
@@ -71,7 +61,8 @@ def test_a_notebook_job_runs_on_both_workers(server: str, spark_image: None) -> 
         owner = HubSession(out["jupyter_endpoint"], out["jupyter_user"])
         assert owner.login(password)
         owner.start_server(timeout=180)
-        result = _result(owner.run_cell(JOB_CELL, timeout=240, kernel_name="pyspark"))
+        output = owner.run_cell(JOB_CELL, timeout=240, kernel_name="pyspark")
+        result = json.loads(cell_result(output))
         assert result["master"] == out["spark_master_url"]
         assert result["where"] == workers  # every worker ran tasks, and only workers did
         owner.close()

@@ -11,37 +11,25 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.catalogue.public_image_entries import PUBLIC_IMAGE_ENTRIES, with_local_site
 
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
-from cumulo.drivers.docker_images import DEFAULT_IMAGES
 from cumulo.drivers.sim import held
 from cumulo.engine.jobs.worker import run_job
 from cumulo.engine.requests.deployments import NewDeployment, create_deployment, request_delete
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.definitions import SiteDef
-from cumulo.engine.sites.drivers import probe_and_register
 from cumulo.engine.sites.registry import save_site
 from cumulo.errors import BadRequest
 from cumulo.store.models import Attempt, Deployment
 
-# entry -> (parameters, an image it runs)
-ENTRIES: dict[str, tuple[dict[str, Any], str]] = {
-    "htcondor": ({"pool_password": "pool-secret-1", "wn_num": 2}, "htcondor/cm:latest"),
-    "elasticsearch-kibana": ({"elastic_password": "elastic-pw-1"}, "elasticsearch:7.17.21"),
-    "rstudio": ({"rstudio_password": "rstudio-pw-1"}, "rocker/rstudio:4.4"),
-    "galaxy": ({"admin_email": "admin@example.org"}, "bgruening/galaxy-stable:latest"),
-}
+ENTRIES = PUBLIC_IMAGE_ENTRIES
 
 
 @pytest.fixture
 def engine(sim_engine: Engine) -> Engine:
-    problem = probe_and_register(
-        sim_engine.db, "local", "docker", sim_engine.settings.docker_host, DEFAULT_IMAGES
-    )
-    if problem:
-        pytest.skip(f"needs the real Docker engine: {problem}")
-    return sim_engine
+    return with_local_site(sim_engine)
 
 
 def new(name: str, **kw: Any) -> NewDeployment:
