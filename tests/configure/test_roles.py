@@ -5,16 +5,12 @@ be had fails naming it."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import io
-import tarfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from tests.configure.role_helpers import http_folder, role_archive
 
 from cumulo.configure.roles import RoleError, RoleSources, install_roles, role_specs
 from cumulo.egress import EgressPolicy
@@ -22,34 +18,14 @@ from cumulo.egress import EgressPolicy
 TASKS = "- name: Leave the mark\n  ansible.builtin.copy: {dest: /tmp/mark, content: hi}\n"
 
 
-def role_archive(name: str) -> bytes:
-    """A role as ansible-galaxy packs one: NAME/tasks/main.yml, NAME/meta/main.yml."""
-    meta = "galaxy_info: {author: cumulo}\ndependencies: []\n"
-    files = {f"{name}/tasks/main.yml": TASKS, f"{name}/meta/main.yml": meta}
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for path, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 with a role archive and a file that is no archive."""
     root = tmp_path_factory.mktemp("served")
-    (root / "markrole.tar.gz").write_bytes(role_archive("markrole"))
+    (root / "markrole.tar.gz").write_bytes(role_archive("markrole", TASKS))
     (root / "broken.tar.gz").write_bytes(b"not an archive")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *_: None  # type: ignore[attr-defined]
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    thread.join()
+    with http_folder(root) as url:
+        yield url
 
 
 def sources(served: str, folders: tuple[Path, ...] = (), network: bool = True) -> RoleSources:

@@ -5,12 +5,7 @@ allow fails the deployment naming it. The local site: the test cloud boots no VM
 
 from __future__ import annotations
 
-import functools
-import http.server
-import io
 import subprocess
-import tarfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +21,7 @@ from e2e_helpers import (
     serving,
     wait_final,
 )
+from tests.configure.role_helpers import http_folder, role_archive
 
 pytestmark = pytest.mark.e2e
 
@@ -68,30 +64,12 @@ topology_template:
 """
 
 
-def role_archive() -> bytes:
-    files = {"cumulo_mark/tasks/main.yml": ROLE_TASK,
-             "cumulo_mark/meta/main.yml": "galaxy_info: {author: cumulo}\n"}  # fmt: skip
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for path, text in files.items():
-            info = tarfile.TarInfo(path)
-            info.size = len(text.encode())
-            tar.addfile(info, io.BytesIO(text.encode()))
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def role_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("roles-served")
-    (root / "cumulo_mark.tar.gz").write_bytes(role_archive())
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *_: None  # type: ignore[attr-defined]
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/cumulo_mark.tar.gz"
-    httpd.shutdown()
-    thread.join()
+    (root / "cumulo_mark.tar.gz").write_bytes(role_archive("cumulo_mark", ROLE_TASK))
+    with http_folder(root) as url:
+        yield f"{url}/cumulo_mark.tar.gz"
 
 
 @pytest.fixture(scope="module")
