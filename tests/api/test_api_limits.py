@@ -24,7 +24,7 @@ from cumulo.api.json_body import MAX_BODY_BYTES, MAX_DEPTH
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites.drivers import register_site
+from cumulo.engine.sites.local_site import register_site
 from cumulo.server import build_app
 from cumulo.store.deployment_queries import DeploymentFilter, page_of_deployments
 from cumulo.store.models import Deployment

@@ -12,7 +12,7 @@ from cumulo import catalogue
 from cumulo.auth.testing import create_api_user
 from cumulo.config import Settings
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites.drivers import AVAILABLE, register_site
+from cumulo.engine.sites.local_site import AVAILABLE, register_site
 from cumulo.server import build_app
 
 PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}

@@ -8,7 +8,7 @@ import pytest
 
 from cumulo.drivers.docker_images import DEFAULT_IMAGES
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites.drivers import probe_and_register
+from cumulo.engine.sites.local_site import probe_and_register
 
 # entry -> (parameters, an image it runs)
 PUBLIC_IMAGE_ENTRIES: dict[str, tuple[dict[str, Any], str]] = {

@@ -11,7 +11,8 @@ import pytest
 from cumulo.config import Settings
 from cumulo.drivers.docker_images import DEFAULT_IMAGES
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites.drivers import DRIVER_CLASSES, probe_and_register, register_driver_kind
+from cumulo.engine.sites.drivers import DRIVER_CLASSES, register_driver_kind
+from cumulo.engine.sites.local_site import probe_and_register
 
 
 @pytest.fixture

@@ -204,7 +204,7 @@ def test_streams_send_statuses_and_log_lines(client, engine, monkeypatch):
 
 
 def test_manual_scheduling_lists_the_sites_and_sends_the_choice(client, engine):
-    from cumulo.engine.sites.drivers import register_site
+    from cumulo.engine.sites.local_site import register_site
 
     register_site(engine.db, "local", "docker", "unix:///nowhere", {})
     r = client.get("/ui/catalogue/run-docker")
@@ -226,7 +226,7 @@ def test_manual_scheduling_lists_the_sites_and_sends_the_choice(client, engine):
 def test_admin_shows_sites_all_deployments_and_statistics(client, engine):
     from datetime import UTC, datetime, timedelta
 
-    from cumulo.engine.sites.drivers import register_site
+    from cumulo.engine.sites.local_site import register_site
     from cumulo.store.models import Attempt
 
     register_site(engine.db, "local", "docker", "unix:///nowhere", {})
@@ -252,7 +252,7 @@ def test_admin_shows_sites_all_deployments_and_statistics(client, engine):
 
 
 def test_os_inputs_offer_the_images_of_the_groups_sites(client, engine):
-    from cumulo.engine.sites.drivers import register_site
+    from cumulo.engine.sites.local_site import register_site
 
     register_site(
         engine.db, "local", "docker", "unix:///nowhere",

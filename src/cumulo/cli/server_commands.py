@@ -64,7 +64,7 @@ def _logging() -> None:
 
 def _register_local_site(engine: Any, settings: Settings) -> None:
     from cumulo.drivers.docker_images import DEFAULT_IMAGES
-    from cumulo.engine.sites.drivers import probe_and_register
+    from cumulo.engine.sites.local_site import probe_and_register
 
     name = settings.local_site_name
     options = {  # compose projects' folders; the zone of DNS names in outputs

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select
 
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites.drivers import probe_inventory, record_probe
+from cumulo.engine.sites.probes import probe_inventory, record_probe
 from cumulo.engine.sites.registry import get_site
 from cumulo.store.models import Site
 
