@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     # empty: the first of oidc_issuers; "none": no OIDC login on hubs. Nodes must reach
     # it (a provider on the host's loopback is out of a container's reach).
     hub_oidc_issuer: str = ""
+    # The hubs' client at that provider, set by the admin: used by a hub when the provider
+    # offers no dynamic client registration (RFC 7591) or refuses it. Its redirect URIs
+    # must admit the hubs' (http://127.0.0.1:PORT/hub/oauth_callback on the local site).
+    hub_oidc_client_id: str = ""
+    hub_oidc_client_secret: str = ""
     # Dashboard cookies get ``Secure`` when this is on, or when the request came over TLS.
     cookie_secure: bool = False
 

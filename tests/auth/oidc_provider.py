@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.parse as up
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,11 +47,12 @@ def provider(
     *extra: str,
     host: str = "127.0.0.1",
     users: list[dict[str, object]] | None = None,
+    program: Sequence[str] = (PROVIDER,),
 ) -> Iterator[str]:
     """The provider on ``host``:``port`` (a free port by default) with ``users`` (default
-    ``USERS``); its issuer URL."""
+    ``USERS``); its issuer URL. ``program``: another one taking the same options."""
     port = port or free_port()
-    args = [PROVIDER, "--host", host, "--port", str(port), *extra]
+    args = [*program, "--host", host, "--port", str(port), *extra]
     for user in USERS if users is None else users:
         args += ["--user-claims", json.dumps(user)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

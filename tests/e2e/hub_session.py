@@ -1,5 +1,6 @@
 """A JupyterHub user's session, as the end-to-end tests drive it: the login form,
-the user's server, a cell run over the kernel's websocket, notebooks saved and read.
+the user's server, a cell run over the kernel's websocket, notebooks saved and read;
+and the hub's node stopped and started through cumulo's API (``node_action``).
 
 The websocket client is a minimal RFC 6455 one (text frames, masking, ping,
 fragments): the test environment has no websocket library, and the kernel
@@ -16,10 +17,13 @@ import socket
 import struct
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
+from e2e_helpers import auth
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -161,7 +165,10 @@ class HubSession:
         assert r.status_code == 201, r.text
         kernel = r.json()["id"]
         ws_url = self.base.replace("http://", "ws://", 1)
-        ws = WebSocket(f"{ws_url}/user/{self.user}/api/kernels/{kernel}/channels", self._auth)
+        # The server answers the upgrade once the kernel is up: a PySpark kernel starts a
+        # JVM, which on a loaded machine takes longer than a plain socket timeout.
+        channels = f"{ws_url}/user/{self.user}/api/kernels/{kernel}/channels"
+        ws = WebSocket(channels, self._auth, timeout=timeout)
         try:
             msg_id = uuid.uuid4().hex
             ws.send_text(json.dumps(_execute_request(msg_id, self.user, code)))
@@ -205,3 +212,27 @@ def _collect_output(ws: WebSocket, msg_id: str, deadline: float) -> str:
         elif kind == "status" and content["execution_state"] == "idle":
             return out
     raise AssertionError("no result from the kernel in time")
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not {what} after {timeout} s")
+        time.sleep(0.2)
+
+
+def node_action(server: str, dep_id: str, action: str, until: str) -> str:
+    """Stop or start the deployment's compute node through the API; its container's id."""
+    url = f"{server}/deployments/{dep_id}/resources"
+    (vm,) = httpx.get(url, headers=auth(server), params={"type": "tosca.nodes.indigo.Compute"},
+                      timeout=10).json()["content"]  # fmt: skip
+    one = f"{url}/{vm['uuid']}"
+    r = httpx.post(f"{one}/actions", headers=auth(server), json={"type": action}, timeout=10)
+    assert r.status_code == 202, r.text
+
+    def there() -> bool:
+        return httpx.get(one, headers=auth(server), timeout=10).json()["state"] == until
+
+    wait_until(there, until)
+    return vm["physicalId"]

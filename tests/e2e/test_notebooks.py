@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,7 +25,7 @@ from e2e_helpers import (
     volumes_of,
     wait_final,
 )
-from hub_session import HubSession
+from hub_session import HubSession, node_action, wait_until
 
 from cumulo.drivers.docker_images import VM_JUPYTER_12
 
@@ -59,26 +58,6 @@ def _wait_complete(server: str, dep_id: str) -> dict[str, Any]:
     dep = wait_final(server, dep_id, timeout=240)
     assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
     return dep
-
-
-def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not {what} after {timeout} s")
-        time.sleep(0.2)
-
-
-def _act(server: str, dep_id: str, action: str, until: str) -> str:
-    """Stop or start the deployment's compute node through the API; its container's id."""
-    url = f"{server}/deployments/{dep_id}/resources"
-    (vm,) = httpx.get(url, headers=auth(server), params={"type": "tosca.nodes.indigo.Compute"},
-                      timeout=10).json()["content"]  # fmt: skip
-    one = f"{url}/{vm['uuid']}"
-    r = httpx.post(f"{one}/actions", headers=auth(server), json={"type": action}, timeout=10)
-    assert r.status_code == 202, r.text
-    _wait(lambda: httpx.get(one, headers=auth(server), timeout=10).json()["state"] == until, until)
-    return vm["physicalId"]
 
 
 def _hub_port(container: str) -> str:
@@ -127,11 +106,12 @@ def test_the_owner_keeps_notebooks_across_stop_and_start(server: str, hub_image:
         owner.save_notebook("kept.ipynb", NOTEBOOK)
         owner.close()
 
-        _act(server, dep_id, "stop", "STOPPED")
-        container = _act(server, dep_id, "start", "STARTED")
-        endpoint = f"http://127.0.0.1:{_hub_port(container)}/"
+        node_action(server, dep_id, "stop", "STOPPED")
+        container = node_action(server, dep_id, "start", "STARTED")
+        # the local site keeps the node's host ports: the hub is where it was
+        assert f"http://127.0.0.1:{_hub_port(container)}/" == endpoint
         shown = _outputs(server, dep_id)["jupyter_endpoint"]
-        _wait(lambda: _hub_answers(endpoint), "answering after the start")
+        wait_until(lambda: _hub_answers(endpoint), "answering after the start")
         again = HubSession(endpoint, user)
         assert again.login(password)
         again.start_server()
@@ -145,8 +125,20 @@ def test_the_owner_keeps_notebooks_across_stop_and_start(server: str, hub_image:
         delete_and_wait_gone(server, dep_id, timeout=120)
     assert containers_of(dep_id) == []
     assert volumes_of(dep_id) == []
-    # a restart binds new host ports: the outputs say where the hub is now
     assert shown == endpoint
+
+
+@pytest.mark.parametrize("name", ["iam_groups", "iam_admin_groups"])
+def test_oidc_groups_without_a_provider_are_refused_at_post(server: str, name: str) -> None:
+    params = {"jupyter_password": secrets.token_urlsafe(12), name: ["physics"]}
+    body = {"template": catalogue_template("jupyter"), "parameters": params}
+    before = httpx.get(f"{server}/deployments", headers=auth(server), timeout=10).json()
+    r = httpx.post(f"{server}/deployments", headers=auth(server), json=body, timeout=30)
+    assert r.status_code == 400, r.text
+    message = r.json()["message"]
+    assert message.startswith(f"inputs.{name}: ") and "OIDC provider" in message
+    after = httpx.get(f"{server}/deployments", headers=auth(server), timeout=10).json()
+    assert after["page"]["totalElements"] == before["page"]["totalElements"]  # nothing stored
 
 
 def test_too_little_memory_is_refused_at_post(server: str, hub_image: None) -> None:
@@ -187,7 +179,7 @@ def test_an_update_keeps_the_notebooks(server: str, hub_image: None) -> None:
         assert dep["status"] == "UPDATE_COMPLETE", dep.get("statusReason")
         assert volumes_of(dep_id) == volumes
         endpoint = dep["outputs"]["jupyter_endpoint"]
-        _wait(lambda: _hub_answers(endpoint), "answering after the update")
+        wait_until(lambda: _hub_answers(endpoint), "answering after the update")
         updated = HubSession(endpoint, user)
         assert updated.login(password)
         updated.start_server()
@@ -213,7 +205,7 @@ def test_monitoring_is_read_by_the_owner_alone(server: str, hub_image: None) -> 
             return r.json()["data"]["result"]
 
         # the first scrape comes within one interval (15 s)
-        _wait(lambda: bool(memory()), "scraped", timeout=60)
+        wait_until(lambda: bool(memory()), "scraped", timeout=60)
         (sample,) = memory()
         assert sample["metric"]["job"] == "node" and int(sample["value"][1]) > 0
         for anyone in (None, (user, password + "x"), ("intruder", password)):

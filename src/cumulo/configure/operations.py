@@ -48,12 +48,21 @@ def operations_of(instance: Any, names: Sequence[str]) -> list[tuple[str, Any]]:
     return [(n, standard[n]) for n in names if n in standard and standard[n].implementation]
 
 
-def cumulo_facts(settings: Settings) -> dict[str, str]:
+def cumulo_facts(settings: Settings) -> dict[str, Any]:
     """What playbooks know of this cumulo: the OIDC provider a notebook hub logs its
-    users in with ("" for none) and the claim of their groups (jupyterhub/configure.yml)."""
+    users in with ("" for none), the claim of their groups, and the hubs' client the
+    admin set for a provider without dynamic registration (jupyterhub/configure.yml,
+    which hands it to the node in a no_log task; {} for none)."""
+    client = {}
+    if settings.hub_oidc_client_id:
+        client = {
+            "client_id": settings.hub_oidc_client_id,
+            "client_secret": settings.hub_oidc_client_secret,
+        }
     return {
         "cumulo_oidc_issuer": settings.hub_oidc_issuer_url,
         "cumulo_oidc_groups_claim": settings.oidc_groups_claim,
+        "cumulo_hub_oidc_client": client,
     }
 
 
@@ -65,7 +74,7 @@ class Configurator:
     allow_network: bool
     egress: EgressPolicy = field(default_factory=EgressPolicy)  # where playbook URLs may come from
     # Variables every playbook gets besides its operation's inputs (they win over them):
-    # public settings only, never a secret (see ``cumulo_facts``).
+    # public settings, and the one secret a notebook hub needs (see ``cumulo_facts``).
     facts: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

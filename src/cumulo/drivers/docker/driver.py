@@ -32,7 +32,7 @@ from cumulo.drivers.docker.engine_calls import (
 from cumulo.drivers.docker.gpus import allowing_gpus, require_gpus
 from cumulo.drivers.docker.networks import deployment_network, remove_deployment_networks
 from cumulo.drivers.docker.node_events import watch_nodes
-from cumulo.drivers.docker.ports import LOCALHOST
+from cumulo.drivers.docker.ports import LOCALHOST, pin_free_ports
 from cumulo.drivers.docker.readiness import StillWaiting, wait_application, wait_vm
 from cumulo.drivers.docker.site_mounts import allowing_binds
 from cumulo.drivers.docker.spec import APPLICATION, RESTART_POLICY, VM, ContainerSpec
@@ -56,6 +56,13 @@ APPLICATION_TYPES = frozenset(
         "tosca.nodes.indigo.Container.Application.Docker",
     }
 )
+
+# Tries to create a container whose free host ports were picked by cumulo (``_create_pinned``).
+PIN_TRIES = 3
+
+
+class PortTaken(SiteError):
+    """A host port the container publishes is in use on the site's engine."""
 
 
 class DockerDriver:
@@ -104,8 +111,7 @@ class DockerDriver:
                 spec.network = deployment_network(
                     self.engine.client, request.node, request.deployment_id, self.site.name
                 )
-                existing = self._create_container(request, spec)
-                self._start_new(request, existing, spec)
+                existing = self._create_pinned(request, spec)
             elif existing.status == "created":  # made, but a crash came before start
                 self._start_new(request, existing, self._spec(request))
             existing.reload()
@@ -140,6 +146,22 @@ class DockerDriver:
                 f"{self.site.name}: {explain(exc)}"
             ) from None
 
+    def _create_pinned(self, request: NodeRequest, spec: ContainerSpec) -> Any:
+        """Create and start the container, its ports left to the engine pinned to ports
+        free now (``pin_free_ports``: they stay across stop and start); one taken between
+        the pick and the start is picked again."""
+        asked, tries = spec.ports, 0
+        while True:
+            spec.ports = pin_free_ports(asked)
+            container = self._create_container(request, spec)
+            try:
+                self._start_new(request, container, spec)
+                return container
+            except PortTaken:
+                tries += 1
+                if tries == PIN_TRIES or spec.ports == asked:  # none picked: the template's own
+                    raise
+
     def _start_new(self, request: NodeRequest, container: Any, spec: ContainerSpec) -> None:
         """Check a container just made against the site's policy and start it; if either
         fails, remove it: nothing left behind."""
@@ -159,7 +181,7 @@ class DockerDriver:
             self._remove(container.id)
             if is_port_taken(exc):
                 asked = ", ".join(str(p.host_port) for p in spec.ports if p.host_port)
-                raise SiteError(
+                raise PortTaken(
                     f"node {request.node}: host port {asked or '(free)'} on 127.0.0.1 is already "
                     f"in use on site {self.site.name} ({explain(exc)})"
                 ) from None
@@ -257,7 +279,7 @@ class DockerDriver:
             container = self._existing(physical_id)
             container.start()
             _keep_restarting(container)  # one made before it had none
-            container.reload()  # Docker binds new host ports at each start
+            container.reload()  # ports it picked itself are new at each start (none here)
             return self._attributes(container.attrs)
 
     def stop(self, physical_id: str) -> None:

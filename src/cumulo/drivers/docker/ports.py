@@ -11,8 +11,9 @@ a list of those, or a map of name -> one of those (INDIGO endpoint ports).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cumulo.errors import SiteError
@@ -150,6 +151,25 @@ def check_port_count(node: str, where: str, count: int) -> None:
 def port_bindings(ports: list[PortRequest]) -> dict[str, tuple[str, int | None]]:
     """The ``ports`` argument of ``containers.create``."""
     return {p.key: (LOCALHOST, p.host_port) for p in ports}
+
+
+def pin_free_ports(ports: list[PortRequest]) -> list[PortRequest]:
+    """``ports`` with each one left to the engine given a host port that is free now.
+
+    Docker picks a new free port at every start for a port published without one, but
+    keeps a port it was given: pinned, a node's endpoints stay where its outputs and its
+    configuration put them across stop and start (a hub's OIDC redirect URI names its
+    port), as a cloud's floating IP stays. SCTP ports are left to the engine.
+    """
+    kinds = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM}
+    pinned = []
+    for p in ports:
+        if p.host_port is None and p.protocol in kinds:
+            with socket.socket(socket.AF_INET, kinds[p.protocol]) as probe:
+                probe.bind((LOCALHOST, 0))
+                p = replace(p, host_port=probe.getsockname()[1])
+        pinned.append(p)
+    return pinned
 
 
 def published_ports(container_attrs: Mapping[str, Any]) -> dict[str, int]:

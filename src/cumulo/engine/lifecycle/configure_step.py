@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from cumulo.configure import (
@@ -92,8 +93,19 @@ def run_operations(
             record(s, dep_id, "ansible", f"{operation}:\n{output.rstrip()}", node=label)
 
     configurator = Configurator.from_settings(engine.settings)
+    configurator = replace(configurator, facts={**configurator.facts, **_owner(engine, dep_id)})
     outputs = configurator.run(dep_id, instance, names, route, evaluate, append_log)
     return {"operation_outputs": outputs}
+
+
+def _owner(engine: Engine, dep_id: str) -> dict[str, str]:
+    """Who owns the deployment, for its playbooks (a notebook hub logging in with OIDC
+    groups admits its owner too): their issuer and subject."""
+    with engine.db.reader() as s:
+        dep = s.get(Deployment, dep_id)
+        if dep is None:
+            return {}
+        return {"cumulo_owner_issuer": dep.owner_issuer, "cumulo_owner_subject": dep.owner_subject}
 
 
 def run_teardown(engine: Engine, dep_id: str, template: str, parameters: dict[str, Any],

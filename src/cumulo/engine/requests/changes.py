@@ -17,6 +17,7 @@ from cumulo.engine.callbacks import check_callback
 from cumulo.engine.events import record
 from cumulo.engine.jobs.queue import JobKind, enqueue
 from cumulo.engine.requests.deployments import guard_version, not_found
+from cumulo.engine.requests.oidc_groups import check_oidc_groups
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import seal, unseal
 from cumulo.engine.sites.scheduling import check_size
@@ -67,6 +68,7 @@ def request_update(
     template = change.template or seen.template
     parameters = {**unseal(engine, seen), **change.parameters}
     plan = engine.plan(template, parameters)  # ToscaError (400) on bad template or inputs
+    check_oidc_groups(engine.settings, plan.inputs)  # 400: groups of no OIDC provider
     check_size(engine, plan, seen.user_group, seen.requested_site)  # 400: no site holds it
     with engine.db.session() as s:
         dep = s.get(Deployment, dep_id)

@@ -21,6 +21,7 @@ from cumulo.engine.callbacks import check_callback
 from cumulo.engine.events import record as record_event
 from cumulo.engine.jobs.queue import JobKind, enqueue
 from cumulo.engine.requests.new_deployment import NewDeployment
+from cumulo.engine.requests.oidc_groups import check_oidc_groups
 from cumulo.engine.requests.owner_keys import with_owner_keys
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import seal
@@ -44,6 +45,7 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
     template = engine.template(new.template)  # ToscaError (400): a bad template
     new = with_owner_keys(engine, new, template, owner)
     plan = engine.plan(new.template, new.parameters)  # ToscaError (400): bad inputs
+    check_oidc_groups(engine.settings, plan.inputs)  # 400: groups of no OIDC provider
     check_placement(engine, plan, new.user_group, new.site)  # 400: unusable manual choice
     dep_id = new_uuid()  # sealed inputs are bound to it
     with engine.db.session() as s:

@@ -6,9 +6,10 @@
 # (an update) holds at once, without a restart.
 # When the deployment asked for OIDC groups and cumulo uses an OIDC provider,
 # set-oidc.py wrote oidc.json (the hub's own client of the provider) and the hub
-# logs users in with the provider instead: members of the allowed groups (admins:
-# the admin groups) get in, nobody else (read at the hub's start: set-oidc.py
-# asks for a restart when it changes).
+# logs users in with the provider instead: the deployment's owner (by their subject
+# at the provider) and members of the allowed groups get in (admins: the owner and
+# the admin groups), nobody else (read at the hub's start: set-oidc.py asks for a
+# restart when it changes).
 import hashlib
 import hmac
 import json
@@ -48,11 +49,27 @@ class OwnerAuthenticator(Authenticator):
         return {"name": name, "admin": True} if ok_name and ok_password else None
 
 
+def _owner_or_groups(owner_subject):
+    """GenericOAuthenticator that also admits the deployment's owner, as an admin."""
+    from oauthenticator.generic import GenericOAuthenticator
+
+    class OwnerOrGroupsAuthenticator(GenericOAuthenticator):
+        async def update_auth_model(self, auth_model):
+            auth_model = await super().update_auth_model(auth_model)
+            user = (auth_model.get("auth_state") or {}).get("oauth_user") or {}
+            subject = str(user.get("sub") or "")
+            if owner_subject and hmac.compare_digest(subject, owner_subject):
+                auth_model["admin"] = True  # check_allowed lets admins in
+            return auth_model
+
+    return OwnerOrGroupsAuthenticator
+
+
 def _use_oidc(c, oidc):
     """GenericOAuthenticator (oauthenticator) with the hub's client of the provider."""
     claim = oidc["groups_claim"]
-    auth = c.GenericOAuthenticator
-    c.JupyterHub.authenticator_class = "generic-oauth"
+    auth = c.GenericOAuthenticator  # read by the subclass too
+    c.JupyterHub.authenticator_class = _owner_or_groups(oidc.get("owner_subject") or "")
     auth.login_service = oidc["issuer"]
     auth.client_id = oidc["client_id"]
     auth.client_secret = oidc["client_secret"]
