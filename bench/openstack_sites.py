@@ -7,8 +7,13 @@
    ``openstack`` CLI and with openstacksdk in one process. Target: cumulo / CLI <= 1.2.
 2. many: N deployments (default 50) posted at once to a server with two workers;
    the time until all are CREATE_COMPLETE, and until all are deleted.
+3. cycles: C create/delete cycles (default 100, 4 at a time, two workers) of a VM with a
+   public address and a 1 GB volume; then, as the cloud's admin, what is left of them
+   (servers, ports, floating IPs, security groups, volumes: must be nothing). Beside it,
+   the same cycle by hand with openstacksdk (``--baseline-cycles``, one at a time).
 
-Usage: .venv/bin/python bench/openstack_sites.py [--only one,many] [--runs 3] [--deployments 50]
+Usage: .venv/bin/python bench/openstack_sites.py [--only one,many,cycles] [--runs 3]
+       [--deployments 50] [--cycles 100] [--baseline-cycles 5]
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import openstack
 import openstack.config
@@ -49,13 +56,31 @@ topology_template:
 """
 
 
-def connect() -> openstack.connection.Connection:
+# A VM with a public address and a volume: every kind of object cumulo makes on a cloud.
+WITH_VOLUME = TEMPLATE.replace(
+    """  outputs:""",
+    """      requirements:
+        - local_storage:
+            node: disk
+            capability: tosca.capabilities.Attachment
+            relationship:
+              type: tosca.relationships.AttachesTo
+              properties: {location: /data}
+    disk:
+      type: tosca.nodes.BlockStorage
+      properties: {size: 1 GB}
+  outputs:""",
+)
+
+
+def connect(cloud: str = CLOUD) -> openstack.connection.Connection:
     config = openstack.config.OpenStackConfig(config_files=[str(TC / "clouds.yaml")])
-    return openstack.connection.Connection(config=config.get_one(cloud=CLOUD))
+    return openstack.connection.Connection(config=config.get_one(cloud=cloud))
 
 
-def by_hand_sdk() -> float:
-    """The driver's calls, one after the other, in one process (a warm client)."""
+def by_hand_sdk(volume: bool = False) -> float:
+    """The driver's calls, one after the other, in one process (a warm client); with
+    ``volume``, a 1 GB volume attached at boot and deleted after the server."""
     conn, name = connect(), f"bench-{uuid.uuid4().hex[:8]}"
     start = time.perf_counter()
     group = conn.network.create_security_group(name=name)
@@ -70,9 +95,20 @@ def by_hand_sdk() -> float:
     fip = conn.network.create_ip(
         floating_network_id=conn.network.find_network("public").id, port_id=port.id
     )
+    image = conn.image.find_image("debian-12").id
+    disks: dict[str, Any] = {}
+    if volume:
+        vol = conn.block_storage.create_volume(name=name, size=1, volume_type="fake")
+        conn.block_storage.wait_for_status(vol, "available", interval=0.5, wait=120)
+        disks["block_device_mapping"] = [
+            {"uuid": image, "source_type": "image", "destination_type": "local",
+             "boot_index": 0, "delete_on_termination": True},
+            {"uuid": vol.id, "source_type": "volume", "destination_type": "volume",
+             "boot_index": -1, "delete_on_termination": False},
+        ]  # fmt: skip
     server = conn.compute.create_server(
         name=name, flavor_id=conn.compute.find_flavor("m1.tiny").id,
-        image_id=conn.image.find_image("debian-12").id, networks=[{"port": port.id}],
+        image_id=image, networks=[{"port": port.id}], **disks,
     )  # fmt: skip
     conn.compute.wait_for_server(server, interval=0.5, wait=300)
     took = time.perf_counter() - start
@@ -81,6 +117,10 @@ def by_hand_sdk() -> float:
     conn.network.delete_ip(fip)
     conn.network.delete_port(port)
     conn.network.delete_security_group(group)
+    if volume:
+        conn.block_storage.wait_for_status(vol, "available", interval=0.5, wait=120)
+        conn.block_storage.delete_volume(vol)
+        conn.block_storage.wait_for_delete(vol, interval=0.5)
     conn.close()
     return took
 
@@ -172,11 +212,70 @@ def many(count: int, env: dict[str, str]) -> None:
         raise BenchError(f"{len(left)} deployments not deleted")
 
 
+def left_of(deployments: list[str]) -> dict[str, int]:
+    """What the cloud still holds of these deployments, seen as its admin."""
+    ids = set(deployments)
+    conn = connect(f"{CLOUD}-admin")
+
+    def ours(objects: Any) -> int:
+        return sum(
+            any(t.startswith("cumulo-d-") and t[9:] in ids for t in (o.tags or [])) for o in objects
+        )
+
+    left = {
+        "servers": ours(conn.compute.servers(all_projects=True)),
+        "ports": ours(conn.network.ports()),
+        "floating_ips": ours(conn.network.ips()),
+        "security_groups": ours(conn.network.security_groups()),
+        "volumes": sum((v.metadata or {}).get("cumulo_deployment") in ids
+                       for v in conn.block_storage.volumes(all_projects=True)),
+    }  # fmt: skip
+    conn.close()
+    return left
+
+
+def cycles(count: int, baseline: int, env: dict[str, str]) -> None:
+    with cumulo_server(workers=2, env=env) as url:
+
+        def cycle(_: int) -> tuple[str, float]:
+            api, start = Api(url), time.perf_counter()
+            uid = api.create(WITH_VOLUME, {})
+            require_complete(api.wait_final(uid, interval=0.2, timeout=600))
+            if api.delete_all(timeout=600):
+                raise BenchError(f"deployment {uid} was not deleted")
+            return uid, time.perf_counter() - start
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            done = list(pool.map(cycle, range(count)))
+        took = time.perf_counter() - start
+    by_hand = []
+    for _ in range(baseline):
+        begin = time.perf_counter()
+        by_hand_sdk(volume=True)
+        by_hand.append(time.perf_counter() - begin)
+    left = left_of([uid for uid, _ in done])
+    print(
+        f"{count} create/delete cycles (VM, floating IP, 1 GB volume; 4 at a time, "
+        f"2 workers): {took:.1f} s in all; one cycle {summary([t for _, t in done])}"
+    )
+    if by_hand:
+        each = took / count
+        print(f"  the same cycle by hand, openstacksdk, one at a time: {summary(by_hand)}")
+        print(f"  cumulo: {each:.2f} s per cycle overall; ratio to by hand (median): "
+              f"{each / sorted(by_hand)[baseline // 2]:.2f}")  # fmt: skip
+    print(f"  left on the cloud: {left}")  # fmt: skip
+    if any(left.values()):
+        raise BenchError(f"the cycles left objects on the cloud: {left}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="one,many")
+    parser.add_argument("--only", default="one,many,cycles")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--deployments", type=int, default=50)
+    parser.add_argument("--cycles", type=int, default=100)
+    parser.add_argument("--baseline-cycles", type=int, default=5)
     args = parser.parse_args()
     if not (TC / "clouds.yaml").exists():
         print("the test cloud is not up: run scripts/test-cloud up", file=sys.stderr)
@@ -188,6 +287,8 @@ def main() -> int:
             one(args.runs, env)
         if "many" in args.only:
             many(args.deployments, env)
+        if "cycles" in args.only:
+            cycles(args.cycles, args.baseline_cycles, env)
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1

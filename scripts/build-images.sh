@@ -14,9 +14,13 @@
 # Only when asked ("spark"):
 #   cumulo/vm-spark:12     vm-jupyter plus Java 17 (Debian) and PySpark (PyPI): the
 #                          master, workers and hub of "Spark + Jupyter cluster"
+# Only when asked ("s3"):
+#   cumulo/ceph-rgw:16     Debian's Ceph 16 as a one-container S3 server on :7480 (mon,
+#                          mgr, a memstore OSD, radosgw): a site's object storage, and the
+#                          real S3 server of the object-storage tests
 # Idempotent and quiet: an image is rebuilt only when missing, when its build
 # inputs changed (label cumulo.inputs), or with --force.
-# Usage: scripts/build-images.sh [--force] [ml] [spark]
+# Usage: scripts/build-images.sh [--force] [ml] [spark] [s3]
 # Environment: CUMULO_DEBIAN_MIRROR overrides the mirror read from apt's sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,12 +28,14 @@ INPUTS=src/cumulo/drivers/images
 FORCE=0
 ML=0
 SPARK=0
+S3=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     ml) ML=1 ;;
     spark) SPARK=1 ;;
-    *) echo "usage: scripts/build-images.sh [--force] [ml] [spark]" >&2; exit 2 ;;
+    s3) S3=1 ;;
+    *) echo "usage: scripts/build-images.sh [--force] [ml] [spark] [s3]" >&2; exit 2 ;;
   esac
 done
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -50,6 +56,7 @@ JUPYTER_ML=cumulo/vm-jupyter-ml:12
 # GB) even to be imported, so it is not in this image (docs/notebooks.md).
 VM_SPARK=cumulo/vm-spark:12
 PYSPARK_VERSION=4.3.0  # needs Java 17: Debian's openjdk-17-jre-headless
+CEPH_RGW=cumulo/ceph-rgw:16
 ML_PACKAGES="numpy==2.4.6 scipy==1.17.1 scikit-learn==1.9.1 tensorflow-cpu==2.21.0"
 # The host's CA bundle: pip inside a build container needs it when HTTPS goes
 # through an inspecting proxy. Bind-mounted for the build only, never in an image.
@@ -249,6 +256,12 @@ build_spark() {  # HASH
     --change 'CMD ["/usr/local/sbin/cumulo-spark-init"]' "$cid" "$VM_SPARK" >/dev/null
 }
 
+build_ceph_rgw() {  # HASH
+  EXTRA_FILE="$INPUTS/ceph-rgw/entrypoint.sh" EXTRA_DEST=/usr/local/sbin/cumulo-ceph-rgw \
+    with_packages "$1" "$CEPH_RGW" 'EXPOSE 7480' \
+    'CMD ["/usr/local/sbin/cumulo-ceph-rgw"]' -- ceph-mon ceph-mgr ceph-osd radosgw ceph-common
+}
+
 # Build IMAGE with FUNCTION when needed; remember the image it replaced.
 REPLACED=()
 ensure() {  # IMAGE HASH FUNCTION
@@ -284,6 +297,10 @@ if [ "$SPARK" = 1 ]; then
   jupyter_id=$(docker image inspect -f '{{.Id}}' "$JUPYTER")
   spark_hash=$(inputs_hash "$jupyter_id" "$PYSPARK_VERSION" "$INPUTS"/vm-spark/* build-spark-v1)
   ensure "$VM_SPARK" "$spark_hash" build_spark
+fi
+if [ "$S3" = 1 ]; then
+  s3_hash=$(inputs_hash "$base_id" "$INPUTS"/ceph-rgw/* build-ceph-rgw-v1)
+  ensure "$CEPH_RGW" "$s3_hash" build_ceph_rgw
 fi
 # Drop the replaced (now untagged) images, derived ones first, so rebuilds do
 # not pile up; one still used by a container stays.

@@ -4,6 +4,9 @@
 service catalog, before any service but Keystone starts.
 ``provision.py resources``: the non-admin project and user ``cumulo``, flavors, images,
 networks, a router, quotas and the volume type; then clouds.yaml and sites.yaml.
+``provision.py compute HOST SINCE SECONDS``: wait (at most SECONDS) until the compute host
+can take servers: Placement holds its resource provider with VCPU and MEMORY_MB inventory,
+and Nova sees its nova-compute up with a report made after SINCE (Unix time; 0: any).
 
 Passwords come from the environment (var/test-cloud/secrets.env, exported by the script).
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openstack
@@ -170,12 +174,48 @@ def resources(conn: Connection) -> None:
     write_sites_yaml(TC, clouds)
 
 
+def compute_missing(conn: Connection, host: str, since: float) -> str:
+    """What the compute host still lacks to take servers, or "" when it can."""
+    inventory: dict[str, int] = {}
+    for rp in conn.placement.resource_providers(name=host):
+        for item in conn.placement.resource_provider_inventories(rp):
+            inventory[item.resource_class] = item.total
+    lacking = [rc for rc in ("VCPU", "MEMORY_MB") if not inventory.get(rc)]
+    if lacking:
+        return f"Placement has no {' and '.join(lacking)} inventory for {host} yet"
+    service = next(iter(conn.compute.services(binary="nova-compute", host=host)), None)
+    if service is None or service.state != "up" or service.status != "enabled":
+        state = "not registered" if service is None else f"{service.state}, {service.status}"
+        return f"Nova does not see nova-compute on {host} up ({state})"
+    reported = datetime.fromisoformat(service.updated_at).replace(tzinfo=UTC).timestamp()
+    if reported < since:
+        return (
+            f"nova-compute on {host} has not reported since it started (last {service.updated_at})"
+        )
+    return ""
+
+
+def wait_compute(conn: Connection, host: str, since: float, seconds: float) -> None:
+    start = time.monotonic()
+    first = missing = compute_missing(conn, host, since)
+    while missing:
+        if time.monotonic() - start > seconds:
+            sys.exit(f"the compute host cannot take servers after {seconds:g} s: {missing}")
+        time.sleep(1)
+        missing = compute_missing(conn, host, since)
+    if first:
+        print(f"compute host ready after {time.monotonic() - start:.0f} s ({first} at first)")
+
+
 def main() -> None:
-    step = sys.argv[1] if len(sys.argv) == 2 else ""
-    if step not in ("catalog", "resources"):
-        sys.exit("usage: provision.py catalog|resources")
+    step = sys.argv[1] if len(sys.argv) > 1 else ""
+    if step not in ("catalog", "resources", "compute"):
+        sys.exit("usage: provision.py catalog|resources|compute HOST SINCE SECONDS")
     conn = admin()
-    catalog(conn) if step == "catalog" else resources(conn)
+    if step == "compute":
+        wait_compute(conn, sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))
+    else:
+        catalog(conn) if step == "catalog" else resources(conn)
 
 
 if __name__ == "__main__":

@@ -123,8 +123,13 @@ class FlakyNova:
 
     def _go_down(self) -> None:
         with self.lock:
-            self.down_until = time.monotonic() + (self.down_for or 0)
-            self.down_for = None
+            seconds, self.down_for = self.down_for or 0, None
+        self.down(seconds)
+
+    def down(self, seconds: float) -> None:
+        """Nova is away from now on for ``seconds``: open connections are reset."""
+        with self.lock:
+            self.down_until = time.monotonic() + seconds
             victims, self.open = list(self.open), set()
         for sock in victims:
             _reset(sock)

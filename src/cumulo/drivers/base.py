@@ -32,6 +32,25 @@ from cumulo.egress import EgressPolicy
 
 
 @dataclass(frozen=True)
+class OwnerAuth:
+    """Whom a site that acts as the user (Keystone federation) acts for: a deployment's owner.
+
+    ``access_token`` gives the owner's OIDC access token, fresh enough for one step
+    (the engine trades the owner's kept refresh token for it); it raises ``SiteError``
+    saying why there is none. Never logged nor shown (repr=False).
+    """
+
+    owner: str  # the owner's stable, non-secret id (a digest of issuer and subject)
+    group: str | None  # the deployment's user group: the site maps it to a project
+    access_token: Callable[[], str] = field(repr=False, compare=False)
+
+
+# The engine's lookup: the owner of deployment ``deployment_id``, or of the resource
+# ``physical_id`` of the site (calls that name only a resource), as keywords.
+OwnerLookup = Callable[..., OwnerAuth]
+
+
+@dataclass(frozen=True)
 class SiteInfo:
     """What a driver needs to know of the site it serves."""
 
@@ -45,6 +64,12 @@ class SiteInfo:
     # The site's credentials reference, opened from the registry (e.g. "clouds:NAME"):
     # never logged nor shown (repr=False).
     credentials: str | None = field(default=None, repr=False)
+    # For sites that act as each deployment's owner (Keystone federation): the engine's
+    # ``OwnerLookup``; None where the engine gives none (tools, probes).
+    owner_auth: OwnerLookup | None = field(default=None, repr=False, compare=False)
+    # The site's S3 service when it declares one: endpoint, region and its credentials
+    # reference, opened (``cumulo.drivers.object_storage``); never logged nor shown.
+    s3: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ VM_JUPYTER_ML_12 = "cumulo/vm-jupyter-ml:12"
 # vm-jupyter plus Java 17 and PySpark: the master, workers and hub of "Spark + Jupyter
 # cluster". Built only when asked (build-images.sh spark).
 VM_SPARK_12 = "cumulo/vm-spark:12"
+# Debian's Ceph 16 as a one-container S3 server (mon, mgr, memstore OSD, radosgw) on
+# :7480: a site's object storage, and the real S3 server of the object-storage tests.
+# Built only when asked (build-images.sh s3).
+CEPH_RGW_16 = "cumulo/ceph-rgw:16"
 
 # distribution -> version -> image; versions by number and by code name.
 DEFAULT_IMAGES: Mapping[str, Mapping[str, str]] = {
@@ -41,6 +45,7 @@ BUILT_IMAGES = ("cumulo/debian-base:12", VM_DEBIAN_12, HTTPD, REDIS, COUNTER_WEB
 OPTIONAL_IMAGES = {
     VM_JUPYTER_ML_12: "scripts/build-images.sh ml",
     VM_SPARK_12: "scripts/build-images.sh spark",
+    CEPH_RGW_16: "scripts/build-images.sh s3",
 }
 
 IMAGE_INPUTS = Path(__file__).parent / "images"

@@ -16,6 +16,7 @@ from cumulo.drivers.base import Driver
 from cumulo.egress import EgressPolicy, fetch
 from cumulo.engine.jobs.queue import JobQueue
 from cumulo.engine.sites.drivers import make_driver
+from cumulo.engine.sites.owner_auth import OwnerTokens
 from cumulo.secrets import SecretBox, open_box
 from cumulo.store import Database, migrate
 from cumulo.store.models import Site
@@ -41,6 +42,8 @@ class Engine:
         self._processor: Processor | None = None
         self._secrets: SecretBox | None = None
         self._drivers: dict[tuple[str, str, str], Driver] = {}
+        # Deployment owners' OIDC tokens, for sites that act as the owner (federation).
+        self.owner_tokens = OwnerTokens(self)
         self._templates: OrderedDict[str, Template] = OrderedDict()
         self._lock = threading.Lock()
         # Fail at start, naming the entry, rather than at the first deployment.
@@ -98,12 +101,13 @@ class Engine:
     def driver(self, site: Site) -> Driver:
         """The driver of ``site`` (one per site and endpoint, reused across jobs)."""
         # A site replaced with other credentials gets a new driver.
-        key = (site.name, site.endpoint, site.credentials or "")
-        secrets = self.secrets if site.credentials else None
+        s3 = (site.options or {}).get("s3")  # the site's S3 service: sealed keys too
+        key = (site.name, site.endpoint, (site.credentials or "") + str(s3 or ""))
+        secrets = self.secrets if site.credentials or s3 else None
         with self._lock:
             drv = self._drivers.get(key)
             if drv is None:
-                drv = make_driver(site, self.egress, secrets)
+                drv = make_driver(site, self.egress, secrets, self.owner_tokens)
                 self._drivers[key] = drv
             return drv
 

@@ -4,8 +4,9 @@ Usage, health and a site's status change with time; the size a request asks for,
 a site's quotas, flavors and GPUs and an SLA's limits do not. A deployment no
 open site could hold even with nothing else running is refused at once, naming
 the node, the limit and the site, instead of failing (or worse, being tried)
-later; so is a node asking for GPUs when no open site has any, and a container
-image that no open site pulls or holds.
+later; so is a node asking for GPUs when no open site has any, a container
+image that no open site pulls or holds, cluster software when no open site
+gives full virtual machines, and a bucket when no open site has an S3 service.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 from datetime import date
 
 from cumulo.federation.images import missing_image
+from cumulo.federation.machines import no_full_vm
 from cumulo.federation.model import ComputeNeed, Federation, Limits, Needs, Placement, Usage
+from cumulo.federation.object_storage import no_s3_service
 from cumulo.federation.scheduler import fitting_flavor, open_sites
 
 _FIELDS = (  # Usage field, label, unit, a node's share of it
@@ -38,9 +41,15 @@ def never_fits(
     gpus = _no_gpus(sites, [name for name, _ in pairs], needs)
     if gpus:
         return gpus
+    kernels = [no_full_vm(sites[n], needs) for n, _ in pairs if n in sites]
+    if kernels and all(kernels):
+        return _joined([k for k in kernels if k])
     images = _no_image(fed, sites, [name for name, _ in pairs], needs)
     if images:
         return images
+    stores = [no_s3_service(sites[n], needs) for n, _ in pairs if n in sites]
+    if stores and all(stores):
+        return _joined([s for s in stores if s])
     asked = needs.usage
     reasons = []
     for name, sla in pairs:
@@ -95,9 +104,12 @@ def _no_image(fed: Federation, sites: dict, names: list[str], needs: Needs) -> s
         if not why:
             return None
         reasons.append(why)
-    return "; ".join(reasons[:10]) + (
-        f"; and {len(reasons) - 10} more" if len(reasons) > 10 else ""
-    )
+    return _joined(reasons)
+
+
+def _joined(reasons: list[str]) -> str:
+    more = len(reasons) - 10
+    return "; ".join(reasons[:10]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _no_flavor(flavors: tuple, needs: Needs) -> str | None:

@@ -122,6 +122,10 @@ class SiteView:
     volumes: bool = True
     # Pulls public images (a registry is reachable); else only the images it holds.
     public_images: bool = False
+    # Its machines have a kernel of their own (see federation/machines.py).
+    full_vm: bool = False
+    # It declares an S3 service (see federation/object_storage.py).
+    s3: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +199,10 @@ class Needs:
     volumes: int = 0
     volume_gb: float = 0.0
     images: tuple[ImageNeed, ...] = ()
+    # The nodes that need a full virtual machine (see federation/machines.py).
+    full_vm: tuple[str, ...] = ()
+    # The nodes that are S3 buckets (see federation/object_storage.py).
+    buckets: tuple[str, ...] = ()
 
     @property
     def usage(self) -> Usage:

@@ -5,11 +5,12 @@ same ``Decision``. Every site the deployment's group may use gets a verdict:
 usable (with its rank and score) or rejected (with the reason).
 
 Filters, in order: SLA (the group's active SLAs; deployments without a group
-use the public sites), site status, health (the last probe), capability (a
-flavor for each node's num_cpus / mem_size / disk_size / num_gpus, an image for
-its OS distribution and version, public IP, volumes, the container images its
-nodes run: pulled or held by the site), quota left (the SLA's
-limits against the group's usage, the site's quotas against everyone's).
+use the public sites), site status, health (the last probe), capability (full
+virtual machines for cluster software, a flavor for each node's num_cpus /
+mem_size / disk_size / num_gpus, an image for its OS distribution and version,
+public IP, volumes, the container images its nodes run: pulled or held by the
+site, an S3 service for its buckets), quota left (the SLA's limits against the
+group's usage, the site's quotas against everyone's).
 Rank: SLA priority (higher first), active before limited, then the score.
 """
 
@@ -21,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from cumulo.federation.images import missing_image
+from cumulo.federation.machines import no_full_vm
 from cumulo.federation.model import (
     NO_USAGE,
     UNLIMITED,
@@ -36,6 +38,7 @@ from cumulo.federation.model import (
     Sla,
     Usage,
 )
+from cumulo.federation.object_storage import no_s3_service
 
 # Weights of the score's parts (each part in [0, 1]).
 W_SUCCESS, W_LATENCY, W_FREE = 0.5, 0.3, 0.2
@@ -274,6 +277,9 @@ def _judge(
         return Verdict(name, False, f"site status is {status}", sla_id)
     if health.up is False:
         return Verdict(name, False, f"failing its health probe: {health.error}", sla_id)
+    problem = no_full_vm(site, needs)  # first: the reason that matters on such a site
+    if problem:
+        return Verdict(name, False, problem, sla_id)
     flavors: dict[str, str] = {}
     for need in needs.computes:
         problem = _capability_problem(site, need, flavors)
@@ -281,7 +287,7 @@ def _judge(
             return Verdict(name, False, problem, sla_id)
     if needs.volumes and not site.volumes:
         return Verdict(name, False, "the site offers no block storage volumes", sla_id)
-    problem = missing_image(site, needs, present)
+    problem = missing_image(site, needs, present) or no_s3_service(site, needs)
     if problem:
         return Verdict(name, False, problem, sla_id)
     limits = sla.limits if sla is not None else UNLIMITED

@@ -51,11 +51,15 @@ class FakeKeystone(BaseHTTPRequestHandler):
         version["version"]["links"] = [{"rel": "self", "href": base}]
         self._answer(200, version)
 
+    def accepts(self, authorization: str) -> bool:
+        """Keystone's OIDC module: is the bearer token a valid one of the provider's?"""
+        return authorization == f"Bearer {ACCESS_TOKEN}"
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         self.seen.append(("POST", self.path, body))
         if self.path.endswith("/OS-FEDERATION/identity_providers/infn-iam/protocols/openid/auth"):
-            if self.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+            if not self.accepts(self.headers.get("Authorization") or ""):
                 self._answer(401, {"error": {"code": 401, "message": "The request you have "
                                              "made requires authentication.",
                                              "title": "Unauthorized"}})  # fmt: skip

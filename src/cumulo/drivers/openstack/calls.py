@@ -38,10 +38,17 @@ class CloudCalls:
     """The driver's connection to one site's cloud, made at first use."""
 
     def __init__(
-        self, site: str, endpoint: str, credentials: str | None, options: Mapping[str, Any]
+        self,
+        site: str,
+        endpoint: str,
+        credentials: str | None,
+        options: Mapping[str, Any],
+        config: Mapping[str, Any] | None = None,
     ) -> None:
+        """``config``: the connection's settings as they are (a deployment owner's, see
+        ``federated_auth``) instead of those of the site's ``credentials`` reference."""
         self.site, self.endpoint, self.credentials = site, endpoint, credentials
-        self.options = options
+        self.options, self.config = options, config
         self._conn: Connection | None = None
         self._lock = threading.Lock()
         self.retry_delays: tuple[float, ...] = RETRY_DELAYS
@@ -50,7 +57,9 @@ class CloudCalls:
     def conn(self) -> Connection:
         with self._lock:
             if self._conn is None:
-                config = connection_config(self.site, self.endpoint, self.credentials, self.options)
+                config = self.config or connection_config(
+                    self.site, self.endpoint, self.credentials, self.options
+                )
                 self._conn = Connection(**config, api_timeout=CONNECT_TIMEOUT)
             return self._conn
 

@@ -13,39 +13,27 @@ by the engine only to build the site's driver. Its forms:
 - ``env:NAME`` / ``file:PATH``: the variable or file (of the server's own
   environment: an admin's setting) holds one of the forms above.
 
-The user's OIDC access token exchanged through Keystone federation
-(``v3oidcaccesstoken``) is ``federated_auth``.
+A site whose options name an ``identity_provider`` acts as each deployment's
+owner instead: the owner's OIDC access token is exchanged through Keystone
+federation (``v3oidcaccesstoken``, ``federated_auth``) for a token of the
+project of the deployment's group (``group_project``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cumulo.drivers.credential_references import follow
 from cumulo.errors import SiteError
 
 FORMS = "clouds:NAME, application-credential:ID:SECRET, password:USER:PASSWORD, token:TOKEN"
 
 
-def resolve(site: str, reference: str, depth: int = 0) -> str:
+def resolve(site: str, reference: str) -> str:
     """The reference with ``env:`` and ``file:`` indirections followed."""
-    kind, _, rest = reference.partition(":")
-    if kind == "env":
-        value = os.environ.get(rest)
-        if not value:
-            raise SiteError(f"site {site}: credentials env:{rest}: the variable is not set")
-    elif kind == "file":
-        try:
-            value = Path(rest).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise SiteError(f"site {site}: credentials file:{rest}: {exc.strerror}") from None
-    else:
-        return reference
-    if depth > 2:
-        raise SiteError(f"site {site}: credentials: too many env:/file: indirections")
-    return resolve(site, value.strip(), depth + 1)
+    return follow(f"site {site}: credentials", reference)
 
 
 def connection_config(
@@ -84,12 +72,18 @@ def connection_config(
     raise SiteError(f"site {site}: credentials: unknown form {kind!r}; use one of {FORMS}")
 
 
-def federated_auth(endpoint: str, options: Mapping[str, Any], access_token: str) -> dict[str, Any]:
+def federated_auth(
+    endpoint: str,
+    options: Mapping[str, Any],
+    access_token: str,
+    project: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Keystone federation: the user's OIDC access token for a project-scoped token.
 
     The site's options name the identity provider and protocol Keystone maps the
     token through (``identity_provider``, ``protocol``: ``openid`` by default)
-    and the project (``project_name`` / ``project_id``).
+    and the project (``project_name`` / ``project_id``), unless ``project`` (from
+    ``group_project``) says which.
     """
     idp = options.get("identity_provider")
     if not idp:
@@ -99,9 +93,25 @@ def federated_auth(endpoint: str, options: Mapping[str, Any], access_token: str)
         "identity_provider": idp,
         "protocol": options.get("protocol", "openid"),
         "access_token": access_token,
-        **_project("", options),
+        **(project or _project("", options)),
     }
     return {"auth_type": "v3oidcaccesstoken", "auth": auth}
+
+
+def group_project(site: str, options: Mapping[str, Any], group: str | None) -> dict[str, Any]:
+    """The project a group's deployments go to on a federated site: ``options.projects``
+    maps groups to project names (INFN maps each IAM group to a project); a group not
+    named there (or no group) gets ``project_name`` / ``project_id``."""
+    projects = options.get("projects") or {}
+    if not isinstance(projects, Mapping):
+        raise SiteError(f"site {site}: options.projects must map groups to project names")
+    if group and group in projects:
+        return {"project_name": str(projects[group]),
+                "project_domain_name": options.get("project_domain_name", "Default")}  # fmt: skip
+    if options.get("project_id") or options.get("project_name"):
+        return _project(site, options)
+    whose = f"group {group}" if group else "deployments without a group"
+    raise SiteError(f"site {site}: no project for {whose} (options.projects or project_name)")
 
 
 def _cloud_region(site: str, cloud: str, options: Mapping[str, Any]) -> Any:

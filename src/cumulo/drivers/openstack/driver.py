@@ -28,6 +28,7 @@ from cumulo.drivers.openstack import tags
 from cumulo.drivers.openstack.calls import CloudCalls, Gone, cloud_message
 from cumulo.drivers.openstack.cleanup import Cleanup
 from cumulo.drivers.openstack.inventory import read_inventory
+from cumulo.drivers.openstack.owners import OwnerConnections, is_federated, ping_keystone
 from cumulo.drivers.openstack.servers import (
     COMPUTE_TYPES,
     find_server,
@@ -76,8 +77,13 @@ class OpenStackDriver:
         options = dict(site.options or {})
         self.options = options
         self.calls = CloudCalls(site.name, site.endpoint, site.credentials, options)
-        self._flavors: tuple[float, tuple[Flavor, ...]] | None = None
-        self._ids: dict[tuple[str, str], str] = {}
+        # A federated site: each deployment's calls as its owner (``owners.py``).
+        self.owners = (
+            OwnerConnections(site, self.calls.retry_delays) if is_federated(options) else None
+        )
+        # Kept per project (a federated site's owners are in several): scope -> ...
+        self._flavors: dict[str, tuple[float, tuple[Flavor, ...]]] = {}
+        self._ids: dict[tuple[str, str, str], str] = {}
         self._lock = threading.Lock()
 
     def realizes(self, request: NodeRequest) -> bool:
@@ -85,10 +91,16 @@ class OpenStackDriver:
 
     # -- create ---------------------------------------------------------------
 
+    def _calls(self, **owner_of: str) -> CloudCalls:
+        """The site's connection, or on a federated site that of the owner of the
+        deployment (``deployment_id=``) or resource (``physical_id=``)."""
+        return self.owners.calls(**owner_of) if self.owners is not None else self.calls
+
     def create(self, request: NodeRequest) -> Realized:
         what = f"node {request.node}"
+        calls = self._calls(deployment_id=request.deployment_id)
         if is_storage(request):
-            volume = self.calls.call(
+            volume = calls.call(
                 what,
                 lambda c: ensure_volume(
                     c, request, self.site.name, self.options.get("volume_type")
@@ -96,9 +108,9 @@ class OpenStackDriver:
             )
             return Realized(PREFIX + volume.id, volume_attributes(volume))
         if is_compute(request):
-            return self.calls.call(what, lambda c: self._create_server(c, request))
+            return calls.call(what, lambda c: self._create_server(c, request))
         if request.is_a("tosca.nodes.network.Port"):
-            return self.calls.call(what, lambda c: self._port(c, request))
+            return calls.call(what, lambda c: self._port(c, request))
         return self._network(request)
 
     def _create_server(self, conn: Connection, request: NodeRequest) -> Realized:
@@ -184,8 +196,9 @@ class OpenStackDriver:
         if pid.startswith((NETWORK_PREFIX, PORT_PREFIX)):
             return realized
         until = time.monotonic() + max(wait, 0)
+        calls = self._calls(deployment_id=request.deployment_id)
         while True:
-            got = self.calls.call(what, lambda c: self._look(c, request, realized))
+            got = calls.call(what, lambda c: self._look(c, request, realized))
             if not isinstance(got, Waiting) or time.monotonic() + POLL > until:
                 return got
             time.sleep(POLL)
@@ -242,10 +255,11 @@ class OpenStackDriver:
     # -- lifecycle -----------------------------------------------------------------
 
     def delete(self, physical_id: str) -> None:
-        self.calls.call(f"resource {physical_id}", lambda c: self._cleanup(c).one(physical_id))
+        calls = self._calls(physical_id=physical_id)
+        calls.call(f"resource {physical_id}", lambda c: self._cleanup(c).one(physical_id))
 
     def delete_deployment(self, deployment_id: str) -> list[str]:
-        return self.calls.call(
+        return self._calls(deployment_id=deployment_id).call(
             f"deployment {deployment_id}", lambda c: self._cleanup(c).deployment(deployment_id)
         )
 
@@ -274,17 +288,18 @@ class OpenStackDriver:
                     raise SiteError(f"server {physical_id} did not {verb} within {STATE_WAIT:g} s")
                 time.sleep(POLL)
 
-        self.calls.call(f"server {physical_id}: {verb}", act)
+        self._calls(physical_id=physical_id).call(f"server {physical_id}: {verb}", act)
 
     def observe(self, physical_id: str) -> str:
         if physical_id.startswith((NETWORK_PREFIX, PORT_PREFIX)):
             return "STARTED"
         volume = volume_of(physical_id)
+        calls = self._calls(physical_id=physical_id)
         try:
             if volume is not None:
-                found = self.calls.call("volume", lambda c: c.block_storage.get_volume(volume))
+                found = calls.call("volume", lambda c: c.block_storage.get_volume(volume))
                 return "ERROR" if found.status in FAILED else "STARTED"
-            server = self.calls.call("server", lambda c: c.compute.get_server(physical_id))
+            server = calls.call("server", lambda c: c.compute.get_server(physical_id))
         except Gone:
             return "DELETED"
         return node_state(server.status, server.task_state)
@@ -294,30 +309,42 @@ class OpenStackDriver:
 
         One try, no back-off: the engine asks when a step failed whether the site is
         away now, and waits for it itself (``site_outage``); retrying here would let a
-        site that is back by the last retry pass for one that never went away.
+        site that is back by the last retry pass for one that never went away. A federated
+        site without credentials of its own: its Keystone answers.
         """
+        if self.owners is not None and not self.site.credentials:
+            return ping_keystone(self.site)
         self.calls.call(f"site {self.site.name}", lambda c: c.compute.get_limits(), retry=False)
 
-    def inventory(self) -> dict[str, Any]:
-        """Flavors, images, limits and usage of the cloud (``cumulo sites probe``)."""
+    def inventory(self) -> dict[str, Any] | None:
+        """Flavors, images, limits and usage of the cloud (``cumulo sites probe``); None
+        for a federated site without credentials of its own (its registry entry stays)."""
+        if self.owners is not None and not self.site.credentials:
+            return None
         return self.calls.call(f"site {self.site.name}: probe", read_inventory)
 
     # -- lookups kept by the driver --------------------------------------------------
 
+    def _scope(self, conn: Connection) -> str:
+        """The project ``conn`` works in, where it may differ between calls (federated)."""
+        return str(conn.current_project_id) if self.owners is not None else ""
+
     def _cloud_flavors(self, conn: Connection) -> tuple[Flavor, ...]:
+        scope = self._scope(conn)
         with self._lock:
-            if self._flavors and time.monotonic() - self._flavors[0] < FLAVORS_KEPT:
-                return self._flavors[1]
+            kept = self._flavors.get(scope)
+            if kept and time.monotonic() - kept[0] < FLAVORS_KEPT:
+                return kept[1]
         found = smallest_first([cloud_flavor(f) for f in conn.compute.flavors(details=True)])
         with self._lock:
-            self._flavors = (time.monotonic(), found)
+            self._flavors[scope] = (time.monotonic(), found)
         return found
 
     def _network_id(self, conn: Connection, option: str) -> str:
         name = self.options.get(option)
         if not name:
             raise SiteError(f"site {self.site.name}: options.{option} is not set")
-        key = ("network", str(name))
+        key = (self._scope(conn), "network", str(name))
         with self._lock:
             if key in self._ids:
                 return self._ids[key]
@@ -328,7 +355,7 @@ class OpenStackDriver:
 
     def _image_id(self, conn: Connection, request: NodeRequest) -> str:
         ref = choose_image(request, self.site.name, self.site.images)
-        key = ("image", ref)
+        key = (self._scope(conn), "image", ref)
         with self._lock:
             if key in self._ids:
                 return self._ids[key]

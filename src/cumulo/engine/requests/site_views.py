@@ -43,9 +43,17 @@ def site_json(site: Site, base: str, usage: dict[str, float] | None = None) -> d
         "images": site.images or {},
         "quotas": site.quotas or {},
         "capabilities": site.capabilities or {},
-        "options": site.options or {},
+        "options": _shown_options(site.options or {}),
         "health": health,
         "usage": usage or {"instances": 0, "cores": 0, "ram_mb": 0, "volume_gb": 0},
         "links": [{"rel": "self", "href": f"{base}/sites/{site.name}"}],
     }
     return {k: v for k, v in out.items() if v is not None}
+
+
+def _shown_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options with the S3 service's credentials shown as "set", never the sealed text."""
+    s3 = options.get("s3")
+    if not isinstance(s3, dict):
+        return options
+    return {**options, "s3": {**s3, "credentials": "set" if s3.get("credentials") else None}}

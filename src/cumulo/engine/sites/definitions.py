@@ -102,6 +102,28 @@ class CapabilitiesDef(_Strict):
         default=False,
         description="Pulls public container images; else only the images the site holds",
     )
+    full_vm: bool | None = Field(
+        default=None,
+        description="Its machines have a kernel of their own, as cluster software needs "
+        "(unset: true for kind openstack, false otherwise)",
+    )
+
+
+class S3Def(_Strict):
+    """The site's S3 service, on which ``tosca.nodes.indigo.S3Bucket`` nodes are made."""
+
+    endpoint: str = Field(description="Where S3 answers, e.g. http://127.0.0.1:7480")
+    credentials: str = Field(
+        description="The S3 admin's keys: keys:ACCESS:SECRET, env:NAME or file:PATH (sealed)"
+    )
+    region: str | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", v):
+            raise ValueError("must be an http:// or https:// URL")
+        return v.rstrip("/")
 
 
 class SiteDef(_Strict):
@@ -123,6 +145,7 @@ class SiteDef(_Strict):
     quotas: LimitsDef = Field(default_factory=LimitsDef)
     capabilities: CapabilitiesDef = Field(default_factory=CapabilitiesDef)
     options: dict[str, Any] = Field(default_factory=dict, description="Driver options")
+    s3: S3Def | None = Field(default=None, description="The site's S3 service (object storage)")
 
     _name = field_validator("name")(lambda cls, v: _checked_name(v))
 
@@ -137,6 +160,13 @@ class SiteDef(_Strict):
                 )
                 for d, vs in v.items()
             }
+        return v
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if "s3" in v:  # its keys must be sealed: only the s3 field seals them
+            raise ValueError("s3 is not a driver option: declare it as the site's s3")
         return v
 
     @model_validator(mode="after")

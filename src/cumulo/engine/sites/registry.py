@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.definitions import RegistryFile, SiteDef, SlaDef
-from cumulo.engine.sites.drivers import DRIVER_CLASSES
+from cumulo.engine.sites.drivers import DRIVER_CLASSES, s3_context
 from cumulo.engine.sites.federation_cache import invalidate
 from cumulo.errors import BadRequest, Conflict, NotFound
 from cumulo.federation import Flavor, Limits, SiteView, Sla
+from cumulo.federation.machines import gives_full_vms
 from cumulo.secrets import Purpose
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Site
@@ -77,6 +78,10 @@ def save_site(engine: Engine, d: SiteDef, *, replace: bool = False) -> Site:
         site.quotas = d.quotas.stored()
         site.capabilities = d.capabilities.model_dump()
         site.options = _default_options(engine, d)
+        if d.s3 is not None:  # its keys sealed like the site's own credentials
+            sealed = engine.secrets.seal(d.s3.credentials, Purpose.SITE_CREDENTIALS,
+                                         s3_context(d.name))  # fmt: skip
+            site.options["s3"] = {**d.s3.model_dump(exclude_none=True), "credentials": sealed}
         site.updated_at = utcnow()
         s.flush()
         s.expunge(site)
@@ -212,6 +217,8 @@ def site_view(site: Site | Row[Any]) -> SiteView:
         public_ip=bool(caps.get("public_ip", True)),
         volumes=bool(caps.get("volumes", True)),
         public_images=bool(caps.get("public_images", False)),
+        full_vm=gives_full_vms(site.kind, caps.get("full_vm")),
+        s3=bool((site.options or {}).get("s3")),
     )
 
 

@@ -35,7 +35,9 @@ from cumulo.federation import (
     never_fits,
     schedule,
 )
+from cumulo.federation.machines import full_vm_nodes
 from cumulo.federation.model import UNLIMITED
+from cumulo.federation.object_storage import bucket_nodes
 from cumulo.store.federation_queries import (
     recent_attempts,
     registry_version,
@@ -137,7 +139,9 @@ def needs_of(plan: Any) -> Needs:
         counts[key] += 1
     # The key is ComputeNeed's fields but count, in order.
     computes = tuple(ComputeNeed(k[0], n, *k[1:]) for k, n in counts.items())
-    return Needs(computes, volumes, volume_gb, tuple(images.values()))
+    full_vm = full_vm_nodes(plan.instances)
+    buckets = bucket_nodes(plan.instances)
+    return Needs(computes, volumes, volume_gb, tuple(images.values()), full_vm, buckets)
 
 
 def _container_image(inst: Any) -> str | None:
