@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,13 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "web"
+
+
+def key_pair(folder: Path, name: str = "id_ed25519") -> Path:
+    """A new passphrase-less SSH key in ``folder``: the private key's path (``.pub`` beside)."""
+    key = folder / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return key
 
 
 def form_cards() -> list[str]:

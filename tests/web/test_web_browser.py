@@ -25,6 +25,7 @@ from browser import (
     CHROMIUM_ARGS,
     first_paint_ms,
     form_cards,
+    key_pair,
     screenshot,
     serious_violations,
 )
@@ -252,8 +253,7 @@ def test_deploy_run_docker_watch_it_live_open_its_url_update_and_delete(
 
 
 def test_deploy_a_vm_from_the_form_and_log_in_with_the_ssh_command(page, server, made, tmp_path):
-    key = tmp_path / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    key = key_pair(tmp_path)
     # Upload the public key on the SSH keys page, then pick it in the wizard.
     page.goto("/ui/keys")
     page.fill("#f-name", "browser laptop")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import AXE, screenshot, serious_violations
+from browser import AXE, key_pair, screenshot, serious_violations
 from test_web_browser import (  # noqa: F401  (the module's fixtures, shared)
     STATUS_TIMEOUT_MS,
     auth,
@@ -124,8 +124,7 @@ def test_ansible_webpage_form_with_every_field_changed_deploys(
     made,  # noqa: F811
     tmp_path: Path,
 ):
-    key = tmp_path / "id"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    key = key_pair(tmp_path)
     page.goto("/ui/catalogue/ansible-webpage")
     site = change_the_deployment_options(page, "web page from the browser")
     page.get_by_role("tab", name="Configuration", exact=True).click()

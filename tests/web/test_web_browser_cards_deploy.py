@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import screenshot
+from browser import key_pair, screenshot
 from test_web_browser import (  # noqa: F401  (the module's fixtures, shared)
     auth,
     browser,
@@ -55,8 +55,7 @@ def test_docker_compose_form_with_its_fields_changed_deploys_and_deletes(
     made,  # noqa: F811
     tmp_path: Path,
 ):
-    key = tmp_path / "id"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    key = key_pair(tmp_path)
     page.goto("/ui/catalogue/docker-compose")
     site = change_the_deployment_options(page, "lab notes from the browser")
     page.get_by_role("tab", name="General", exact=True).click()
