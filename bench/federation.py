@@ -11,8 +11,13 @@
    simulation test double, no latency; quotas and SLA limits set, so usage is
    summed for every decision), against the same run on 1 sim site.
    Aim: 200 deployments per second.
+3. Workers alone: the same deployments created first, then the 2 workers started
+   (the requests no longer share the process's interpreter with the workers),
+   on 1,000 sim sites and on 1; also the CPU seconds the process spent per
+   deployment while they ran.
 
-Usage: .venv/bin/python bench/federation.py [--sites 1000] [--deployments 2000] [--only rank,engine]
+Usage: .venv/bin/python bench/federation.py [--sites 1000] [--deployments 2000]
+       [--only rank,engine,workers]
 """
 
 from __future__ import annotations
@@ -128,14 +133,23 @@ def bench_decide(n: int, data_dir: Path, runs: int = 50) -> None:
     engine.close()
 
 
-def throughput(n_sites: int, n_deps: int, data_dir: Path) -> float:
-    engine = engine_with_sites(n_sites, data_dir)
-    pool = WorkerPool(engine, 2)
-    pool.start()
-    start = time.perf_counter()
+def _create(engine: Engine, n_deps: int) -> None:
     for _ in range(n_deps):
         new = NewDeployment(RUN_DOCKER, {"docker_image": "x"}, user_group="physics")
         create_deployment(engine, new, LOCAL_ADMIN)
+
+
+def throughput(n_sites: int, n_deps: int, data_dir: Path, queued_first: bool = False) -> float:
+    """Deployments per second, from the first request (or, with ``queued_first``, from
+    the workers' start with all of them queued) to the last CREATE_COMPLETE."""
+    engine = engine_with_sites(n_sites, data_dir)
+    if queued_first:
+        _create(engine, n_deps)
+    pool = WorkerPool(engine, 2)
+    pool.start()
+    start, cpu = time.perf_counter(), time.process_time()
+    if not queued_first:
+        _create(engine, n_deps)
     while True:
         with engine.db.session() as s:
             done = s.scalar(select(func.count()).where(Deployment.status == "CREATE_COMPLETE"))
@@ -145,9 +159,12 @@ def throughput(n_sites: int, n_deps: int, data_dir: Path) -> float:
         if done >= n_deps:
             break
         time.sleep(0.05)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     pool.stop()
     engine.close()
+    if queued_first:
+        print(f"  workers alone on {n_sites} site(s): {n_deps / elapsed:.1f}/s, "
+              f"{cpu / n_deps * 1000:.1f} ms of CPU per deployment")  # fmt: skip
     return n_deps / elapsed
 
 
@@ -160,11 +177,20 @@ def bench_engine(n_sites: int, n_deps: int, data_dir: Path) -> None:
           f"{'met' if rate >= TARGET_RATE else 'missed'})")  # fmt: skip
 
 
+def bench_workers(n_sites: int, n_deps: int, data_dir: Path) -> None:
+    base = throughput(1, n_deps, data_dir / "one-queued", queued_first=True)
+    rate = throughput(n_sites, n_deps, data_dir / "many-queued", queued_first=True)
+    print(f"workers alone, {n_deps} deployments queued first, 2 workers, SQLite: "
+          f"{rate:.1f}/s on {n_sites} sim sites, {base:.1f}/s on 1 sim site "
+          f"(ratio {rate / base:.2f}; aim {TARGET_RATE:.0f}/s: "
+          f"{'met' if rate >= TARGET_RATE else 'missed'})")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=1000)
     ap.add_argument("--deployments", type=int, default=2000)
-    ap.add_argument("--only", default="rank,engine")
+    ap.add_argument("--only", default="rank,engine,workers")
     args = ap.parse_args()
     register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")
     only = set(args.only.split(","))
@@ -174,6 +200,8 @@ def main() -> None:
             bench_decide(args.sites, Path(tmp) / "decide")
         if "engine" in only:
             bench_engine(args.sites, args.deployments, Path(tmp))
+        if "workers" in only:
+            bench_workers(args.sites, args.deployments, Path(tmp))
 
 
 if __name__ == "__main__":

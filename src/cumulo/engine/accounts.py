@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cumulo.engine.runtime import Engine
@@ -51,16 +51,19 @@ def account_name(engine: Engine, dep_id: str) -> str:
         return account_name_in(s, engine, dep_id)
 
 
+_OWNER_NAME = (  # built once: every attempt reads it
+    select(User.name)
+    .join(
+        Deployment,
+        (Deployment.owner_issuer == User.issuer) & (Deployment.owner_subject == User.subject),
+    )
+    .where(Deployment.id == bindparam("dep_id"))
+)
+
+
 def account_name_in(s: Session, engine: Engine, dep_id: str) -> str:
     """``account_name`` read in the caller's transaction."""
-    name = s.scalar(
-        select(User.name)
-        .join(
-            Deployment,
-            (Deployment.owner_issuer == User.issuer) & (Deployment.owner_subject == User.subject),
-        )
-        .where(Deployment.id == dep_id)
-    )
+    name = s.scalar(_OWNER_NAME, {"dep_id": dep_id})
     if name and _ACCOUNT_RE.match(name) and name not in RESERVED_ACCOUNTS:
         return name
     return engine.settings.default_ssh_user

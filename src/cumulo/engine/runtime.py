@@ -6,6 +6,7 @@ no per-request state.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -26,6 +27,9 @@ IMPORT_FETCH_TIMEOUT = 20.0
 # Loaded templates kept by text: every step of a job (and every deployment of the same
 # catalogue entry) plans the same few texts; loading is most of a step's cost.
 TEMPLATES_KEPT = 64
+# Plans kept by template and parameters (``Engine.plan``): the deployments in flight
+# that a worker resumes most often, bounded in memory.
+PLANS_KEPT = 256
 
 
 class Engine:
@@ -45,6 +49,7 @@ class Engine:
         # Deployment owners' OIDC tokens, for sites that act as the owner (federation).
         self.owner_tokens = OwnerTokens(self)
         self._templates: OrderedDict[str, Template] = OrderedDict()
+        self._plans: OrderedDict[tuple[str, str], Plan] = OrderedDict()
         self._lock = threading.Lock()
         # Fail at start, naming the entry, rather than at the first deployment.
         parse_import_map(settings.import_map)
@@ -93,9 +98,25 @@ class Engine:
         return loaded
 
     def plan(self, template: str, parameters: dict[str, Any]) -> Plan:
-        """Load, validate and instantiate a template (``ToscaError`` on bad input)."""
+        """Load, validate and instantiate a template (``ToscaError`` on bad input).
+
+        Plans are kept by template and parameters (planning is deterministic and a
+        plan is never changed once made): the request plans a deployment, its job
+        plans it again, and so does every step of a job resumed after it parked;
+        all but the first read the kept one. Shared between threads: read only.
+        """
+        key = (template, json.dumps(parameters, sort_keys=True, default=repr))
+        with self._lock:
+            found = self._plans.get(key)
+            if found is not None:
+                self._plans.move_to_end(key)
+                return found
         plan = self.processor.plan(self.template(template), parameters)
         refuse_reserved_inputs(plan)  # operation inputs are data, never Ansible's own variables
+        with self._lock:
+            self._plans[key] = plan
+            while len(self._plans) > PLANS_KEPT:
+                self._plans.popitem(last=False)
         return plan
 
     def driver(self, site: Site) -> Driver:

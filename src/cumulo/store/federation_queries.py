@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from cumulo.store.models import Attempt, Deployment, Job, Site, Sla
@@ -24,6 +24,27 @@ HOLDING_STATUSES = (
 )
 
 
+_NEEDS = (
+    Deployment.need_instances,
+    Deployment.need_cores,
+    Deployment.need_ram_mb,
+    Deployment.need_volume_gb,
+)
+_LIVE = (Deployment.site_name.is_not(None), Deployment.status.in_(HOLDING_STATUSES))
+# Built once: every scheduling decision reads them (building a statement costs more
+# than SQLite running it).
+_USAGE = (
+    select(Deployment.user_group, Deployment.site_name, *(func.sum(c) for c in _NEEDS))
+    .where(*_LIVE)
+    .group_by(Deployment.user_group, Deployment.site_name)
+)
+_OWN_USAGE = select(Deployment.user_group, Deployment.site_name, *_NEEDS).where(
+    Deployment.id == bindparam("dep_id"), *_LIVE
+)
+_SITES_VERSION = select(func.count(), func.max(Site.updated_at), func.max(Site.health_checked_at))
+_SLAS_VERSION = select(func.count(), func.max(Sla.updated_at))
+
+
 def usage_by_group_and_site(
     s: Session, exclude_id: str | None = None
 ) -> list[tuple[str | None, str, int, float, float, float]]:
@@ -32,25 +53,9 @@ def usage_by_group_and_site(
     Read from ``ix_deployments_usage`` alone; ``exclude_id``'s own share (a
     deployment being scheduled again) is taken off afterwards.
     """
-    needs = (
-        Deployment.need_instances,
-        Deployment.need_cores,
-        Deployment.need_ram_mb,
-        Deployment.need_volume_gb,
-    )
-    live = (Deployment.site_name.is_not(None), Deployment.status.in_(HOLDING_STATUSES))
-    query = (
-        select(Deployment.user_group, Deployment.site_name, *(func.sum(c) for c in needs))
-        .where(*live)
-        .group_by(Deployment.user_group, Deployment.site_name)
-    )
-    rows = [list(row) for row in s.execute(query)]
+    rows = [list(row) for row in s.execute(_USAGE)]
     if exclude_id is not None:
-        own = s.execute(
-            select(Deployment.user_group, Deployment.site_name, *needs).where(
-                Deployment.id == exclude_id, *live
-            )
-        ).first()
+        own = s.execute(_OWN_USAGE, {"dep_id": exclude_id}).first()
         for row in rows if own is not None else ():
             if (row[0], row[1]) == (own[0], own[1]):
                 row[2:] = [(a or 0) - (b or 0) for a, b in zip(row[2:], own[2:], strict=True)]
@@ -93,8 +98,4 @@ def succeeded_attempt_times(s: Session) -> Sequence[tuple[str, datetime, datetim
 
 def registry_version(s: Session) -> tuple[Any, ...]:
     """A fingerprint of the sites and SLAs (definitions and probes): it changes with them."""
-    sites = s.execute(
-        select(func.count(), func.max(Site.updated_at), func.max(Site.health_checked_at))
-    ).one()
-    slas = s.execute(select(func.count(), func.max(Sla.updated_at))).one()
-    return (*sites, *slas)
+    return (*s.execute(_SITES_VERSION).one(), *s.execute(_SLAS_VERSION).one())

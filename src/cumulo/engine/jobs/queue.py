@@ -18,12 +18,25 @@ one owner's hundred queued deployments do not starve another's one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
 
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Deployment, Job
@@ -55,14 +68,20 @@ class ClaimedJob:
     kind: JobKind
     deployment_id: str
     tries: int  # including this one; > 1 means a takeover or a retry
+    owner: str | None = None  # the lease's holder (the claiming worker)
+    created_at: datetime | None = None  # the request that made the job
 
 
 class Parked(Exception):
-    """Raised by a job's handler: the job waits ``delay`` seconds without a worker."""
+    """Raised by a job's handler: the job waits ``delay`` seconds without a worker.
 
-    def __init__(self, delay: float) -> None:
+    ``write`` (what the deployment waits for) is written in the transaction that
+    parks the job: one transaction per look, not two.
+    """
+
+    def __init__(self, delay: float, write: Callable[[Session], None] | None = None) -> None:
         super().__init__(f"parked for {delay:.2f} s")
-        self.delay = delay
+        self.delay, self.write = delay, write
 
 
 def owner_key(dep: Deployment) -> str:
@@ -96,56 +115,128 @@ def enqueue(session: Session, kind: JobKind, deployment: str | Deployment) -> Jo
     return job
 
 
+JOBS = Job.__table__  # the hot path runs core statements, built once (no ORM bookkeeping)
+_now, _owner, _job = bindparam("now"), bindparam("holder"), bindparam("job_id")
+
+
+def _claimable() -> ColumnElement[bool]:
+    due = and_(
+        JOBS.c.status == JobStatus.PENDING.value,
+        or_(JOBS.c.not_before.is_(None), JOBS.c.not_before <= _now),
+    )
+    expired = and_(JOBS.c.status == JobStatus.RUNNING.value, JOBS.c.lease_expires_at < _now)
+    return or_(due, expired)
+
+
+def _free() -> ColumnElement[bool]:
+    """A claimable job whose deployment has no other live job, and no older one waiting."""
+    other = JOBS.alias("other")
+    busy = exists().where(
+        other.c.deployment_id == JOBS.c.deployment_id,
+        other.c.id != JOBS.c.id,
+        other.c.status == JobStatus.RUNNING.value,
+        other.c.lease_expires_at >= _now,
+    )
+    # An older pending job of the same deployment goes first.
+    older = exists().where(
+        other.c.deployment_id == JOBS.c.deployment_id,
+        other.c.id < JOBS.c.id,
+        other.c.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
+    )
+    return and_(_claimable(), ~busy, ~older)
+
+
+def _fair_candidates() -> Select[tuple[int]]:
+    """Claimable job ids in fair order: each owner's oldest first, owners in turn."""
+    turn = func.row_number().over(partition_by=JOBS.c.owner, order_by=JOBS.c.id).label("turn")
+    ranked = select(JOBS.c.id, JOBS.c.owner, turn).where(_free()).subquery()
+    # An owner's jobs already running count as turns taken.
+    running = (
+        select(JOBS.c.owner, func.count().label("n"))
+        .where(JOBS.c.status == JobStatus.RUNNING.value, JOBS.c.lease_expires_at >= _now)
+        .group_by(JOBS.c.owner)
+        .subquery()
+    )
+    order = ranked.c.turn + func.coalesce(running.c.n, 0)
+    return (
+        select(ranked.c.id)
+        .outerjoin(running, running.c.owner == ranked.c.owner)
+        .order_by(order, ranked.c.id)
+        .limit(CANDIDATES)
+    )
+
+
+CLAIMED = (JOBS.c.id, JOBS.c.kind, JOBS.c.deployment_id, JOBS.c.tries, JOBS.c.created_at)
+
+
+def _take(where: ColumnElement[bool]) -> Update:
+    """Lease the job (``job_id``) to ``owner`` until ``until`` if ``where`` still holds."""
+    return (
+        update(JOBS)
+        .where(JOBS.c.id == _job, where)
+        .values(
+            status=JobStatus.RUNNING.value,
+            lease_owner=_owner,
+            lease_expires_at=bindparam("until"),
+            tries=JOBS.c.tries + 1,
+            updated_at=_now,
+        )
+        .returning(*CLAIMED)
+    )
+
+
+CANDIDATES_QUERY = _fair_candidates()
+TAKE_FREE = _take(_free())  # SQLite: the compare-and-set checks again what the order assumed
+LOCK_CANDIDATES = (  # PostgreSQL: lock what no other claimer holds
+    select(JOBS.c.id).where(JOBS.c.id.in_(bindparam("ids", expanding=True)), _claimable())
+).with_for_update(skip_locked=True)
+TAKE_LOCKED = _take(true())
+PARK = (
+    update(JOBS)
+    .where(JOBS.c.id == _job, JOBS.c.lease_owner == _owner)
+    .values(
+        status=JobStatus.PENDING.value, lease_owner=None, lease_expires_at=None,
+        not_before=bindparam("due_at"), tries=0, updated_at=_now,
+    )
+)  # fmt: skip
+RENEW = (
+    update(JOBS)
+    .where(JOBS.c.id == _job, JOBS.c.lease_owner == _owner)
+    .where(JOBS.c.status == JobStatus.RUNNING.value)
+    .values(lease_expires_at=bindparam("until"), updated_at=_now)
+)
+FINISH = (
+    update(JOBS)
+    .where(JOBS.c.id == _job, JOBS.c.lease_owner == _owner)
+    .values(
+        status=bindparam("new_status"), error=bindparam("why"), lease_expires_at=None,
+        updated_at=_now,
+    )
+)  # fmt: skip
+UNQUEUE = (  # a worker took the deployment's job: it is no longer "queued"
+    update(Deployment.__table__)
+    .where(Deployment.__table__.c.id == bindparam("dep_id"))
+    .where(Deployment.__table__.c.waiting_for == QUEUED)
+    .values(waiting_for=None, waiting_since=None)
+)
+
+
+def finish_in(s: Session, job: ClaimedJob, error: str | None = None) -> bool:
+    """Mark the job DONE (or FAILED with ``error``) in the caller's transaction, so that
+    the job ends with the change that completes it; False if it is no longer ours."""
+    status = JobStatus.FAILED if error else JobStatus.DONE
+    values = {"job_id": job.id, "holder": job.owner, "new_status": status.value, "why": error}
+    result = s.execute(FINISH, {**values, "now": utcnow()})
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 class JobQueue:
     def __init__(self, db: Database, lease_seconds: float) -> None:
         self.db = db
         self.lease = timedelta(seconds=lease_seconds)
 
-    def _claimable(self, now):  # type: ignore[no-untyped-def]
-        due = and_(
-            Job.status == JobStatus.PENDING.value,
-            or_(Job.not_before.is_(None), Job.not_before <= now),
-        )
-        expired = and_(Job.status == JobStatus.RUNNING.value, Job.lease_expires_at < now)
-        return or_(due, expired)
-
-    def _free(self, now):  # type: ignore[no-untyped-def]
-        """A claimable job whose deployment has no other live job, and no older one waiting."""
-        other = aliased(Job)
-        busy = exists().where(
-            other.deployment_id == Job.deployment_id,
-            other.id != Job.id,
-            other.status == JobStatus.RUNNING.value,
-            other.lease_expires_at >= now,
-        )
-        # An older pending job of the same deployment goes first.
-        older = exists().where(
-            other.deployment_id == Job.deployment_id,
-            other.id < Job.id,
-            other.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
-        )
-        return and_(self._claimable(now), ~busy, ~older)
-
-    def _candidates(self, s: Session, now) -> list[int]:  # type: ignore[no-untyped-def]
-        """Claimable job ids in fair order: each owner's oldest first, owners in turn."""
-        turn = func.row_number().over(partition_by=Job.owner, order_by=Job.id).label("turn")
-        ranked = select(Job.id, Job.owner, turn).where(self._free(now)).subquery()
-        # An owner's jobs already running count as turns taken.
-        running = (
-            select(Job.owner, func.count().label("n"))
-            .where(Job.status == JobStatus.RUNNING.value, Job.lease_expires_at >= now)
-            .group_by(Job.owner)
-            .subquery()
-        )
-        order = ranked.c.turn + func.coalesce(running.c.n, 0)
-        return list(
-            s.scalars(
-                select(ranked.c.id)
-                .outerjoin(running, running.c.owner == ranked.c.owner)
-                .order_by(order, ranked.c.id)
-                .limit(CANDIDATES)
-            ).all()
-        )
+    def _candidates(self, s: Session, now: datetime) -> list[int]:
+        return list(s.scalars(CANDIDATES_QUERY, {"now": now}).all())
 
     def claim(self, owner: str) -> ClaimedJob | None:
         """Take the fairest claimable job whose deployment has no other live job, or None."""
@@ -156,23 +247,12 @@ class JobQueue:
             candidates = self._candidates(s, now)
             if not candidates:
                 return None
-            # Lock what no other claimer holds (a window cannot be locked in one query).
-            locked = {
-                row.id: row
-                for row in s.scalars(
-                    select(Job)
-                    .where(Job.id.in_(candidates), self._claimable(now))
-                    .with_for_update(skip_locked=True)
-                )
-            }
-            row = next((locked[i] for i in candidates if i in locked), None)
-            if row is None:
+            # A window cannot be locked in one query: lock the candidates no one holds.
+            locked = set(s.scalars(LOCK_CANDIDATES, {"ids": candidates, "now": now}))
+            first = next((i for i in candidates if i in locked), None)
+            if first is None:
                 return None
-            row.status, row.lease_owner = JobStatus.RUNNING.value, owner
-            row.lease_expires_at, row.updated_at = now + self.lease, now
-            row.tries += 1
-            _unqueue(s, row.deployment_id)
-            return ClaimedJob(row.id, JobKind(row.kind), row.deployment_id, row.tries)
+            return self._take(s, TAKE_LOCKED, first, owner, now)
 
     def _claim_by_compare_and_set(self, owner: str, now: datetime) -> ClaimedJob | None:
         """SQLite: the fair order is read without holding the writer (it scans the queue:
@@ -185,83 +265,57 @@ class JobQueue:
             return None
         with self.db.session() as s:
             for job_id in candidates:
-                result = s.execute(
-                    update(Job)
-                    .where(Job.id == job_id, self._free(now))
-                    .values(
-                        status=JobStatus.RUNNING.value,
-                        lease_owner=owner,
-                        lease_expires_at=now + self.lease,
-                        tries=Job.tries + 1,
-                        updated_at=now,
-                    )
-                )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    kind, dep_id, tries = s.execute(
-                        select(Job.kind, Job.deployment_id, Job.tries).where(Job.id == job_id)
-                    ).one()
-                    _unqueue(s, dep_id)
-                    return ClaimedJob(job_id, JobKind(kind), dep_id, tries)
+                claimed = self._take(s, TAKE_FREE, job_id, owner, now)
+                if claimed is not None:
+                    return claimed
         return None
 
-    def park(self, job_id: int, owner: str, delay: float) -> bool:
-        """Give the job back, to be claimed again in ``delay`` seconds; False if not ours.
+    def _take(
+        self, s: Session, statement: Update, job_id: int, owner: str, now: datetime
+    ) -> ClaimedJob | None:
+        params = {"job_id": job_id, "holder": owner, "now": now, "until": now + self.lease}
+        row = s.execute(statement, params).first()
+        if row is None:
+            return None
+        s.execute(UNQUEUE, {"dep_id": row.deployment_id})
+        return ClaimedJob(
+            row.id, JobKind(row.kind), row.deployment_id, row.tries, owner, row.created_at
+        )
+
+    def park(
+        self,
+        job_id: int,
+        owner: str,
+        delay: float,
+        write: Callable[[Session], None] | None = None,
+    ) -> bool:
+        """Give the job back, to be claimed again in ``delay`` seconds, with ``write`` in
+        the same transaction; False if the job is not ours (then nothing is written).
 
         A step completed, so the count of interrupted tries starts again.
         """
         now = utcnow()
+        due = now + timedelta(seconds=max(delay, 0))
         with self.db.session() as s:
-            result = s.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.lease_owner == owner)
-                .values(
-                    status=JobStatus.PENDING.value,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    not_before=now + timedelta(seconds=max(delay, 0)),
-                    tries=0,
-                    updated_at=now,
-                )
-            )
-            return result.rowcount == 1  # type: ignore[attr-defined]
+            params = {"job_id": job_id, "holder": owner, "now": now, "due_at": due}
+            if s.execute(PARK, params).rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            if write is not None:
+                write(s)
+            return True
 
     def renew(self, job_id: int, owner: str) -> bool:
         """Extend the lease; False if the job is no longer ours (taken over)."""
         now = utcnow()
         with self.db.session() as s:
-            result = s.execute(
-                update(Job)
-                .where(
-                    Job.id == job_id,
-                    Job.lease_owner == owner,
-                    Job.status == JobStatus.RUNNING.value,
-                )
-                .values(lease_expires_at=now + self.lease, updated_at=now)
-            )
-            return result.rowcount == 1  # type: ignore[attr-defined]
+            params = {"job_id": job_id, "holder": owner, "now": now, "until": now + self.lease}
+            return s.execute(RENEW, params).rowcount == 1  # type: ignore[attr-defined]
 
     def finish(self, job_id: int, owner: str, error: str | None = None) -> bool:
         """Mark the job DONE (or FAILED with ``error``); False if it is no longer ours."""
-        status = JobStatus.FAILED if error else JobStatus.DONE
         with self.db.session() as s:
-            result = s.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.lease_owner == owner)
-                .values(
-                    status=status.value, error=error, lease_expires_at=None, updated_at=utcnow()
-                )
-            )
-            return result.rowcount == 1  # type: ignore[attr-defined]
+            return finish_in(s, ClaimedJob(job_id, JobKind.DEPLOY, "", 0, owner), error)
 
     def get(self, job_id: int) -> Job | None:
         with self.db.session() as s:
             return s.get(Job, job_id)
-
-
-def _unqueue(s: Session, dep_id: str) -> None:
-    """A worker took the deployment's job: it is no longer "queued"."""
-    s.execute(
-        update(Deployment)
-        .where(Deployment.id == dep_id, Deployment.waiting_for == QUEUED)
-        .values(waiting_for=None, waiting_since=None)
-    )

@@ -13,11 +13,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from cumulo.engine.callbacks import CallbackSender
+from cumulo.engine.jobs.leases import renewer_of
 from cumulo.engine.jobs.queue import ClaimedJob, JobKind, Parked
 from cumulo.engine.lifecycle.actions import run_action
 from cumulo.engine.lifecycle.delete import run_delete, run_force_delete
@@ -32,7 +34,9 @@ from cumulo.store.models import Deployment
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Engine, ClaimedJob, threading.Event], None]
+# A handler returns True when it marked its job done itself (``queue.finish_in``), in the
+# transaction that completed the work; else the worker marks it done after it returns.
+Handler = Callable[[Engine, ClaimedJob, threading.Event], bool | None]
 HANDLERS: dict[JobKind, Handler] = {
     JobKind.DEPLOY: run_deploy,
     JobKind.UPDATE: run_update,
@@ -53,34 +57,6 @@ FAILED_STATUS = {
 }
 
 
-class LeaseKeeper:
-    """Renews a job's lease in the background; ``lost`` is set if it was taken over."""
-
-    def __init__(self, engine: Engine, job_id: int, owner: str) -> None:
-        self.engine, self.job_id, self.owner = engine, job_id, owner
-        self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
-
-    def _run(self) -> None:
-        interval = self.engine.settings.job_lease_seconds / 3
-        while not self._stop.wait(interval):
-            try:
-                if not self.engine.queue.renew(self.job_id, self.owner):
-                    self.lost.set()
-                    return
-            except Exception:  # a database hiccup: try again at the next tick
-                log.warning("could not renew the lease of job %s", self.job_id, exc_info=True)
-
-    def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def run_job(engine: Engine, job: ClaimedJob, owner: str) -> None:
     """Run one claimed job to its end and record the outcome.
 
@@ -92,20 +68,22 @@ def run_job(engine: Engine, job: ClaimedJob, owner: str) -> None:
         _give_up(engine, job, f"the job was interrupted {job.tries - 1} times (workers died)")
         engine.queue.finish(job.id, owner, error="too many tries")
         return
-    with LeaseKeeper(engine, job.id, owner) as keeper:
+    job = replace(job, owner=owner)  # whose lease a handler ends with its last change
+    with renewer_of(engine).hold(job.id, owner) as lost:
         outages = 0
         while True:
             try:
-                HANDLERS[job.kind](engine, job, keeper.lost)
+                if HANDLERS[job.kind](engine, job, lost):
+                    return  # finished with its last change
                 break
             except Parked as parked:  # waiting on something: the worker is free meanwhile
-                engine.queue.park(job.id, owner, parked.delay)
+                engine.queue.park(job.id, owner, parked.delay, parked.write)
                 return
             except (OperationalError, InterfaceError):
                 outages += 1
                 log.warning("job %s: the database went away; resuming when it is back", job.id)
-                back = outages <= MAX_OUTAGES and _database_back(engine, keeper.lost)
-                if not back or keeper.lost.is_set():
+                back = outages <= MAX_OUTAGES and _database_back(engine, lost)
+                if not back or lost.is_set():
                     return  # the lease lets another worker take the job over
             except Exception as exc:
                 log.exception("job %s (%s %s) failed", job.id, job.kind, job.deployment_id)

@@ -24,8 +24,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from cumulo.drivers.base import Driver
 from cumulo.engine.accounts import account_name, account_name_in
@@ -40,6 +41,7 @@ from cumulo.engine.lifecycle.attempt_context import (
     AttemptResult,
     Cancelled,
     NodeFailed,
+    StoredResource,
     resource_row,
 )
 from cumulo.engine.lifecycle.configure_step import request_keys
@@ -53,13 +55,17 @@ from cumulo.engine.states import (
 )
 from cumulo.errors import CumuloError, DriverTimeout, SiteError
 from cumulo.store.db import utcnow
-from cumulo.store.models import Attempt, Deployment, Resource, Site
+from cumulo.store.models import Attempt, Deployment, Resource, Site, new_uuid
 
 log = logging.getLogger(__name__)
 
 
-def run_attempt(ctx: AttemptContext, site: Site) -> AttemptResult:
-    """Try the deployment on ``site``; on failure clean up (unless kept) and say why."""
+def run_attempt(ctx: AttemptContext, site: Site, end_success: bool = True) -> AttemptResult:
+    """Try the deployment on ``site``; on failure clean up (unless kept) and say why.
+
+    With ``end_success`` False a success leaves the attempt RUNNING: the caller ends
+    it (``end_attempt``) in the transaction that settles the deployment.
+    """
     opened = _open_attempt(ctx, site)
     if opened is None:
         return AttemptResult(site.name, CANCELLED)
@@ -81,8 +87,11 @@ def run_attempt(ctx: AttemptContext, site: Site) -> AttemptResult:
         return _fail_attempt(ctx, attempt_id, site, (exc.node, exc.index), str(exc))
     except CumuloError as exc:
         return _fail_attempt(ctx, attempt_id, site, None, str(exc))
-    _end_attempt(ctx, attempt_id, SUCCEEDED)
-    return AttemptResult(site.name, SUCCEEDED, outputs)
+    if end_success:
+        with ctx.engine.db.session() as s:
+            end_attempt(s, attempt_id, SUCCEEDED)
+        return AttemptResult(site.name, SUCCEEDED, outputs)
+    return AttemptResult(site.name, SUCCEEDED, outputs, attempt_id=attempt_id)
 
 
 def _ping(driver: Driver, site: Site) -> None:
@@ -125,15 +134,17 @@ def _open_attempt(ctx: AttemptContext, site: Site) -> tuple[int, datetime] | Non
                 record(s, dep.id, "info", f"resuming attempt {attempt.number} on site {site.name}")
             kept = attempt.last_try and dep.keep_last_attempt
             ctx.keep_on_failure = ctx.keep_on_failure or kept
+        ctx.write_pending(s, dep)
         dep.site_name = site.name
         dep.task = "DEPLOYER"
         existing = {(r.node_name, r.node_index): r for r in dep.resources}
+        ctx.opened = {}
         for inst in ctx.plan.instances:
             key = (inst.node, ctx.stored_index(inst))
             res = existing.get(key)
             if res is None:
                 res = Resource(
-                    deployment_id=dep.id, node_name=key[0], node_index=key[1],
+                    id=new_uuid(), deployment_id=dep.id, node_name=key[0], node_index=key[1],
                     node_type=inst.type, state=NodeState.INITIAL.value, attributes={},
                 )  # fmt: skip
                 s.add(res)
@@ -143,7 +154,11 @@ def _open_attempt(ctx: AttemptContext, site: Site) -> tuple[int, datetime] | Non
                 res.attempt_id = attempt.id
                 res.site_name = site.name
             res.required_by = sorted(required_by.get(inst.node, ()))
+            ctx.opened[key] = StoredResource(
+                res.id, res.state, res.physical_id, dict(res.attributes or {})
+            )
         ctx.ssh_user = account_name_in(s, ctx.engine, dep.id)
+        ctx.status_checked = True
         return attempt.id, attempt.started_at
 
 
@@ -209,13 +224,18 @@ def _plan_attributes(
     }
 
 
-def _end_attempt(
-    ctx: AttemptContext, attempt_id: int, outcome: str, error: str | None = None
-) -> None:
-    with ctx.engine.db.session() as s:
-        attempt = s.get(Attempt, attempt_id)
-        if attempt is not None:
-            attempt.status, attempt.error, attempt.ended_at = outcome, error, utcnow()
+_ATTEMPTS = Attempt.__table__
+_END_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+    .values(status=bindparam("outcome"), error=bindparam("why"), ended_at=bindparam("at"))
+)
+
+
+def end_attempt(s: Session, attempt_id: int, outcome: str, error: str | None = None) -> None:
+    """The attempt ended with ``outcome``, in the caller's transaction."""
+    params = {"attempt_id": attempt_id, "outcome": outcome, "why": error, "at": utcnow()}
+    s.execute(_END_ATTEMPT, params)
 
 
 def _fail_attempt(
@@ -239,12 +259,12 @@ def _fail_attempt(
         cleanup = _clean_up(ctx, attempt_id, site)
     else:
         cleanup = None
-    if cleanup is not None:
-        with db.session() as s:
+    if cleanup is not None and cleanup.startswith("cleanup of the failed attempt failed"):
+        error += f"; {cleanup}"
+    with db.session() as s:
+        if cleanup is not None:
             record(s, ctx.dep_id, "info", cleanup)
-        if cleanup.startswith("cleanup of the failed attempt failed"):
-            error += f"; {cleanup}"
-    _end_attempt(ctx, attempt_id, FAILED, error)
+        end_attempt(s, attempt_id, FAILED, error)
     return AttemptResult(site.name, FAILED, outputs, error)
 
 

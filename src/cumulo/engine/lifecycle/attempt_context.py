@@ -8,11 +8,13 @@ them imports another for these.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import (
@@ -58,9 +60,46 @@ class AttemptContext:
     running_site: str | None = None  # the site of an attempt still RUNNING
     keep_last_attempt: bool = False
     ssh_user: str | None = None  # the owner's VM account, read when the attempt opens
+    # The attempt's opening just found the deployment in its status: the first resumed
+    # look needs no read of its own (``node_step.realize_one``).
+    status_checked: bool = False
+    # What the deployment waited for, and since when, as the job started (``waiting.park``).
+    waiting: tuple[str | None, datetime | None] = (None, None)
+    # Where the deployment may go (group, requested site, maxProvidersRetry), read by
+    # ``deploy.prepare``; and its attempts so far when it knows them (None: to be read).
+    placement: tuple[str | None, str | None, int | None] = (None, None, None)
+    history: list[PastAttempt] | None = None
+    # The resource rows as the attempt opened them, (node, stored index) -> row: until
+    # this job's own steps change them, no other writer does (one job per deployment).
+    opened: dict[tuple[str, int], StoredResource] = field(default_factory=dict)
+    # Writes on the deployment carried to the job's next transaction on it (the
+    # scheduling decision rides with the attempt's opening or the final status): one
+    # transaction less, and a crash before it loses nothing the takeover does not redo.
+    pending: list[Callable[[Session, Deployment], None]] = field(default_factory=list)
 
     def stored_index(self, inst: NodeInstance) -> int:
         return self.index_map.get((inst.node, inst.index), inst.index)
+
+    def write_pending(self, s: Session, dep: Deployment) -> None:
+        for write in self.pending:
+            write(s, dep)
+        self.pending.clear()
+
+
+@dataclass(frozen=True)
+class PastAttempt:
+    site: str
+    status: str  # RUNNING / SUCCEEDED / FAILED
+    error: str | None
+    seconds: float  # how long it ran (0 if it has not ended)
+
+
+@dataclass(frozen=True)
+class StoredResource:
+    id: str
+    state: str
+    physical_id: str | None
+    attributes: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -69,26 +108,30 @@ class AttemptResult:
     outcome: str  # SUCCEEDED / FAILED / CANCELLED
     outputs: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    # A success's attempt, left RUNNING for the caller to end with the final status.
+    attempt_id: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.outcome == SUCCEEDED
 
 
+# Built once: every node step runs them.
+_RESOURCE_ROW = select(Resource).where(
+    Resource.deployment_id == bindparam("dep_id"),
+    Resource.node_name == bindparam("node"),
+    Resource.node_index == bindparam("index"),
+)
+_STATUS = select(Deployment.status).where(Deployment.id == bindparam("dep_id"))
+
+
 def resource_row(s: Any, dep_id: str, key: tuple[str, int]) -> Resource:
-    return s.scalars(
-        select(Resource).where(
-            Resource.deployment_id == dep_id,
-            Resource.node_name == key[0],
-            Resource.node_index == key[1],
-        )
-    ).one()
+    return s.scalars(_RESOURCE_ROW, {"dep_id": dep_id, "node": key[0], "index": key[1]}).one()
 
 
 def check_running(s: Any, ctx: AttemptContext) -> None:
     """Raise ``Cancelled`` if the job was taken over or the deployment left its status."""
     if ctx.lost.is_set():
         raise Cancelled()
-    status = s.scalar(select(Deployment.status).where(Deployment.id == ctx.dep_id))
-    if status != ctx.in_progress:
+    if s.scalar(_STATUS, {"dep_id": ctx.dep_id}) != ctx.in_progress:
         raise Cancelled()

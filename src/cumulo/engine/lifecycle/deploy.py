@@ -19,36 +19,42 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from cumulo.engine.jobs.queue import ClaimedJob
-from cumulo.engine.lifecycle.attempt import run_attempt
-from cumulo.engine.lifecycle.attempt_context import CANCELLED, AttemptContext, AttemptResult
-from cumulo.engine.lifecycle.placement_loop import Tries, load_site, plan_tries
+from cumulo.engine.jobs.queue import ClaimedJob, finish_in
+from cumulo.engine.lifecycle.attempt import end_attempt, run_attempt
+from cumulo.engine.lifecycle.attempt_context import (
+    CANCELLED,
+    SUCCEEDED,
+    AttemptContext,
+    AttemptResult,
+)
+from cumulo.engine.lifecycle.placement_loop import Tries, attempts_of, load_site, plan_tries
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import unseal, withhold_secrets
 from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
-from cumulo.store.models import Attempt, Deployment, Job
+from cumulo.store.models import Deployment, Job
 
 log = logging.getLogger(__name__)
 
 
-def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
+def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> bool:
+    """Returns True once the job was marked done with the deployment's final status."""
     ctx = prepare(engine, job, lost, Status.CREATE_IN_PROGRESS)
     if ctx is None:
-        return
+        return False
     site = load_site(engine, ctx.running_site) if ctx.running_site else None
-    resumed = run_attempt(ctx, site) if site is not None else None
+    resumed = run_attempt(ctx, site, end_success=False) if site is not None else None
     if resumed is not None and (resumed.ok or resumed.outcome == CANCELLED):
-        finish_create(ctx, [resumed])
-        return
+        return finish_create(ctx, [resumed], job=job)
+    if resumed is not None:
+        ctx.history = None  # the resumed attempt failed: read the attempts again
     try:
         tries: Tries = plan_tries(ctx)
     except CumuloError as exc:
-        fail(engine, ctx.dep_id, Status.CREATE_IN_PROGRESS, Status.CREATE_FAILED, str(exc))
-        return
+        return settle(ctx.engine, ctx.dep_id, ctx.in_progress, Status.CREATE_FAILED, str(exc),
+                      ctx=ctx, job=job)  # fmt: skip
     results, seconds = list(tries.earlier), list(tries.earlier_seconds)
     if resumed is not None and results:
         results[-1] = resumed  # the stored one, with the outputs a kept attempt reached
@@ -60,12 +66,12 @@ def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
         ctx.last_try = i == len(tries.sites) - 1
         ctx.keep_on_failure = keep and ctx.last_try
         start = time.monotonic()
-        result = run_attempt(ctx, site)
+        result = run_attempt(ctx, site, end_success=False)
         results.append(result)
         seconds.append(time.monotonic() - start)
         if result.ok or result.outcome == CANCELLED:
             break
-    finish_create(ctx, results, seconds)
+    return finish_create(ctx, results, seconds, job=job)
 
 
 def prepare(
@@ -80,13 +86,16 @@ def prepare(
         template, params = dep.template, unseal(engine, dep)
         overall = timedelta(minutes=dep.timeout_mins or settings.default_timeout_mins)
         # The overall clock runs from the request that made the job (a takeover keeps it).
-        queued = s.scalar(select(Job.created_at).where(Job.id == job.id)) or utcnow()
-        deadline = queued + overall
+        queued = job.created_at or s.scalar(select(Job.created_at).where(Job.id == job.id))
+        deadline = (queued or utcnow()) + overall
         provider = timedelta(
             minutes=dep.provider_timeout_mins or settings.default_provider_timeout_mins
         )
         # Read here, in the same transaction, what the job needs later (fewer transactions).
-        running, keep = _running_site(s, dep_id), bool(dep.keep_last_attempt)
+        history = attempts_of(s, dep_id)
+        keep = bool(dep.keep_last_attempt)
+        placement = (dep.user_group, dep.requested_site, dep.max_providers_retry)
+        waiting = (dep.waiting_for, dep.waiting_since)
     try:
         plan = engine.plan(template, params)
     except CumuloError as exc:
@@ -94,33 +103,31 @@ def prepare(
         fail(engine, dep_id, in_progress, FAILED_OF[in_progress], reason)
         return None
     ctx = AttemptContext(engine, dep_id, plan, lost, in_progress, deadline, provider)
-    ctx.running_site, ctx.keep_last_attempt = running, keep
+    ctx.keep_last_attempt, ctx.placement, ctx.history = keep, placement, history
+    ctx.waiting = waiting
+    # The site of the attempt still RUNNING (a parked or dead job's), if any.
+    ctx.running_site = next((a.site for a in reversed(history) if a.status == "RUNNING"), None)
     return ctx
 
 
-def _running_site(s: Session, dep_id: str) -> str | None:
-    """The site of the deployment's attempt still RUNNING (a parked or dead job's), if any."""
-    return s.scalar(
-        select(Attempt.site_name)
-        .where(Attempt.deployment_id == dep_id, Attempt.status == "RUNNING")
-        .order_by(Attempt.id.desc())
-        .limit(1)
-    )
-
-
 def finish_create(
-    ctx: AttemptContext, results: list[AttemptResult], seconds: list[float] | None = None
-) -> None:
-    """CREATE_COMPLETE with the outputs, or CREATE_FAILED naming every attempt's error.
+    ctx: AttemptContext,
+    results: list[AttemptResult],
+    seconds: list[float] | None = None,
+    job: ClaimedJob | None = None,
+) -> bool:
+    """CREATE_COMPLETE with the outputs, or CREATE_FAILED naming every attempt's error;
+    True if ``job`` was marked done with it.
 
     ``seconds[i]`` is how long ``results[i]`` took, shown beside its error.
     """
     if not results or results[-1].outcome == "CANCELLED":
-        return
+        return False
     last = results[-1]
+    engine, dep_id, expected = ctx.engine, ctx.dep_id, ctx.in_progress
     if last.ok:
-        settle(ctx.engine, ctx.dep_id, ctx.in_progress, Status.CREATE_COMPLETE, None, last.outputs)
-        return
+        return settle(engine, dep_id, expected, Status.CREATE_COMPLETE, None, last.outputs,
+                      ctx=ctx, job=job, attempt_id=last.attempt_id)  # fmt: skip
     took = seconds or []
     errors = [
         (r, f" ({took[i]:.1f} s)" if i < len(took) else "")
@@ -133,7 +140,8 @@ def finish_create(
         listed = "; ".join(f"site {r.site}: {r.error}{d}" for r, d in errors)
         reason = f"Retries on cloud providers exhausted. Error list is: {listed}"
     outputs = last.outputs if ctx.keep_on_failure else None
-    settle(ctx.engine, ctx.dep_id, ctx.in_progress, Status.CREATE_FAILED, reason, outputs)
+    return settle(engine, dep_id, expected, Status.CREATE_FAILED, reason, outputs,
+                  ctx=ctx, job=job)  # fmt: skip
 
 
 def settle(
@@ -143,18 +151,33 @@ def settle(
     new: Status,
     reason: str | None,
     outputs: dict | None = None,
-) -> None:
-    """Move the deployment from ``expected`` to its final status ``new`` (no-op if it moved on)."""
+    *,
+    ctx: AttemptContext | None = None,
+    job: ClaimedJob | None = None,
+    attempt_id: int | None = None,
+) -> bool:
+    """Move the deployment from ``expected`` to its final status ``new`` (no-op if it moved on).
+
+    In the same transaction: the writes ``ctx`` still carries, the end of the
+    successful attempt ``attempt_id``, and ``job`` marked done (True if it was), so a
+    job ends in one transaction with the work it completes.
+    """
     with engine.db.session() as s:
+        if attempt_id is not None:
+            end_attempt(s, attempt_id, SUCCEEDED)
+        done = job is not None and job.owner is not None and finish_in(s, job)
         dep = s.get(Deployment, dep_id)
         if dep is None or dep.status != expected:
-            return
+            return done
+        if ctx is not None:
+            ctx.write_pending(s, dep)
         # No sensitive input's value is stored in clear, nor answered (outputs, reason).
         outputs, reason = withhold_secrets(engine, dep, outputs, reason)
         if outputs is not None:
             dep.outputs = outputs
         dep.task = "NONE"
         set_deployment_status(s, dep, new, reason)
+        return done
 
 
 def fail(engine: Engine, dep_id: str, expected: Status, new: Status, reason: str) -> None:

@@ -16,7 +16,9 @@ from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
 from cumulo.engine.lifecycle.attempt_context import (
     AttemptContext,
+    Cancelled,
     NodeFailed,
+    StoredResource,
     check_running,
     resource_row,
 )
@@ -40,14 +42,20 @@ def resume_point(
     ctx: AttemptContext, key: tuple[str, int]
 ) -> tuple[tuple[str, dict[str, Any]] | None, Realized | None]:
     """The stored result of a node already configured, and what a parked (or dead) job
-    of this attempt made and left waiting; either may be None. Raises Cancelled."""
-    with ctx.engine.db.reader() as s:  # reads only
-        check_running(s, ctx)
-        res = resource_row(s, ctx.dep_id, key)
-        if res.state in (NodeState.CONFIGURED, NodeState.STARTED, NodeState.STOPPED):
-            return (res.physical_id or "", dict(res.attributes or {})), None
-        if res.state == NodeState.CONFIGURING and res.physical_id:
-            return None, Realized(res.physical_id, dict(res.attributes or {}))
+    of this attempt made and left waiting; either may be None.
+
+    Read from the rows as the attempt opened them (``ctx.opened``): no one else
+    writes them meanwhile. Whether the job still runs is checked by the step
+    (``check_running``) before anything is made or looked at."""
+    res = ctx.opened.get(key)
+    if res is None:  # not opened by this job (an attempt made elsewhere): read it
+        with ctx.engine.db.reader() as s:
+            row = resource_row(s, ctx.dep_id, key)
+            res = StoredResource(row.id, row.state, row.physical_id, dict(row.attributes or {}))
+    if res.state in (NodeState.CONFIGURED, NodeState.STARTED, NodeState.STOPPED):
+        return (res.physical_id or "", dict(res.attributes)), None
+    if res.state == NodeState.CONFIGURING and res.physical_id:
+        return None, Realized(res.physical_id, dict(res.attributes))
     return None, None
 
 
@@ -58,7 +66,9 @@ def configure_one(
     """A software component the site does not realize: its operations, run on its host
     once SSH answers there (a server just booted may take minutes: the job parks)."""
     key = (req.node, req.index)
+    ctx.status_checked = False  # operations may run for minutes: later steps read again
     with ctx.engine.db.session() as s:
+        check_running(s, ctx)
         advance(s, resource_row(s, ctx.dep_id, key), NodeState.CONFIGURING, CONFIGURE_PATH)
     if operations_of(inst, DEPLOY_OPERATIONS):
         _wait_for_ssh(ctx, inst, req, attributes, site, deadline)
@@ -103,13 +113,20 @@ def realize_one(
     label = f"{req.node}[{req.index}]"
     db = ctx.engine.db
     look, created = LATER_LOOK, None
+    checked, ctx.status_checked = ctx.status_checked, False
     if realized is None:
         with db.session() as s:
+            check_running(s, ctx)
             res = resource_row(s, req.deployment_id, key)
             advance(s, res, NodeState.CREATING)
             res.spec_digest = spec_digest(req)
         realized = created = driver.create(req)
         look = FIRST_LOOK
+    elif ctx.lost.is_set():
+        raise Cancelled()
+    elif not checked:  # a resumed look: stop here if the deployment was deleted meanwhile
+        with db.reader() as s:
+            check_running(s, ctx)
     got: Realized | Waiting | None = None
     try:
         if created is not None:

@@ -11,9 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cumulo.engine.events import record
-from cumulo.engine.lifecycle.attempt_context import FAILED, AttemptContext, AttemptResult
+from cumulo.engine.lifecycle.attempt_context import (
+    FAILED,
+    AttemptContext,
+    AttemptResult,
+    PastAttempt,
+)
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.scheduling import decide, record_decision
 from cumulo.errors import CumuloError
@@ -32,35 +38,50 @@ class Tries:
 
 
 def plan_tries(ctx: AttemptContext) -> Tries:
-    """Rank the sites for the deployment and say which to try; ``CumuloError`` if none."""
+    """Rank the sites for the deployment and say which to try; ``CumuloError`` if none.
+
+    The decision and its log line are written with the job's next transaction on
+    the deployment (``ctx.pending``: the attempt's opening, or the final status).
+    """
     engine, dep_id = ctx.engine, ctx.dep_id
-    with engine.db.reader() as s:
-        dep = s.get(Deployment, dep_id)
-        if dep is None:
-            return Tries([])
-        group, requested, max_retry = dep.user_group, dep.requested_site, dep.max_providers_retry
-        prior = s.scalars(
-            select(Attempt).where(Attempt.deployment_id == dep_id).order_by(Attempt.number)
-        ).all()
-        failed = [a for a in prior if a.status == FAILED]
-        running = next((a.site_name for a in prior if a.status == "RUNNING"), None)
+    if ctx.history is None:
+        with engine.db.reader() as s:
+            ctx.history = attempts_of(s, dep_id)
+    group, requested, max_retry = ctx.placement
+    failed = [a for a in ctx.history if a.status == FAILED]
+    running = next((a.site for a in ctx.history if a.status == "RUNNING"), None)
     decision, needs = decide(engine, ctx.plan, group, requested, exclude_id=dep_id)
-    failed_sites = {a.site_name for a in failed}
+    failed_sites = {a.site for a in failed}
     order = [name for name in decision.ranked if name not in failed_sites]
     if running and running not in failed_sites:
         order = [running] + [n for n in order if n != running]
     if max_retry:
         order = order[: max(0, max_retry - len(failed))]
-    with engine.db.session() as s:
-        dep = s.get(Deployment, dep_id)
-        if dep is not None:
-            record_decision(dep, decision, needs)
-            record(s, dep_id, "info", _summary(order, decision))
+    summary = _summary(order, decision)
+
+    def write(s: Session, dep: Deployment) -> None:
+        record_decision(dep, decision, needs)
+        record(s, dep.id, "info", summary)
+
+    ctx.pending.append(write)
     if not order and not failed:
         raise CumuloError(decision.problem or "No cloud provider meets the deployment requirements")
-    earlier = [AttemptResult(a.site_name, FAILED, {}, a.error or "failed") for a in failed]
-    seconds = [(a.ended_at - a.started_at).total_seconds() if a.ended_at else 0.0 for a in failed]
-    return Tries(order, earlier, seconds)
+    earlier = [AttemptResult(a.site, FAILED, {}, a.error or "failed") for a in failed]
+    return Tries(order, earlier, [a.seconds for a in failed])
+
+
+def attempts_of(s: Session, dep_id: str) -> list[PastAttempt]:
+    """The deployment's attempts so far, oldest first."""
+    rows = s.execute(
+        select(Attempt.site_name, Attempt.status, Attempt.error, Attempt.started_at,
+               Attempt.ended_at)
+        .where(Attempt.deployment_id == dep_id)
+        .order_by(Attempt.number)
+    ).all()  # fmt: skip
+    return [
+        PastAttempt(site, status, error, (ended - started).total_seconds() if ended else 0.0)
+        for site, status, error, started, ended in rows
+    ]
 
 
 def load_site(engine: Engine, name: str) -> Site | None:

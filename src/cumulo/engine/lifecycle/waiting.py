@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from cumulo.drivers.base import Waiting
 from cumulo.engine.deadlines import Deadline
@@ -33,23 +33,29 @@ BACKOFF_MIN, BACKOFF_SHARE, BACKOFF_MAX = 0.5, 0.5, 5.0
 
 
 def park(ctx: AttemptContext, label: str, waiting: Waiting, deadline: Deadline) -> None:
-    """Record what the node ``label`` waits for and give the worker back (raises ``Parked``)."""
+    """Record what the node ``label`` waits for and give the worker back (raises ``Parked``).
+
+    What the deployment waited for when the job started (``ctx.waiting``, read by
+    ``deploy.prepare``; only the job writes it meanwhile) says since when; the
+    record is written with the job's parking, in one transaction.
+    """
     what = f"node {label}: waiting for {waiting.what}"
     now = utcnow()
-    with ctx.engine.db.session() as s:
-        dep = s.get(Deployment, ctx.dep_id)
-        since = now
-        if dep is not None:
-            if dep.waiting_for and dep.waiting_since and _same_wait(dep.waiting_for, what):
-                since = dep.waiting_since
-            else:
-                record(s, ctx.dep_id, "info", f"waiting for {waiting.what}", node=label)
-            dep.waiting_for, dep.waiting_since = what, since
+    old, old_since = ctx.waiting
+    same = bool(old and old_since and _same_wait(old, what))
+    since = old_since if same and old_since is not None else now
+    dep_id = ctx.dep_id
+
+    def write(s: Any) -> None:
+        found = s.execute(_WAITING, {"dep_id": dep_id, "what": what, "since": since}).rowcount
+        if found and not same:
+            record(s, dep_id, "info", f"waiting for {waiting.what}", node=label)
+
     waited = (now - since).total_seconds()
     delay = waiting.retry_after
     if delay is None:
         delay = min(max(BACKOFF_MIN, BACKOFF_SHARE * waited), BACKOFF_MAX)
-    raise Parked(min(delay, max(deadline.remaining(), 0)))
+    raise Parked(min(delay, max(deadline.remaining(), 0)), write)
 
 
 def _same_wait(old: str, new: str) -> bool:
@@ -57,11 +63,21 @@ def _same_wait(old: str, new: str) -> bool:
     return old.split(" (", 1)[0] == new.split(" (", 1)[0]
 
 
+# Built once (a step's hot path); core, so no ORM bookkeeping.
+_DEPLOYMENTS = Deployment.__table__
+_WAITING = (
+    update(_DEPLOYMENTS)
+    .where(_DEPLOYMENTS.c.id == bindparam("dep_id"))
+    .values(waiting_for=bindparam("what"), waiting_since=bindparam("since"))
+)
+_STOP_WAITING = (
+    update(_DEPLOYMENTS)
+    .where(_DEPLOYMENTS.c.id == bindparam("dep_id"), _DEPLOYMENTS.c.waiting_for.is_not(None))
+    .where(_DEPLOYMENTS.c.waiting_for != QUEUED)
+    .values(waiting_for=None, waiting_since=None)
+)
+
+
 def stop_waiting(s: Any, dep_id: str) -> None:
     """The awaited node is ready (or the work ended): nothing is awaited any more."""
-    s.execute(
-        update(Deployment)
-        .where(Deployment.id == dep_id, Deployment.waiting_for.is_not(None))
-        .where(Deployment.waiting_for != QUEUED)
-        .values(waiting_for=None, waiting_since=None)
-    )
+    s.execute(_STOP_WAITING, {"dep_id": dep_id})
