@@ -12,7 +12,8 @@
 
 The other cards are deployed from their forms elsewhere: Run docker (test_web_browser.py),
 the VMs and Docker-compose's port rules (test_web_browser_forms.py), the two examples
-(test_web_browser_cards.py), Jupyter (test_web_browser_notebooks.py).
+(test_web_browser_cards.py), Jupyter (test_web_browser_notebooks.py), ML-INFN, CYGNO and
+the Spark cluster (test_web_browser_science_cards.py).
 """
 
 from __future__ import annotations
