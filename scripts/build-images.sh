@@ -10,7 +10,8 @@
 #                          (Debian): "Jupyter with persistence"
 # Only when asked ("ml"; large, several minutes):
 #   cumulo/vm-jupyter-ml:12  vm-jupyter plus numpy, scipy, scikit-learn and TensorFlow
-#                          (CPU builds, PyPI): ML-INFN, "TensorFlow with Jupyter"
+#                          (CPU builds, PyPI), and Debian's PyTorch with a kernel of
+#                          its own: ML-INFN, "TensorFlow with Jupyter"
 # Only when asked ("spark"):
 #   cumulo/vm-spark:12     vm-jupyter plus Java 17 (Debian) and PySpark (PyPI): the
 #                          master, workers and hub of "Spark + Jupyter cluster"
@@ -53,7 +54,10 @@ JUPYTERLAB_VERSION=4.6.6
 OAUTHENTICATOR_VERSION=17.4.0  # the hub's OIDC login (GenericOAuthenticator)
 JUPYTER_ML=cumulo/vm-jupyter-ml:12
 # CPU builds only: PyPI's torch for Linux needs NVIDIA's CUDA libraries (several
-# GB) even to be imported, so it is not in this image (docs/notebooks.md).
+# GB) even to be imported, so PyTorch is Debian's (1.13, a CPU build), run by a
+# second kernel on Debian's python3 and numpy (docs/notebooks.md). libopenblas0:
+# torch's BLAS, else Debian's reference BLAS (several times slower).
+ML_DEBIAN_PACKAGES="python3-torch python3-ipykernel libopenblas0"
 VM_SPARK=cumulo/vm-spark:12
 PYSPARK_VERSION=4.3.0  # needs Java 17: Debian's openjdk-17-jre-headless
 CEPH_RGW=cumulo/ceph-rgw:16
@@ -229,11 +233,12 @@ build_jupyter() {  # HASH
 }
 
 build_jupyter_ml() {  # HASH
-  log "building $JUPYTER_ML ($ML_PACKAGES from PyPI; several minutes)"
+  log "building $JUPYTER_ML ($ML_PACKAGES from PyPI, $ML_DEBIAN_PACKAGES from Debian;" \
+    "several minutes)"
   local cid ca=() pip_cert=
   if [ -f "$HOST_CA" ]; then ca=(-v "$HOST_CA:/run/host-ca.crt:ro"); pip_cert=/run/host-ca.crt; fi
   cid=$(docker create "${ca[@]}" "$JUPYTER" sh -c "PIP_CERT=$pip_cert \
-    ML_PACKAGES='$ML_PACKAGES' sh /tmp/build/build.sh")
+    ML_PACKAGES='$ML_PACKAGES' ML_DEBIAN_PACKAGES='$ML_DEBIAN_PACKAGES' sh /tmp/build/build.sh")
   HELPERS+=("$cid")
   docker cp "$INPUTS/vm-jupyter-ml/." "$cid:/tmp/build" >/dev/null
   docker start -a "$cid" >"$WORK/jupyter-ml.log" 2>&1 \
@@ -290,7 +295,8 @@ jupyter_hash=$(inputs_hash "$vm_id" "$JUPYTERHUB_VERSION" "$JUPYTERLAB_VERSION" 
 ensure "$JUPYTER" "$jupyter_hash" build_jupyter
 if [ "$ML" = 1 ]; then
   jupyter_id=$(docker image inspect -f '{{.Id}}' "$JUPYTER")
-  ml_hash=$(inputs_hash "$jupyter_id" "$ML_PACKAGES" "$INPUTS"/vm-jupyter-ml/* build-jupyter-ml-v1)
+  ml_hash=$(inputs_hash "$jupyter_id" "$ML_PACKAGES" "$ML_DEBIAN_PACKAGES" "$INPUTS"/vm-jupyter-ml/* \
+    build-jupyter-ml-v2)
   ensure "$JUPYTER_ML" "$ml_hash" build_jupyter_ml
 fi
 if [ "$SPARK" = 1 ]; then

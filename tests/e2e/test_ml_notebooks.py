@@ -1,10 +1,13 @@
 """ML-INFN end to end: the catalogue's ``ml-infn`` on the real Docker engine through
 a real server; the owner's notebook trains small models with scikit-learn and
-TensorFlow (CPU) over the kernels API. GPUs asked where no site has any are a 400
+TensorFlow (CPU) over the kernels API, and with PyTorch (Debian's CPU build) in the
+image's second kernel, "PyTorch (Debian 12)". GPUs asked where no site has any are a 400
 at POST; GPU notebooks on a node without GPUs fail the create, saying why."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import secrets
 
 import httpx
@@ -46,6 +49,27 @@ w, b = model.layers[0].get_weights()
 gpus = tf.config.list_physical_devices("GPU")
 print("RESULT", round(float(w[0][0]), 1), round(float(b[0]), 1), gpus)
 """
+# Linear regression by gradient descent in the "pytorch" kernel, which runs Debian's
+# python3: torch and numpy are Debian's, not the venv's (numpy 2 there).
+PYTORCH_CELL = """
+import json
+import numpy
+import torch
+torch.manual_seed(0)
+x = torch.linspace(-1, 1, 64).unsqueeze(1)
+model = torch.nn.Linear(1, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+losses = []
+for _ in range(100):
+    optimizer.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(x), 2 * x + 1)
+    loss.backward()
+    optimizer.step()
+    losses.append(loss.item())
+print("RESULT", json.dumps({"losses": losses, "w": model.weight.item(), "b": model.bias.item(),
+    "torch": torch.__version__, "torch_file": torch.__file__, "numpy": numpy.__version__,
+    "cuda": torch.cuda.is_available()}))
+"""
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +78,7 @@ def ml_image() -> None:
     build_optional_image("ml", VM_JUPYTER_ML_12)
 
 
-def test_the_owner_trains_models_with_scikit_learn_and_tensorflow(
+def test_the_owner_trains_models_with_scikit_learn_tensorflow_and_pytorch(
     server: str, ml_image: None
 ) -> None:
     password = secrets.token_urlsafe(12)
@@ -69,10 +93,25 @@ def test_the_owner_trains_models_with_scikit_learn_and_tensorflow(
         owner.start_server(timeout=180)
         assert cell_result(owner.run_cell(SKLEARN_CELL)) == "[0, 1]"
         assert cell_result(owner.run_cell(TENSORFLOW_CELL, timeout=180)) == "2.0 1.0 []"
+        kernels = owner.api("GET", "/kernelspecs").json()["kernelspecs"]
+        assert kernels["pytorch"]["spec"]["display_name"] == "PyTorch (Debian 12)"
+        assert_pytorch_learned(owner.run_cell(PYTORCH_CELL, timeout=120, kernel_name="pytorch"))
         owner.close()
     finally:
         delete_and_wait_gone(server, dep_id, timeout=120)
     assert containers_of(dep_id) == [] and volumes_of(dep_id) == []
+
+
+def assert_pytorch_learned(output: str) -> None:
+    """Debian's torch on the CPU fitted y = 2x + 1: the loss fell, step after step."""
+    run = json.loads(cell_result(output))
+    losses = run["losses"]
+    assert losses[-1] < losses[0] / 1000, losses
+    assert all(later <= earlier for earlier, later in itertools.pairwise(losses)), losses
+    assert (round(run["w"], 2), round(run["b"], 2)) == (2.0, 1.0), run
+    assert run["torch"].startswith("1.13.") and not run["cuda"], run
+    assert run["torch_file"].startswith("/usr/lib/python3/dist-packages/torch/"), run
+    assert run["numpy"].startswith("1."), run  # Debian's numpy, not the venv's 2.x
 
 
 def test_gpus_where_no_site_has_any_are_refused_at_post(server: str, ml_image: None) -> None:

@@ -18,7 +18,8 @@ COUNTER_WEB = "cumulo/counter-web:1"  # the docker-compose example's web applica
 # The VM-like image plus JupyterHub, JupyterLab and configurable-http-proxy: the
 # node of "Jupyter with persistence" (templates name it in the os capability's image).
 VM_JUPYTER_12 = "cumulo/vm-jupyter:12"
-# vm-jupyter plus numpy, scipy, scikit-learn and TensorFlow (CPU builds): ML-INFN and
+# vm-jupyter plus numpy, scipy, scikit-learn and TensorFlow (CPU builds), and Debian's
+# PyTorch in a kernel of its own: ML-INFN and
 # "TensorFlow with Jupyter". Large: built only when asked (build-images.sh ml).
 VM_JUPYTER_ML_12 = "cumulo/vm-jupyter-ml:12"
 # vm-jupyter plus Java 17 and PySpark: the master, workers and hub of "Spark + Jupyter
