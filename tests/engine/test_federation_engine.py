@@ -205,3 +205,22 @@ def test_after_a_takeover_failed_sites_are_not_tried_again(engine: Engine) -> No
     assert "site t-a: node app[0]: it broke (" in reason
     assert "site t-b: node app[0]: simulated failure on site t-b (" in reason
     assert held("t-a") == {}
+
+
+def test_a_size_refusal_is_kept_per_registry_fingerprint(engine: Engine) -> None:
+    """``never_fits`` runs once per registry snapshot and request shape: the same request
+    gets the same 400, and a changed SLA is seen by the next request."""
+    add_site(engine, "kept-1")
+    save_sla(engine.db, SlaDef(id="kept-sla", group="g", site="kept-1", limits={"instances": 0}))
+    messages = []
+    for _ in range(2):
+        with pytest.raises(BadRequest) as err:
+            create_deployment(engine, NewDeployment(RUN_DOCKER, PARAMS, user_group="g"),
+                              LOCAL_ADMIN)  # fmt: skip
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+    assert "larger than any site open to it allows" in messages[0] and "kept-sla" in messages[0]
+    save_sla(engine.db, SlaDef(id="kept-sla", group="g", site="kept-1", limits={"instances": 5}),
+             replace=True)  # fmt: skip
+    dep = deploy(engine, user_group="g")
+    assert dep.status == "CREATE_COMPLETE" and dep.site_name == "kept-1"

@@ -1,16 +1,64 @@
-"""Recording events: the deployment's append-only history (feeds ``/log``)."""
+"""Recording events: the deployment's append-only history (feeds ``/log``).
+
+The hot path records several events per step; they are kept on the session and
+written by one core ``INSERT`` (an executemany, no ORM bookkeeping) after each
+flush, so they land in the caller's transaction, after the rows they refer to
+(a new deployment's row is flushed before its first event) and in the order
+recorded; the commit flushes the ones recorded since.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
-from cumulo.store.models import Event
+from cumulo.store.db import utcnow
+from cumulo.store.models import Deployment, Event
+
+INSERT_EVENTS = insert(Event.__table__)  # built once
+_PENDING = "cumulo.pending_events"  # key in ``Session.info``
 
 
 def record(
     session: Session, deployment_id: str, kind: str, message: str, node: str | None = None
 ) -> None:
-    session.add(Event(deployment_id=deployment_id, kind=kind, node=node, message=message))
+    row = {"deployment_id": deployment_id, "at": utcnow(), "kind": kind, "node": node}
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+    pending.append({**row, "message": message})
+
+
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.connection().execute(INSERT_EVENTS, rows)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """A deployment deleted in this flush takes its events with it (ON DELETE CASCADE)."""
+    pending = session.info.get(_PENDING)
+    gone = pending and {o.id for o in session.deleted if isinstance(o, Deployment)}
+    if gone:
+        pending[:] = [row for row in pending if row["deployment_id"] not in gone]
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    _write_pending(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        session.flush()  # the rows the events refer to, then the events (after_flush)
+        _write_pending(session)  # a session with nothing else to flush
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def format_event(ev: Event) -> str:

@@ -12,9 +12,10 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from cumulo.engine.callbacks import notice
+from cumulo.engine.events import record
 from cumulo.errors import InvalidTransition
 from cumulo.store.db import utcnow
-from cumulo.store.models import Deployment, Event, Resource
+from cumulo.store.models import Deployment, Resource
 
 
 class Status(StrEnum):
@@ -129,7 +130,7 @@ def set_deployment_status(
     message = f"status {old} -> {new}" if old else f"status {new}"
     if reason:
         message += f": {reason}"
-    session.add(Event(deployment_id=dep.id, kind="status", message=message))
+    record(session, dep.id, "status", message)
     if new in NOTIFIED_STATUSES:
         notice(session, dep)
 
@@ -147,13 +148,12 @@ def set_resource_state(session: Session, res: Resource, new: NodeState) -> None:
     old = res.state
     res.state = new.value
     res.updated_at = utcnow()
-    session.add(
-        Event(
-            deployment_id=res.deployment_id,
-            kind="resource",
-            node=f"{res.node_name}[{res.node_index}]",
-            message=f"{old} -> {new}",
-        )
+    record(
+        session,
+        res.deployment_id,
+        "resource",
+        f"{old} -> {new}",
+        f"{res.node_name}[{res.node_index}]",
     )
 
 

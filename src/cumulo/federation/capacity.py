@@ -17,7 +17,7 @@ from cumulo.federation.images import missing_image
 from cumulo.federation.machines import no_full_vm
 from cumulo.federation.model import ComputeNeed, Federation, Limits, Needs, Placement, Usage
 from cumulo.federation.object_storage import no_s3_service
-from cumulo.federation.scheduler import fitting_flavor, open_sites
+from cumulo.federation.screening import fitting_flavor, open_sites
 
 _FIELDS = (  # Usage field, label, unit, a node's share of it
     ("instances", "instances", "", lambda c: c.count),

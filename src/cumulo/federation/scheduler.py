@@ -21,15 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from cumulo.federation.images import missing_image
-from cumulo.federation.machines import no_full_vm
 from cumulo.federation.model import (
     NO_USAGE,
     UNLIMITED,
-    ComputeNeed,
     Federation,
-    Flavor,
-    Health,
     Needs,
     Placement,
     SiteStats,
@@ -38,15 +33,15 @@ from cumulo.federation.model import (
     Sla,
     Usage,
 )
-from cumulo.federation.object_storage import no_s3_service
+from cumulo.federation.screening import Screened, screen
+from cumulo.federation.screening import fitting_flavor as fitting_flavor  # its older home
 
 # Weights of the score's parts (each part in [0, 1]).
 W_SUCCESS, W_LATENCY, W_FREE = 0.5, 0.3, 0.2
 # A create taking this long halves the latency part.
 LATENCY_HALF_SECONDS = 60.0
-NO_HEALTH = Health()
 NO_STATS = SiteStats()
-_ACTIVE, _LIMITED = SiteStatus.ACTIVE.value, SiteStatus.LIMITED.value
+_LIMITED = SiteStatus.LIMITED.value
 
 
 @dataclass(slots=True)
@@ -145,32 +140,30 @@ def schedule(
     group: str | None,
     today: date,
     placement: Placement = Placement(),
+    screened: Screened | None = None,
 ) -> Decision:
-    """Filter and rank the sites ``group`` may use for ``needs`` (see the module's doc)."""
-    sites = {s.name: s for s in fed.sites}
-    problem, allowed = open_sites(fed, sites, group, today, placement)
+    """Filter and rank the sites ``group`` may use for ``needs`` (see the module's doc).
+
+    ``screened``: ``screen``'s answer for the same registry and request, when the
+    caller kept it (it is the same as computed here); only usage is judged then.
+    """
+    if screened is None:
+        screened = screen(fed, needs, group, today, placement)
     asked = needs.usage
-    health, stats, site_usage = fed.health, fed.stats, fed.site_usage
+    stats, site_usage = fed.stats, fed.site_usage
     group_usage = fed.group_usage if group else {}
-    verdicts: list[Verdict] = []
-    for site_name, sla in allowed:
-        site = sites.get(site_name)
-        if site is None:
-            reason = f"SLA {sla.id if sla else ''} names an unknown site"
-            verdicts.append(Verdict(site_name, False, reason))
-            continue
+    verdicts = [Verdict(name, False, why, sla_id) for name, why, sla_id in screened.rejected]
+    for site, sla, flavors in screened.passed:
+        site_name = site.name
         verdicts.append(
             _judge(
                 site,
                 sla,
-                sla.inactive_reason(today) if sla is not None else None,
-                health.get(site_name, NO_HEALTH),
                 stats.get(site_name, NO_STATS),
                 group_usage.get((group, site_name), NO_USAGE),
                 site_usage.get(site_name, NO_USAGE),
-                needs,
                 asked,
-                fed.present_images.get(site_name),
+                flavors,
             )
         )
     usable = [v for v in verdicts if v.usable]
@@ -178,6 +171,7 @@ def schedule(
     for i, v in enumerate(usable):
         v.rank = i + 1
     rejected = sorted((v for v in verdicts if not v.usable), key=lambda v: v.site)
+    problem = screened.problem
     decision = Decision(group, placement, usable + rejected, problem)
     if problem is None and placement.site:
         decision.problem = _manual_problem(decision, placement.site)
@@ -213,83 +207,18 @@ def _manual_problem(decision: Decision, site: str) -> str | None:
     return None
 
 
-def open_sites(
-    fed: Federation,
-    sites: Mapping[str, SiteView],
-    group: str | None,
-    today: date,
-    placement: Placement,
-) -> tuple[str | None, list[tuple[str, Sla | None]]]:
-    """(problem, the (site, SLA) pairs open to the request); SLA None for a public site."""
-    if group is None:
-        if placement.sla_id:
-            sla = next((s for s in fed.slas if s.id == placement.sla_id), None)
-            if sla is None:
-                return f"no SLA with id {placement.sla_id}", []
-            return f"SLA {sla.id} is for group {sla.group}: deploy with userGroup {sla.group}", []
-        return None, [(s.name, None) for s in fed.sites if s.public]
-    best: dict[str, Sla] = {}
-    for sla in fed.slas:
-        if sla.group != group:
-            continue
-        if placement.sla_id and sla.id != placement.sla_id:
-            continue
-        current = best.get(sla.site)
-        # Several SLAs of the group on one site: prefer an active one, then the higher priority.
-        if current is None or _sla_key(sla, today) > _sla_key(current, today):
-            best[sla.site] = sla
-    if placement.sla_id and not best:
-        owner = next((s.group for s in fed.slas if s.id == placement.sla_id), None)
-        if owner is None:
-            return f"no SLA with id {placement.sla_id}", []
-        return f"SLA {placement.sla_id} is for group {owner}, not {group}", []
-    if placement.sla_id and placement.site:
-        (only,) = best.values()
-        if only.site != placement.site:
-            chosen = placement.site
-            return f"SLA {only.id} is on site {only.site}, not on the chosen site {chosen}", []
-    return None, sorted(best.items())
-
-
-def _sla_key(sla: Sla, today: date) -> tuple[bool, int]:
-    return (sla.inactive_reason(today) is None, sla.priority)
-
-
 def _judge(
     site: SiteView,
     sla: Sla | None,
-    inactive: str | None,
-    health: Health,
     stats: SiteStats,
     group_used: Usage,
     site_used: Usage,
-    needs: Needs,
     asked: Usage,
-    present: frozenset[str] | None = None,
+    flavors: Mapping[str, str],
 ) -> Verdict:
-    """One site's verdict; called for every site, so it avoids needless work."""
+    """The verdict of a site past the screening: its usage; called for every such site."""
     name = site.name
     sla_id = sla.id if sla is not None else None
-    if inactive:
-        return Verdict(name, False, inactive, sla_id)
-    status = site.status
-    if status != _ACTIVE and status != _LIMITED:
-        return Verdict(name, False, f"site status is {status}", sla_id)
-    if health.up is False:
-        return Verdict(name, False, f"failing its health probe: {health.error}", sla_id)
-    problem = no_full_vm(site, needs)  # first: the reason that matters on such a site
-    if problem:
-        return Verdict(name, False, problem, sla_id)
-    flavors: dict[str, str] = {}
-    for need in needs.computes:
-        problem = _capability_problem(site, need, flavors)
-        if problem:
-            return Verdict(name, False, problem, sla_id)
-    if needs.volumes and not site.volumes:
-        return Verdict(name, False, "the site offers no block storage volumes", sla_id)
-    problem = missing_image(site, needs, present) or no_s3_service(site, needs)
-    if problem:
-        return Verdict(name, False, problem, sla_id)
     limits = sla.limits if sla is not None else UNLIMITED
     over = limits.exceeded(group_used, asked)
     if over:
@@ -309,65 +238,10 @@ def _judge(
         "",
         sla_id,
         sla.priority if sla is not None else 0,
-        status == _LIMITED,
+        site.status == _LIMITED,
         W_SUCCESS * success + W_LATENCY * latency + W_FREE * free,
         stats.successes / total if total else None,
         mean,
         free,
-        flavors,
-    )
-
-
-def _capability_problem(site: SiteView, need: ComputeNeed, flavors: dict[str, str]) -> str | None:
-    if need.gpus and not site.gpus:
-        return f"node {need.node} needs {need.gpus} GPU(s); the site has none"
-    if need.public_ip and not site.public_ip:
-        return f"node {need.node} needs a public IP; the site offers none"
-    if site.flavors:
-        flavor = fitting_flavor(site.flavors, need)
-        if flavor is None:
-            return f"no flavor fits node {need.node} ({_size_text(need)})"
-        flavors[need.node] = flavor.name
-    if need.needs_image:
-        return _image_problem(site, need)
-    return None
-
-
-def fitting_flavor(flavors: tuple[Flavor, ...], need: ComputeNeed) -> Flavor | None:
-    """The first flavor (they are kept smallest first) with room for ``need``."""
-    for f in flavors:
-        if (
-            f.vcpus >= need.cpus
-            and f.ram_mb >= need.ram_mb
-            and f.disk_gb >= need.disk_gb
-            and f.gpus >= need.gpus
-        ):
-            return f
-    return None
-
-
-def _size_text(need: ComputeNeed) -> str:
-    parts = [f"{need.cpus:g} CPU", f"{need.ram_mb:g} MB RAM"]
-    if need.disk_gb:
-        parts.append(f"{need.disk_gb:g} GB disk")
-    if need.gpus:
-        parts.append(f"{need.gpus} GPU")
-    return ", ".join(parts)
-
-
-def _image_problem(site: SiteView, need: ComputeNeed) -> str | None:
-    if not site.images:
-        return f"node {need.node} needs an OS image; the site offers none"
-    if need.distribution is None:
-        return None
-    versions = site.images.get(need.distribution)
-    if versions and (need.version is None or need.version in versions):
-        return None
-    wanted = " ".join(x for x in (need.distribution, need.version) if x)
-    offered = ", ".join(f"{d} {v}" for d, vs in site.images.items() for v in vs)
-    example = f'{need.distribution}: {{"{need.version or "VERSION"}": IMAGE}}'
-    return (
-        f"no image for {wanted} (node {need.node}); the site offers {offered}. "
-        f"An admin adds it to the site's images, e.g. {example}, where IMAGE may be "
-        "one the site already has (an alias); see docs/federation.md, Images"
+        dict(flavors),
     )

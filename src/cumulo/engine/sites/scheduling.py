@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,7 @@ from cumulo.federation import (
 from cumulo.federation.machines import full_vm_nodes
 from cumulo.federation.model import UNLIMITED
 from cumulo.federation.object_storage import bucket_nodes
+from cumulo.federation.screening import screen
 from cumulo.store.federation_queries import (
     recent_attempts,
     registry_version,
@@ -53,6 +55,8 @@ SLA_PLACEMENT = "tosca.policies.indigo.SlaPlacement"
 # Verdicts of each kind kept in a deployment's stored explanation (a dry run shows all).
 EXPLAIN_LIMIT = 25
 STATS_SECONDS = 10.0
+# Request shapes (needs, group, manual choice) whose registry passes are kept.
+SHAPES_KEPT = 256
 # How long a Docker site's list of images is reused (an image built since shows after it).
 IMAGES_SECONDS = 30.0
 # Container node types whose image the site must pull or hold.
@@ -234,14 +238,34 @@ def _stats(engine: Engine) -> dict[str, SiteStats]:
 
 def _cached_registry(
     engine: Engine,
-) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health], bool]:
+) -> tuple[Any, tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health], bool]]:
     with engine.db.reader() as s:
         version = registry_version(s)
-    return cached(engine.db, "registry", lambda: _registry(engine), version=version)
+    return version, cached(engine.db, "registry", lambda: _registry(engine), version=version)
+
+
+def _kept(engine: Engine, version: Any, call: tuple[Any, ...], fn: Callable[..., Any]) -> Any:
+    """``fn(fed, needs, group, today, placement)``, computed once per registry snapshot
+    (``version``) and request shape: the usage-free passes over every site (``screen``
+    for each decision, ``never_fits`` at each request) are not repeated per deployment.
+    The registry part of ``fed`` is the one cached for ``version``; usage is not read."""
+    what, fed, needs, group, today, placement = call
+    shapes = cached(engine.db, "request-shapes", dict, version=version)
+    key = (what, needs, group, today, placement, frozenset(fed.present_images.items()))
+    if key not in shapes:
+        if len(shapes) >= SHAPES_KEPT:  # many template shapes: start again, bounded memory
+            shapes.clear()
+        shapes[key] = fn(fed, needs, group, today, placement)
+    return shapes[key]
 
 
 def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation:
-    # The registry's fingerprint and the usage in one transaction (one per decision).
+    return _federation(engine, exclude_id)[1]
+
+
+def _federation(engine: Engine, exclude_id: str | None) -> tuple[Any, Federation]:
+    """The registry's fingerprint, and the federation with fresh usage: one read
+    transaction per decision."""
     with engine.db.reader() as s:
         version = registry_version(s)
         rows = usage_by_group_and_site(s, exclude_id)
@@ -256,7 +280,7 @@ def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation
             if group is not None:
                 group_usage[(group, site)] = group_usage.get((group, site), Usage()) + used
             site_usage[site] = site_usage[site] + used
-    return Federation(sites, slas, group_usage, dict(site_usage), health, stats)
+    return version, Federation(sites, slas, group_usage, dict(site_usage), health, stats)
 
 
 def decide(
@@ -267,19 +291,23 @@ def decide(
     exclude_id: str | None = None,
 ) -> tuple[Decision, Needs]:
     needs = needs_of(plan)
-    fed = with_present_images(engine, load_federation(engine, exclude_id), needs)
+    version, fed = _federation(engine, exclude_id)
+    fed = with_present_images(engine, fed, needs)
     today = datetime.now(UTC).date()
-    return schedule(fed, needs, group, today, placement_of(plan, requested_site)), needs
+    placement = placement_of(plan, requested_site)
+    screened = _kept(engine, version, ("screen", fed, needs, group, today, placement), screen)
+    return schedule(fed, needs, group, today, placement, screened), needs
 
 
 def check_size(engine: Engine, plan: Any, group: str | None, site: str | None) -> None:
     """A deployment no open site could hold even empty (its quotas, flavors, the SLA's
     limits) is the request's fault: 400 naming the node and the limit."""
-    sites, slas, health, _ = _cached_registry(engine)
+    version, (sites, slas, health, _) = _cached_registry(engine)
     today = datetime.now(UTC).date()
     needs = needs_of(plan)
     fed = with_present_images(engine, Federation(sites, slas, health=health), needs)
-    problem = never_fits(fed, needs, group, today, placement_of(plan, site))
+    placement = placement_of(plan, site)
+    problem = _kept(engine, version, ("size", fed, needs, group, today, placement), never_fits)
     if problem:
         raise BadRequest(problem)
 
