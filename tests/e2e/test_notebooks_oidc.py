@@ -21,6 +21,7 @@ import sys
 import urllib.parse as up
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -178,6 +179,14 @@ def hub_client(container: str) -> dict[str, str]:
     return json.loads(out.stdout)
 
 
+def hub_made(server: str, dep_id: str) -> tuple[dict[str, Any], str, dict[str, str]]:
+    """A hub's deployment once CREATE_COMPLETE (as the API shows it), its container, its client."""
+    dep = wait_final(server, dep_id, timeout=240)
+    assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
+    (container,) = [c for c in containers_of(dep_id, full=True)]
+    return dep, container, hub_client(container)
+
+
 def hub_answers(endpoint: str) -> bool:
     try:
         return httpx.get(f"{endpoint}hub/api", timeout=2).status_code == 200
@@ -200,13 +209,10 @@ def test_the_owner_and_members_of_the_groups_log_in_with_the_provider(
               "iam_groups": ["physics"], "iam_admin_groups": ["hubadmins"]}  # fmt: skip
     dep_id = deploy_as(oidc_server, user_token(issuer, OWNER), params)  # dave's deployment
     try:
-        dep = wait_final(oidc_server, dep_id, timeout=240)
-        assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
-        endpoint = dep["outputs"]["jupyter_endpoint"]
-        (container,) = [c for c in containers_of(dep_id, full=True)]
         # A client of its own, registered for the hub's published endpoint; its secret
         # stays on the node: in no output and no line of the log.
-        client = hub_client(container)
+        dep, container, client = hub_made(oidc_server, dep_id)
+        endpoint = dep["outputs"]["jupyter_endpoint"]
         assert client["callback_url"] == f"{endpoint}hub/oauth_callback"
         assert client["issuer"] == issuer and client["allowed_groups"] == ["physics"]
         assert client["registered"] and client["owner_subject"] == OWNER
@@ -262,11 +268,8 @@ def test_without_registration_the_hub_takes_the_admins_client(
               "iam_groups": ["physics"]}  # fmt: skip
     dep_id = create_deployment(server, "jupyter", params)  # cumulo's local admin: not at it
     try:
-        dep = wait_final(server, dep_id, timeout=240)
-        assert dep["status"] == "CREATE_COMPLETE", dep.get("statusReason")
+        dep, container, client = hub_made(server, dep_id)
         endpoint = dep["outputs"]["jupyter_endpoint"]
-        (container,) = [c for c in containers_of(dep_id, full=True)]
-        client = hub_client(container)
         assert (client["client_id"], client["client_secret"]) == ADMIN_CLIENT
         assert client["issuer"] == issuer
         assert not client["registered"] and client["owner_subject"] == ""

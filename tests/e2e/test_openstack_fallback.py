@@ -24,20 +24,16 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
-from e2e_helpers import auth, cumulo_env, delete_and_wait_gone, serving
+from e2e_helpers import auth, delete_and_wait_gone
 from test_openstack import (
     CLOUDS_YAML,
     INDIGO,
-    TC,
-    TYPES_URL,
     deploy,
     final,
     indigo_vm,
     left_on_cloud,
-    purge,
 )
-from test_openstack_faults import FlakyNova, admin, log_of, tiny_project
+from test_openstack_faults import FlakyNova, admin, log_of, relayed_and_tiny, tiny_project
 
 pytestmark = [
     pytest.mark.openstack,
@@ -61,32 +57,10 @@ def server(
     admin: Any, tiny_project: str, relay: FlakyNova, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     data = tmp_path_factory.mktemp("cumulo-openstack-fallback")
-    clouds = yaml.safe_load(CLOUDS_YAML.read_text())["clouds"]
-    mine = data / "clouds.yaml"
-    mine.touch(mode=0o600)
-    spare = {**clouds["cumulo-test"],
-             "compute_endpoint_override": f"http://127.0.0.1:{relay.port}/v2.1"}  # fmt: skip
-    tiny = {**clouds["cumulo-test"],
-            "auth": {**clouds["cumulo-test"]["auth"], "project_name": tiny_project}}  # fmt: skip
-    mine.write_text(yaml.safe_dump({"clouds": {"spare": spare, "tiny": tiny}}))
-    (site,) = yaml.safe_load((TC / "sites.yaml").read_text())["sites"]
-    sites = [
-        {**site, "name": "tiny-cloud", "credentials": "clouds:tiny", "status": "active",
-         "options": {"clouds_yaml": str(mine), "network": f"{tiny_project}-net"}},
-        {**site, "name": "spare-cloud", "credentials": "clouds:spare", "status": "limited",
-         "options": {**site["options"], "clouds_yaml": str(mine)}},
-        {"name": "local", "kind": "docker", "status": "maintenance"},
-    ]  # fmt: skip
-    sites_file = data / "sites.yaml"
-    sites_file.write_text(yaml.safe_dump({"sites": sites}))
-    env = cumulo_env(import_map=f"{TYPES_URL}={INDIGO / 'tosca-types'}/",
-                     health_probe_seconds="0")  # fmt: skip
-    try:
-        with serving(data, "--workers", "2", "--sites-file", str(sites_file), env=env) as url:
-            yield url
-    finally:
-        for dep_id in MINE:
-            purge(admin, dep_id)
+    with relayed_and_tiny(data, admin, tiny_project, relay,
+                          {"name": "spare-cloud", "status": "limited"},
+                          {"name": "tiny-cloud", "status": "active"}, MINE) as url:  # fmt: skip
+        yield url
 
 
 def status_of(url: str, dep_id: str) -> dict[str, Any]:

@@ -24,6 +24,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -183,28 +185,33 @@ def nova_relay() -> Iterator[FlakyNova]:
     relay.close()
 
 
-@pytest.fixture(scope="module")
-def server(
-    admin: Any, tiny_project: str, nova_relay: FlakyNova, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def relayed_and_tiny(
+    data: Path,
+    admin: Any,
+    tiny_project: str,
+    relay: FlakyNova,
+    relayed: dict[str, Any],
+    tiny: dict[str, Any],
+    mine: list[str],
 ) -> Iterator[str]:
-    """cumulo with ``flaky-cloud`` (Nova through the relay) and ``tiny-cloud`` (quota 1)."""
-    data = tmp_path_factory.mktemp("cumulo-openstack-faults")
+    """cumulo serving two sites of the test cloud: ``relayed`` (its own project, Nova
+    through ``relay``) and ``tiny`` (``tiny_project``); the dicts give each site's name
+    and what else differs (e.g. status). ``mine``'s deployments are purged at the end."""
     clouds = yaml.safe_load(CLOUDS_YAML.read_text())["clouds"]
-    mine = data / "clouds.yaml"
-    mine.touch(mode=0o600)
-    flaky = {
-        **clouds["cumulo-test"],
-        "compute_endpoint_override": f"http://127.0.0.1:{nova_relay.port}/v2.1",
-    }
-    tiny = {**clouds["cumulo-test"],
-            "auth": {**clouds["cumulo-test"]["auth"], "project_name": tiny_project}}  # fmt: skip
-    mine.write_text(yaml.safe_dump({"clouds": {"flaky": flaky, "tiny": tiny}}))
+    own = clouds["cumulo-test"]
+    clouds_file = data / "clouds.yaml"
+    clouds_file.touch(mode=0o600)
+    clouds_file.write_text(yaml.safe_dump({"clouds": {
+        "relayed": {**own, "compute_endpoint_override": f"http://127.0.0.1:{relay.port}/v2.1"},
+        "tiny": {**own, "auth": {**own["auth"], "project_name": tiny_project}},
+    }}))  # fmt: skip
     (site,) = yaml.safe_load((TC / "sites.yaml").read_text())["sites"]
     sites = [
-        {**site, "name": "flaky-cloud", "credentials": "clouds:flaky",
-         "options": {**site["options"], "clouds_yaml": str(mine)}},
-        {**site, "name": "tiny-cloud", "credentials": "clouds:tiny",
-         "options": {"clouds_yaml": str(mine), "network": f"{tiny_project}-net"}},
+        {**site, "credentials": "clouds:relayed",
+         "options": {**site["options"], "clouds_yaml": str(clouds_file)}, **relayed},
+        {**site, "credentials": "clouds:tiny",
+         "options": {"clouds_yaml": str(clouds_file), "network": f"{tiny_project}-net"}, **tiny},
         {"name": "local", "kind": "docker", "status": "maintenance"},
     ]  # fmt: skip
     sites_file = data / "sites.yaml"
@@ -215,8 +222,19 @@ def server(
         with serving(data, "--workers", "2", "--sites-file", str(sites_file), env=env) as url:
             yield url
     finally:
-        for dep_id in MINE:
+        for dep_id in mine:
             purge(admin, dep_id)
+
+
+@pytest.fixture(scope="module")
+def server(
+    admin: Any, tiny_project: str, nova_relay: FlakyNova, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """cumulo with ``flaky-cloud`` (Nova through the relay) and ``tiny-cloud`` (quota 1)."""
+    data = tmp_path_factory.mktemp("cumulo-openstack-faults")
+    with relayed_and_tiny(data, admin, tiny_project, nova_relay, {"name": "flaky-cloud"},
+                          {"name": "tiny-cloud"}, MINE) as url:  # fmt: skip
+        yield url
 
 
 def deploy_on(url: str, site: str, template: str, **extra: Any) -> str:

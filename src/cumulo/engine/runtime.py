@@ -45,7 +45,7 @@ class Engine:
         self.wakeup = threading.Event()
         self._processor: Processor | None = None
         self._secrets: SecretBox | None = None
-        self._drivers: dict[tuple[str, str, str], Driver] = {}
+        self._drivers: dict[tuple[str, str, str, str], Driver] = {}
         # Deployment owners' OIDC tokens, for sites that act as the owner (federation).
         self.owner_tokens = OwnerTokens(self)
         self._templates: OrderedDict[str, Template] = OrderedDict()
@@ -123,7 +123,7 @@ class Engine:
         """The driver of ``site`` (one per site and endpoint, reused across jobs)."""
         # A site replaced with other credentials gets a new driver.
         s3 = (site.options or {}).get("s3")  # the site's S3 service: sealed keys too
-        key = (site.name, site.endpoint, (site.credentials or "") + str(s3 or ""))
+        key = (site.name, site.endpoint, site.credentials or "", repr(s3))
         secrets = self.secrets if site.credentials or s3 else None
         with self._lock:
             drv = self._drivers.get(key)
