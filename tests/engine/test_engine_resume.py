@@ -12,7 +12,8 @@ from sqlalchemy import select
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
 from cumulo.engine.jobs.worker import run_job
-from cumulo.engine.lifecycle import attempt, deploy
+from cumulo.engine.lifecycle import deploy
+from cumulo.engine.lifecycle.attempt_open import open_attempt
 from cumulo.engine.lifecycle.node_requests import node_request
 from cumulo.engine.requests.deployments import NewDeployment, create_deployment, request_delete
 from cumulo.engine.runtime import Engine
@@ -39,7 +40,7 @@ def test_takeover_after_a_crash_between_create_and_record(engine: Engine) -> Non
             site = s.get(Site, "local")
             assert site is not None
             s.expunge(site)
-        attempt._open_attempt(ctx, site)
+        open_attempt(ctx, site.name)
         with engine.db.session() as s:
             res = s.scalars(select(Resource).where(Resource.deployment_id == dep.id)).one()
             advance(s, res, NodeState.CREATING)

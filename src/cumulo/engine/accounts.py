@@ -63,7 +63,11 @@ _OWNER_NAME = (  # built once: every attempt reads it
 
 def account_name_in(s: Session, engine: Engine, dep_id: str) -> str:
     """``account_name`` read in the caller's transaction."""
-    name = s.scalar(_OWNER_NAME, {"dep_id": dep_id})
+    return valid_account(engine, s.scalar(_OWNER_NAME, {"dep_id": dep_id}))
+
+
+def valid_account(engine: Engine, name: str | None) -> str:
+    """The owner's login ``name`` as a VM account if it can be one, else the default."""
     if name and _ACCOUNT_RE.match(name) and name not in RESERVED_ACCOUNTS:
         return name
     return engine.settings.default_ssh_user

@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from cumulo.config import Settings
@@ -62,12 +62,27 @@ def check_callback(policy: EgressPolicy, settings: Settings, url: str | None) ->
         raise BadRequest(f"callback: {exc}") from None
 
 
+# The wake-up events of this process's senders: a transaction that queued a notice
+# wakes them when it commits, so they need not poll often (others' notices and
+# retries coming due are found by a look every ``SENDER_POLL`` seconds at least).
+_SENDERS: set[threading.Event] = set()
+SENDER_POLL = 0.5
+
+
 def notice(session: Session, dep: Deployment) -> None:
     """Queue the deployment's JSON, as it is now, for its callback URL (if it has one)."""
     if not dep.callback:
         return
     payload = deployment_json(dep, "")  # links relative: the sender prefixes the public URL
     session.add(Callback(deployment_id=dep.id, url=dep.callback, payload=payload))
+    if not session.info.get("wakes_senders"):
+        session.info["wakes_senders"] = True
+        event.listen(session, "after_commit", _wake_senders, once=True)
+
+
+def _wake_senders(_session: Session) -> None:
+    for wakeup in list(_SENDERS):
+        wakeup.set()
 
 
 def _absolute(payload: dict[str, Any], base: str) -> dict[str, Any]:
@@ -88,7 +103,15 @@ class CallbackSender(threading.Thread):
         self._own = httpx.Client(timeout=timeout, trust_env=False)  # see ``is_own``
 
     def run(self) -> None:
-        poll = self.settings.job_poll_seconds
+        poll = max(self.settings.job_poll_seconds, SENDER_POLL)
+        _SENDERS.add(self.wakeup)
+        try:
+            self._loop(poll)
+        finally:
+            _SENDERS.discard(self.wakeup)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _loop(self, poll: float) -> None:
         while not self.stop_event.is_set():
             wait = poll
             try:
@@ -99,7 +122,6 @@ class CallbackSender(threading.Thread):
                 wait = max(poll, 2.0)
             self.wakeup.wait(wait)
             self.wakeup.clear()
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _claim_due(self) -> list[int]:
         """Take the due notices (a lease: a sender that dies leaves them due again)."""

@@ -8,6 +8,7 @@ event (events feed ``/log``).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -142,19 +143,23 @@ def check_resource_transition(old: str, new: NodeState) -> None:
 
 def set_resource_state(session: Session, res: Resource, new: NodeState) -> None:
     """Change one resource's state if the table allows it; a same-state change is a no-op."""
-    if res.state == new.value:
-        return
-    check_resource_transition(res.state, new)
-    old = res.state
-    res.state = new.value
-    res.updated_at = utcnow()
-    record(
-        session,
-        res.deployment_id,
-        "resource",
-        f"{old} -> {new}",
-        f"{res.node_name}[{res.node_index}]",
-    )
+    for column, value in resource_state_values(
+        session, res.deployment_id, (res.node_name, res.node_index), res.state, new
+    ).items():
+        setattr(res, column, value)
+
+
+def resource_state_values(
+    session: Session, dep_id: str, node: tuple[str, int], old: str, new: NodeState
+) -> dict[str, Any]:
+    """The columns that move a resource from ``old`` to ``new`` (checked against the table;
+    the event recorded in ``session``), for a caller that writes the row itself (core SQL);
+    none for a same-state change."""
+    if old == new.value:
+        return {}
+    check_resource_transition(old, new)
+    record(session, dep_id, "resource", f"{old} -> {new}", f"{node[0]}[{node[1]}]")
+    return {"state": new.value, "updated_at": utcnow()}
 
 
 # The ways a resource is made: natively by a driver, or configured on its host.

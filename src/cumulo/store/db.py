@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -10,11 +11,21 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _begin(conn: Any, statement: str) -> None:
+    # Straight to the driver: SQLAlchemy's execution path (events, result objects)
+    # cost more than the BEGIN itself, on every transaction.
+    try:
+        conn.connection.driver_connection.execute(statement).close()
+    except sqlite3.Error as exc:  # as SQLAlchemy would have raised it (callers catch DBAPIError)
+        raise OperationalError(statement, None, exc) from exc
 
 
 def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
@@ -34,7 +45,7 @@ def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin(conn, "BEGIN IMMEDIATE")
 
 
 def _sqlite_reader_setup(engine: Engine, busy_timeout_ms: int) -> None:
@@ -50,7 +61,7 @@ def _sqlite_reader_setup(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        _begin(conn, "BEGIN")
 
 
 def _is_file_sqlite(url: str) -> bool:

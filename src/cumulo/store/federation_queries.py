@@ -53,13 +53,17 @@ def usage_by_group_and_site(
     Read from ``ix_deployments_usage`` alone; ``exclude_id``'s own share (a
     deployment being scheduled again) is taken off afterwards.
     """
-    rows = [list(row) for row in s.execute(_USAGE)]
-    if exclude_id is not None:
-        own = s.execute(_OWN_USAGE, {"dep_id": exclude_id}).first()
-        for row in rows if own is not None else ():
-            if (row[0], row[1]) == (own[0], own[1]):
-                row[2:] = [(a or 0) - (b or 0) for a, b in zip(row[2:], own[2:], strict=True)]
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    rows: list[Any] = s.execute(_USAGE).all()
+    own = s.execute(_OWN_USAGE, {"dep_id": exclude_id}).first() if exclude_id else None
+    if own is None:
+        return rows
+    # Only the one row holding the deployment changes (there may be a thousand rows).
+    return [
+        (row[0], row[1], *((a or 0) - (b or 0) for a, b in zip(row[2:], own[2:], strict=True)))
+        if (row[0], row[1]) == (own[0], own[1])
+        else row
+        for row in rows
+    ]
 
 
 def recent_attempts(

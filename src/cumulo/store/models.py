@@ -196,7 +196,11 @@ class Job(Base):
     # Whose deployment it serves ("issuer subject"): claims take turns between owners.
     owner: Mapped[str | None] = mapped_column(String(512))
 
-    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
+    # The claim's fair order steps from owner to owner along (status, owner, id).
+    __table_args__ = (
+        Index("ix_jobs_status_id", "status", "id"),
+        Index("ix_jobs_status_owner_id", "status", "owner", "id"),
+    )
 
 
 class Callback(Base):

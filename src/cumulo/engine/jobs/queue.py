@@ -23,27 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    Update,
-    and_,
-    bindparam,
-    exists,
-    func,
-    or_,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import ColumnElement, Update, bindparam, select, true, update
 from sqlalchemy.orm import Session
 
+from cumulo.engine.jobs import fair_order
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Deployment, Job
 
 QUEUED = "queued"  # what a deployment waits for until a worker takes its job
-# Claimable jobs looked at per claim (the fair order is computed over all of them).
-CANDIDATES = 8
 
 
 class JobKind(StrEnum):
@@ -119,53 +106,6 @@ JOBS = Job.__table__  # the hot path runs core statements, built once (no ORM bo
 _now, _owner, _job = bindparam("now"), bindparam("holder"), bindparam("job_id")
 
 
-def _claimable() -> ColumnElement[bool]:
-    due = and_(
-        JOBS.c.status == JobStatus.PENDING.value,
-        or_(JOBS.c.not_before.is_(None), JOBS.c.not_before <= _now),
-    )
-    expired = and_(JOBS.c.status == JobStatus.RUNNING.value, JOBS.c.lease_expires_at < _now)
-    return or_(due, expired)
-
-
-def _free() -> ColumnElement[bool]:
-    """A claimable job whose deployment has no other live job, and no older one waiting."""
-    other = JOBS.alias("other")
-    busy = exists().where(
-        other.c.deployment_id == JOBS.c.deployment_id,
-        other.c.id != JOBS.c.id,
-        other.c.status == JobStatus.RUNNING.value,
-        other.c.lease_expires_at >= _now,
-    )
-    # An older pending job of the same deployment goes first.
-    older = exists().where(
-        other.c.deployment_id == JOBS.c.deployment_id,
-        other.c.id < JOBS.c.id,
-        other.c.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
-    )
-    return and_(_claimable(), ~busy, ~older)
-
-
-def _fair_candidates() -> Select[tuple[int]]:
-    """Claimable job ids in fair order: each owner's oldest first, owners in turn."""
-    turn = func.row_number().over(partition_by=JOBS.c.owner, order_by=JOBS.c.id).label("turn")
-    ranked = select(JOBS.c.id, JOBS.c.owner, turn).where(_free()).subquery()
-    # An owner's jobs already running count as turns taken.
-    running = (
-        select(JOBS.c.owner, func.count().label("n"))
-        .where(JOBS.c.status == JobStatus.RUNNING.value, JOBS.c.lease_expires_at >= _now)
-        .group_by(JOBS.c.owner)
-        .subquery()
-    )
-    order = ranked.c.turn + func.coalesce(running.c.n, 0)
-    return (
-        select(ranked.c.id)
-        .outerjoin(running, running.c.owner == ranked.c.owner)
-        .order_by(order, ranked.c.id)
-        .limit(CANDIDATES)
-    )
-
-
 CLAIMED = (JOBS.c.id, JOBS.c.kind, JOBS.c.deployment_id, JOBS.c.tries, JOBS.c.created_at)
 
 
@@ -185,11 +125,14 @@ def _take(where: ColumnElement[bool]) -> Update:
     )
 
 
-CANDIDATES_QUERY = _fair_candidates()
-TAKE_FREE = _take(_free())  # SQLite: the compare-and-set checks again what the order assumed
-LOCK_CANDIDATES = (  # PostgreSQL: lock what no other claimer holds
-    select(JOBS.c.id).where(JOBS.c.id.in_(bindparam("ids", expanding=True)), _claimable())
-).with_for_update(skip_locked=True)
+# SQLite: the compare-and-set checks again what the order assumed.
+TAKE_FREE = _take(fair_order.free())
+# PostgreSQL: lock what no other claimer holds.
+LOCK_CANDIDATES = (
+    select(JOBS.c.id)
+    .where(JOBS.c.id.in_(bindparam("ids", expanding=True)), fair_order.claimable())
+    .with_for_update(skip_locked=True)
+)
 TAKE_LOCKED = _take(true())
 PARK = (
     update(JOBS)
@@ -236,7 +179,7 @@ class JobQueue:
         self.lease = timedelta(seconds=lease_seconds)
 
     def _candidates(self, s: Session, now: datetime) -> list[int]:
-        return list(s.scalars(CANDIDATES_QUERY, {"now": now}).all())
+        return fair_order.candidates(s, now)
 
     def claim(self, owner: str) -> ClaimedJob | None:
         """Take the fairest claimable job whose deployment has no other live job, or None."""

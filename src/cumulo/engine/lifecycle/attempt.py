@@ -19,9 +19,7 @@ job's next run resumes here, looks at the node again without remaking it.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -29,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cumulo.drivers.base import Driver
-from cumulo.engine.accounts import account_name, account_name_in
+from cumulo.engine.accounts import account_name
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
 from cumulo.engine.jobs.queue import Parked
@@ -41,9 +39,9 @@ from cumulo.engine.lifecycle.attempt_context import (
     AttemptResult,
     Cancelled,
     NodeFailed,
-    StoredResource,
     resource_row,
 )
+from cumulo.engine.lifecycle.attempt_open import open_attempt
 from cumulo.engine.lifecycle.configure_step import request_keys
 from cumulo.engine.lifecycle.node_requests import node_request
 from cumulo.engine.lifecycle.node_step import configure_one, realize_one, resume_point
@@ -55,7 +53,7 @@ from cumulo.engine.states import (
 )
 from cumulo.errors import CumuloError, DriverTimeout, SiteError
 from cumulo.store.db import utcnow
-from cumulo.store.models import Attempt, Deployment, Resource, Site, new_uuid
+from cumulo.store.models import Attempt, Resource, Site
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +64,7 @@ def run_attempt(ctx: AttemptContext, site: Site, end_success: bool = True) -> At
     With ``end_success`` False a success leaves the attempt RUNNING: the caller ends
     it (``end_attempt``) in the transaction that settles the deployment.
     """
-    opened = _open_attempt(ctx, site)
+    opened = open_attempt(ctx, site.name)
     if opened is None:
         return AttemptResult(site.name, CANCELLED)
     attempt_id, started_at = opened
@@ -99,67 +97,6 @@ def _ping(driver: Driver, site: Site) -> None:
         driver.ping()
     except CumuloError as exc:
         raise CumuloError(f"site {site.name} is unreachable: {exc}") from exc
-
-
-def _open_attempt(ctx: AttemptContext, site: Site) -> tuple[int, datetime] | None:
-    """Open an attempt (or resume the running one after a takeover) and its resource rows."""
-    required_by: dict[str, set[str]] = defaultdict(set)
-    for inst in ctx.plan.instances:
-        for req in inst.requirements or ():
-            if req.node:
-                required_by[req.node].add(inst.node)
-    with ctx.engine.db.session() as s:
-        dep = s.get(Deployment, ctx.dep_id)
-        if dep is None or dep.status != ctx.in_progress:
-            return None
-        attempt = s.scalars(
-            select(Attempt)
-            .where(Attempt.deployment_id == ctx.dep_id, Attempt.status == "RUNNING")
-            .order_by(Attempt.id.desc())
-        ).first()
-        if attempt is None or attempt.site_name != site.name:
-            if attempt is not None:  # a takeover moved on to another site
-                attempt.status, attempt.ended_at = FAILED, utcnow()
-            number = len(s.scalars(select(Attempt.id).where(Attempt.deployment_id == dep.id)).all())
-            attempt = Attempt(
-                deployment_id=dep.id, number=number + 1, site_name=site.name,
-                started_at=utcnow(), last_try=ctx.last_try,
-            )  # fmt: skip
-            s.add(attempt)
-            s.flush()
-            record(s, dep.id, "info", f"attempt {attempt.number} on site {site.name}")
-        else:
-            # A parked job resumes silently; a takeover says so.
-            if not dep.waiting_for:
-                record(s, dep.id, "info", f"resuming attempt {attempt.number} on site {site.name}")
-            kept = attempt.last_try and dep.keep_last_attempt
-            ctx.keep_on_failure = ctx.keep_on_failure or kept
-        ctx.write_pending(s, dep)
-        dep.site_name = site.name
-        dep.task = "DEPLOYER"
-        existing = {(r.node_name, r.node_index): r for r in dep.resources}
-        ctx.opened = {}
-        for inst in ctx.plan.instances:
-            key = (inst.node, ctx.stored_index(inst))
-            res = existing.get(key)
-            if res is None:
-                res = Resource(
-                    id=new_uuid(), deployment_id=dep.id, node_name=key[0], node_index=key[1],
-                    node_type=inst.type, state=NodeState.INITIAL.value, attributes={},
-                )  # fmt: skip
-                s.add(res)
-            elif res.state == NodeState.ERROR:
-                set_resource_state(s, res, NodeState.INITIAL)
-            if res.state == NodeState.INITIAL or res.attempt_id is None:
-                res.attempt_id = attempt.id
-                res.site_name = site.name
-            res.required_by = sorted(required_by.get(inst.node, ()))
-            ctx.opened[key] = StoredResource(
-                res.id, res.state, res.physical_id, dict(res.attributes or {})
-            )
-        ctx.ssh_user = account_name_in(s, ctx.engine, dep.id)
-        ctx.status_checked = True
-        return attempt.id, attempt.started_at
 
 
 def _realize_all(

@@ -8,7 +8,6 @@ them imports another for these.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from cumulo.engine.events import record
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import (
     Status,
@@ -75,15 +75,27 @@ class AttemptContext:
     # Writes on the deployment carried to the job's next transaction on it (the
     # scheduling decision rides with the attempt's opening or the final status): one
     # transaction less, and a crash before it loses nothing the takeover does not redo.
-    pending: list[Callable[[Session, Deployment], None]] = field(default_factory=list)
+    # Column values of its row, and events (kind, message).
+    pending: dict[str, Any] = field(default_factory=dict)
+    pending_events: list[tuple[str, str]] = field(default_factory=list)
 
     def stored_index(self, inst: NodeInstance) -> int:
         return self.index_map.get((inst.node, inst.index), inst.index)
 
-    def write_pending(self, s: Session, dep: Deployment) -> None:
-        for write in self.pending:
-            write(s, dep)
+    def take_pending(self, s: Session) -> dict[str, Any]:
+        """The pending column values (the caller writes them on the row); the pending
+        events are recorded in ``s``."""
+        for kind, message in self.pending_events:
+            record(s, self.dep_id, kind, message)
+        values = dict(self.pending)
         self.pending.clear()
+        self.pending_events.clear()
+        return values
+
+    def write_pending(self, s: Session, dep: Deployment) -> None:
+        """The pending writes on ``dep``'s row (loaded in ``s``)."""
+        for column, value in self.take_pending(s).items():
+            setattr(dep, column, value)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from cumulo.engine.jobs.queue import ClaimedJob, finish_in
 from cumulo.engine.lifecycle.attempt import end_attempt, run_attempt
@@ -37,6 +37,14 @@ from cumulo.store.db import utcnow
 from cumulo.store.models import Deployment, Job
 
 log = logging.getLogger(__name__)
+
+_D = Deployment.__table__
+# What a job reads of its deployment (built once; no ORM object for a read).
+_PREPARE = select(
+    _D.c.id, _D.c.status, _D.c.template, _D.c.parameters, _D.c.timeout_mins,
+    _D.c.provider_timeout_mins, _D.c.keep_last_attempt, _D.c.user_group, _D.c.requested_site,
+    _D.c.max_providers_retry, _D.c.waiting_for, _D.c.waiting_since,
+).where(_D.c.id == bindparam("dep_id"))  # fmt: skip
 
 
 def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> bool:
@@ -80,7 +88,7 @@ def prepare(
     """The job's context, or None if the deployment is gone, elsewhere, or cannot be planned."""
     settings, dep_id = engine.settings, job.deployment_id
     with engine.db.reader() as s:  # reads only: no writer lock
-        dep = s.get(Deployment, dep_id)
+        dep = s.execute(_PREPARE, {"dep_id": dep_id}).first()
         if dep is None or dep.status != in_progress:
             return None  # deleted or cancelled before we started
         template, params = dep.template, unseal(engine, dep)

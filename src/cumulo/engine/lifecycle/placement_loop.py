@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cumulo.engine.events import record
 from cumulo.engine.lifecycle.attempt_context import (
     FAILED,
     AttemptContext,
@@ -21,10 +20,10 @@ from cumulo.engine.lifecycle.attempt_context import (
     PastAttempt,
 )
 from cumulo.engine.runtime import Engine
-from cumulo.engine.sites.scheduling import decide, record_decision
+from cumulo.engine.sites.scheduling import decide, decision_values, site_row
 from cumulo.errors import CumuloError
 from cumulo.federation import Decision
-from cumulo.store.models import Attempt, Deployment, Site
+from cumulo.store.models import Attempt, Site
 
 # Sites named in the log's scheduling line (the full ranking is in the explanation).
 SHOWN_IN_LOG = 10
@@ -59,11 +58,8 @@ def plan_tries(ctx: AttemptContext) -> Tries:
         order = order[: max(0, max_retry - len(failed))]
     summary = _summary(order, decision)
 
-    def write(s: Session, dep: Deployment) -> None:
-        record_decision(dep, decision, needs)
-        record(s, dep.id, "info", summary)
-
-    ctx.pending.append(write)
+    ctx.pending.update(decision_values(decision, needs))
+    ctx.pending_events.append(("info", summary))
     if not order and not failed:
         raise CumuloError(decision.problem or "No cloud provider meets the deployment requirements")
     earlier = [AttemptResult(a.site, FAILED, {}, a.error or "failed") for a in failed]
@@ -86,11 +82,7 @@ def attempts_of(s: Session, dep_id: str) -> list[PastAttempt]:
 
 def load_site(engine: Engine, name: str) -> Site | None:
     """The site's row, detached, or None if it is gone."""
-    with engine.db.reader() as s:
-        site = s.get(Site, name)
-        if site is not None:
-            s.expunge(site)
-        return site
+    return site_row(engine, name)
 
 
 def _summary(order: list[str], decision: Decision) -> str:

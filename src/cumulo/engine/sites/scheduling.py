@@ -45,7 +45,7 @@ from cumulo.store.federation_queries import (
     registry_version,
     usage_by_group_and_site,
 )
-from cumulo.store.models import Deployment, Site
+from cumulo.store.models import Site
 from cumulo.store.models import Sla as SlaRow
 from cumulo.tosca.units import parse_size
 
@@ -55,6 +55,9 @@ SLA_PLACEMENT = "tosca.policies.indigo.SlaPlacement"
 # Verdicts of each kind kept in a deployment's stored explanation (a dry run shows all).
 EXPLAIN_LIMIT = 25
 STATS_SECONDS = 10.0
+# Another process's change to a site or SLA is seen within this many seconds (the
+# fingerprint scans the sites table: a thousand rows, at every decision otherwise).
+VERSION_SECONDS = 1.0
 # Request shapes (needs, group, manual choice) whose registry passes are kept.
 SHAPES_KEPT = 256
 # How long a Docker site's list of images is reused (an image built since shows after it).
@@ -236,11 +239,34 @@ def _stats(engine: Engine) -> dict[str, SiteStats]:
     }
 
 
+def _version(engine: Engine) -> Any:
+    """The registry's fingerprint, read again at most once per ``VERSION_SECONDS`` (this
+    process's own changes drop it at once: ``federation_cache.invalidate``)."""
+
+    def read() -> Any:
+        with engine.db.reader() as s:
+            return registry_version(s)
+
+    return cached(engine.db, "registry-version", read, ttl=VERSION_SECONDS)
+
+
+def site_row(engine: Engine, name: str) -> Site | None:
+    """The site's row, detached (shared: read it, never change it), or None if it is
+    gone; read once per registry snapshot, not at every attempt."""
+    rows = cached(engine.db, "site-rows", dict, version=_version(engine))
+    if name not in rows:
+        with engine.db.reader() as s:
+            site = s.get(Site, name)
+            if site is not None:
+                s.expunge(site)
+        rows[name] = site
+    return rows[name]
+
+
 def _cached_registry(
     engine: Engine,
 ) -> tuple[Any, tuple[tuple[Any, ...], tuple[Any, ...], dict[str, Health], bool]]:
-    with engine.db.reader() as s:
-        version = registry_version(s)
+    version = _version(engine)
     return version, cached(engine.db, "registry", lambda: _registry(engine), version=version)
 
 
@@ -266,8 +292,8 @@ def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation
 def _federation(engine: Engine, exclude_id: str | None) -> tuple[Any, Federation]:
     """The registry's fingerprint, and the federation with fresh usage: one read
     transaction per decision."""
+    version = _version(engine)
     with engine.db.reader() as s:
-        version = registry_version(s)
         rows = usage_by_group_and_site(s, exclude_id)
     registry = cached(engine.db, "registry", lambda: _registry(engine), version=version)
     sites, slas, health, bounded = registry
@@ -326,9 +352,13 @@ def check_placement(engine: Engine, plan: Any, group: str | None, site: str | No
         raise BadRequest(f"placement: {decision.problem}")
 
 
-def record_decision(dep: Deployment, decision: Decision, needs: Needs) -> None:
-    """Keep the explanation and what the deployment holds (for quotas) on its row."""
-    dep.scheduling = {"at": datetime.now(UTC).isoformat(), **decision.to_json(EXPLAIN_LIMIT)}
+def decision_values(decision: Decision, needs: Needs) -> dict[str, Any]:
+    """The deployment's columns that keep the explanation and what it holds (for quotas)."""
     usage = needs.usage
-    dep.need_instances, dep.need_cores = usage.instances, usage.cores
-    dep.need_ram_mb, dep.need_volume_gb = usage.ram_mb, usage.volume_gb
+    return {
+        "scheduling": {"at": datetime.now(UTC).isoformat(), **decision.to_json(EXPLAIN_LIMIT)},
+        "need_instances": usage.instances,
+        "need_cores": usage.cores,
+        "need_ram_mb": usage.ram_mb,
+        "need_volume_gb": usage.volume_gb,
+    }
