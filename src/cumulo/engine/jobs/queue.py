@@ -75,6 +75,16 @@ def owner_key(dep: Deployment) -> str:
     return f"{dep.owner_issuer} {dep.owner_subject}"
 
 
+JOBS = Job.__table__  # the hot path runs core statements, built once (no ORM bookkeeping)
+_now, _owner, _job = bindparam("now"), bindparam("holder"), bindparam("job_id")
+WAKE_PARKED = (
+    update(JOBS)
+    .where(JOBS.c.deployment_id == bindparam("dep_id"), JOBS.c.status == JobStatus.PENDING.value)
+    .where(JOBS.c.not_before.is_not(None))
+    .values(not_before=None)
+)
+
+
 def enqueue(session: Session, kind: JobKind, deployment: str | Deployment) -> Job:
     """Add a job in the caller's transaction (so it exists iff the change it serves does).
 
@@ -84,12 +94,8 @@ def enqueue(session: Session, kind: JobKind, deployment: str | Deployment) -> Jo
     """
     dep = deployment if isinstance(deployment, Deployment) else None
     dep_id = dep.id if dep is not None else str(deployment)
-    session.execute(
-        update(Job)
-        .where(Job.deployment_id == dep_id, Job.status == JobStatus.PENDING.value)
-        .where(Job.not_before.is_not(None))
-        .values(not_before=None)
-    )
+    if dep is None or dep not in session.new:  # a deployment just made has no job yet
+        session.execute(WAKE_PARKED, {"dep_id": dep_id})
     job = Job(
         kind=kind.value,
         deployment_id=dep_id,
@@ -100,10 +106,6 @@ def enqueue(session: Session, kind: JobKind, deployment: str | Deployment) -> Jo
         dep.waiting_for, dep.waiting_since = QUEUED, utcnow()
     session.add(job)
     return job
-
-
-JOBS = Job.__table__  # the hot path runs core statements, built once (no ORM bookkeeping)
-_now, _owner, _job = bindparam("now"), bindparam("holder"), bindparam("job_id")
 
 
 CLAIMED = (JOBS.c.id, JOBS.c.kind, JOBS.c.deployment_id, JOBS.c.tries, JOBS.c.created_at)
