@@ -11,26 +11,25 @@ Timeouts are wall-clock instants derived from stored timestamps (the
 deployment's creation for ``timeoutMins``, the attempt's start for
 ``providerTimeoutMins``), so a takeover does not restart the clock.
 
-A node made but not ready yet parks the job (``cumulo.engine.lifecycle.waiting``): the
-attempt stays RUNNING, the resource CONFIGURING with its physical id, and the
-job's next run resumes here, looks at the node again without remaking it.
+The node instances advance together, each once what it needs is done
+(``cumulo.engine.lifecycle.frontier``). A node made but not ready yet does not
+hold the others; when none can advance, the job parks
+(``cumulo.engine.lifecycle.waiting``): the attempt stays RUNNING, the resources
+CONFIGURING with their physical ids, and the job's next run resumes here, looks
+at each waiting node again without remaking it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cumulo.drivers.base import Driver
-from cumulo.engine.accounts import account_name
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
-from cumulo.engine.jobs.queue import Parked
 from cumulo.engine.lifecycle.attempt_context import (
     CANCELLED,
     FAILED,
@@ -42,16 +41,13 @@ from cumulo.engine.lifecycle.attempt_context import (
     resource_row,
 )
 from cumulo.engine.lifecycle.attempt_open import open_attempt
-from cumulo.engine.lifecycle.configure_step import request_keys
-from cumulo.engine.lifecycle.node_requests import node_request
-from cumulo.engine.lifecycle.node_step import configure_one, realize_one, resume_point
-from cumulo.engine.lifecycle.site_outage import site_back
+from cumulo.engine.lifecycle.frontier import realize_all
 from cumulo.engine.outputs import evaluate
 from cumulo.engine.states import (
     NodeState,
     set_resource_state,
 )
-from cumulo.errors import CumuloError, DriverTimeout, SiteError
+from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Resource, Site
 
@@ -76,7 +72,7 @@ def run_attempt(ctx: AttemptContext, site: Site, end_success: bool = True) -> At
     try:
         driver = ctx.engine.driver(site)
         _ping(driver, site)
-        attributes = _realize_all(ctx, driver, site, deadline)
+        attributes = realize_all(ctx, driver, site, deadline)
         outputs = evaluate(ctx.plan, _plan_attributes(ctx, attributes))
     except Cancelled:
         log.info("deployment %s: job stopped (cancelled or taken over)", ctx.dep_id)
@@ -97,58 +93,6 @@ def _ping(driver: Driver, site: Site) -> None:
         driver.ping()
     except CumuloError as exc:
         raise CumuloError(f"site {site.name} is unreachable: {exc}") from exc
-
-
-def _realize_all(
-    ctx: AttemptContext, driver: Driver, site: Site, deadline: Deadline
-) -> dict[tuple[str, int], dict[str, Any]]:
-    """Each instance in plan order; the stored (node, index) -> runtime attributes."""
-    keys = request_keys(ctx.engine, ctx.dep_id, ctx.plan)
-    ssh_user = ctx.ssh_user or account_name(ctx.engine, ctx.dep_id)
-    attributes: dict[tuple[str, int], dict[str, Any]] = {}
-    physical: dict[tuple[str, int], str] = {}
-    for inst in ctx.plan.instances:  # dependency order: hosts before what they host
-        index = ctx.stored_index(inst)
-        key = (inst.node, index)
-        host_id = None
-        if inst.host:
-            host_id = physical.get((inst.host, index)) or physical.get((inst.host, 0))
-        req = node_request(
-            ctx.dep_id, inst, host_physical_id=host_id,
-            ssh_user=ssh_user, ssh_public_keys=keys,
-            physical_ids=physical,
-        )  # fmt: skip
-        if index != inst.index:
-            req = replace(req, index=index)
-        done, before = resume_point(ctx, key)
-        if done is not None:
-            physical[key], attributes[key] = done
-            continue
-        try:
-            while True:
-                try:
-                    deadline.check(f"node {inst.node}[{index}] was not started")
-                    if driver.realizes(req):
-                        pid, attrs = realize_one(ctx, driver, req, deadline, before)
-                    else:
-                        pid, attrs = None, configure_one(ctx, inst, req, attributes, site,
-                                                         deadline)  # fmt: skip
-                    break
-                except SiteError as exc:
-                    if isinstance(exc, DriverTimeout) or not site_back(ctx, driver, site, deadline):
-                        raise
-                    before = None  # the engine restarted: the node's steps are idempotent
-        except (Cancelled, NodeFailed, DBAPIError, Parked):
-            raise  # a database outage is the worker's to wait out, not the node's failure
-        except CumuloError as exc:
-            raise NodeFailed(inst.node, index, str(exc)) from exc
-        except Exception as exc:  # a driver bug must still fail the node, not the worker
-            log.exception("driver error on %s %s[%s]", ctx.dep_id, inst.node, index)
-            raise NodeFailed(inst.node, index, f"internal driver error: {exc!r}") from exc
-        if pid:
-            physical[key] = pid
-        attributes[key] = attrs
-    return attributes
 
 
 def _plan_attributes(
