@@ -21,7 +21,11 @@
 #                          real S3 server of the object-storage tests
 # Idempotent and quiet: an image is rebuilt only when missing, when its build
 # inputs changed (label cumulo.inputs), or with --force.
+# Publishing (for sites that pull, docs/federation.md): "push REGISTRY [IMAGE...]"
+# tags the built images (default: every cumulo/ image above this machine has) as
+# REGISTRY/cumulo/... , pushes them, and drops those tags again.
 # Usage: scripts/build-images.sh [--force] [ml] [spark] [s3]
+#        scripts/build-images.sh push REGISTRY [IMAGE...]
 # Environment: CUMULO_DEBIAN_MIRROR overrides the mirror read from apt's sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,13 +34,34 @@ FORCE=0
 ML=0
 SPARK=0
 S3=0
+PUSH=
+usage() {
+  cat <<'USAGE'
+usage: scripts/build-images.sh [--force] [ml] [spark] [s3]
+       scripts/build-images.sh push REGISTRY [IMAGE...]
+Builds the local site's images from Debian packages and PyPI (no registry involved);
+ml, spark and s3 add the large optional ones; --force rebuilds.
+push REGISTRY [IMAGE...]: publishes built images to REGISTRY (HOST[:PORT][/PREFIX],
+the registry: option of the sites that pull them) as REGISTRY/cumulo/NAME:TAG; no
+IMAGE: every cumulo/ image this machine has. Log in first (docker login) if the
+registry asks for it.
+USAGE
+}
+if [ "${1:-}" = push ]; then
+  [ $# -ge 2 ] || { usage >&2; exit 2; }
+  PUSH=$2
+  shift 2
+  PUSH_IMAGES=("$@")
+  set --
+fi
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     ml) ML=1 ;;
     spark) SPARK=1 ;;
     s3) S3=1 ;;
-    *) echo "usage: scripts/build-images.sh [--force] [ml] [spark] [s3]" >&2; exit 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
   esac
 done
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -70,6 +95,40 @@ PACKAGES=(openssh-server sudo python3 iproute2 procps ca-certificates bash busyb
 
 command -v docker >/dev/null || die "docker is not installed"
 docker info >/dev/null 2>&1 || die "no Docker engine reachable"
+
+# Push IMAGE... (cumulo/NAME:TAG, built here) to the registry PUSH as PUSH/cumulo/NAME:TAG;
+# the registry's tags are dropped again here (the image stays under its own name).
+push_images() {
+  local image target
+  local host=${PUSH%%/*}
+  [[ "$PUSH" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$ ]] \
+    && [[ "$host" == *.* || "$host" == *:* || "$host" == localhost ]] \
+    || die "push: $PUSH is not HOST[:PORT][/PREFIX] (no scheme; a host with a dot or a port)"
+  if [ ${#PUSH_IMAGES[@]} -eq 0 ]; then
+    mapfile -t PUSH_IMAGES < <(docker image ls --format '{{.Repository}}:{{.Tag}}' 'cumulo/*' \
+      | grep -v ':<none>$' | sort)
+    [ ${#PUSH_IMAGES[@]} -gt 0 ] || die "push: no cumulo/ image here: build them first"
+  fi
+  for image in "${PUSH_IMAGES[@]}"; do
+    [[ "$image" == cumulo/*:* ]] || die "push: $image is not one of cumulo's images (cumulo/NAME:TAG)"
+    docker image inspect "$image" >/dev/null 2>&1 || die "push: $image is not built here"
+    target="${PUSH%/}/$image"
+    log "pushing $image as $target"
+    docker tag "$image" "$target"
+    if ! docker push -q "$target" >"$WORK_PUSH_LOG" 2>&1; then
+      docker image rm "$target" >/dev/null 2>&1 || true
+      tail -n 5 "$WORK_PUSH_LOG" >&2
+      die "push of $target failed"
+    fi
+    docker image rm "$target" >/dev/null
+  done
+}
+if [ -n "$PUSH" ]; then
+  WORK_PUSH_LOG=$(mktemp)
+  trap 'rm -f "$WORK_PUSH_LOG"' EXIT
+  push_images
+  exit 0
+fi
 
 # One scratch directory and the helper containers, removed however we exit.
 WORK=$(mktemp -d)

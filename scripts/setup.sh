@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-SYSTEM_PACKAGES=(docker.io docker-compose mmdebstrap debian-archive-keyring openssh-client ca-certificates python3-venv postgresql chromium)
+# docker-registry: a container registry (distribution 2.8) the tests of sites that pull
+# images run on 127.0.0.1 of their own; the system service its package enables is not wanted.
+SYSTEM_PACKAGES=(docker.io docker-compose mmdebstrap debian-archive-keyring openssh-client ca-certificates python3-venv postgresql chromium docker-registry)
 
 install_system_packages() {
   local missing=()
@@ -27,6 +29,9 @@ install_system_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 }
 
 # Every deployment gets its own Docker networks: Docker's default pools hold about 30

@@ -9,7 +9,10 @@ Contract every driver keeps:
 - ``create`` is idempotent: it first looks for what it already made for the
   same (deployment, node, index) — labels or tags — and returns that instead
   of making a second one. A retried job never leaks a resource.
-- ``create`` returns quickly with a physical id. ``check_ready`` is one
+- ``create`` returns quickly with a physical id, or a ``Waiting`` when nothing can
+  be made yet (an image still being pulled): the engine parks the job and calls
+  ``create`` again later, so the driver keeps the long work (a pull) in the
+  background and answers how far it got. ``check_ready`` is one
   bounded look: it waits at most ``wait`` seconds (event-driven where the
   backend has events) and answers the final ``Realized`` or a ``Waiting``
   that says what is awaited and, when the backend knows, when to look again.
@@ -59,6 +62,9 @@ class SiteInfo:
     # distribution -> version -> image reference, e.g. {"debian": {"12": "cumulo/vm-debian:12"}}
     images: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The site pulls the container images it lacks (``capabilities.public_images``), from
+    # where its options say (``cumulo.federation.registries``); else it runs only its own.
+    public_images: bool = False
     # Where the driver may connect on a user's behalf (compose URLs): the installation's.
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     # The site's credentials reference, opened from the registry (e.g. "clouds:NAME"):
@@ -145,8 +151,9 @@ class Driver(Protocol):
     def realizes(self, request: NodeRequest) -> bool:
         """True if this driver makes ``request`` natively (by its type chain)."""
 
-    def create(self, request: NodeRequest) -> Realized:
-        """Make (or find again) the resource for ``request``; return fast."""
+    def create(self, request: NodeRequest) -> Realized | Waiting:
+        """Make (or find again) the resource for ``request``; return fast (``Waiting``:
+        nothing made yet, ask again later)."""
 
     def wait_ready(self, request: NodeRequest, realized: Realized, deadline: float) -> Realized:
         """Block until usable or ``deadline`` (time.monotonic()); return final attributes."""

@@ -3,7 +3,8 @@
 A site either pulls public images (``capabilities.public_images``) or has only
 what is on it: the images of its ``images:`` map and, for a Docker site, the
 images its engine holds. A node naming an image the site can have neither way
-leaves the site out before anything is tried.
+leaves the site out before anything is tried; so does, on a site that pulls, an
+image at a registry the site does not pull from (``registries.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cumulo.federation.model import ImageNeed, Needs, SiteView
+from cumulo.federation.registries import refused_registry
 
 
 def image_name(image: Any, tag: Any = None) -> str | None:
@@ -45,12 +47,27 @@ def missing_image(site: SiteView, needs: Needs, present: frozenset[str] | None) 
     ``present`` is what the site's engine holds; None when unknown (a site kind that
     cannot list its images), and then only the site's own declaration counts.
     """
-    if not needs.images or site.public_images or present is None:
+    if not needs.images:
+        return None
+    if site.public_images:
+        return _not_pullable(site, needs)
+    if present is None:
         return None
     mapped = {i for versions in site.images.values() for i in versions.values()}
     for need in needs.images:
         if need.image not in present and need.image not in mapped:
             return unavailable(need, site.name)
+    return None
+
+
+def _not_pullable(site: SiteView, needs: Needs) -> str | None:
+    for need in needs.images:
+        why = refused_registry(need.image, site.allowed_registries, site.registry)
+        if why:
+            return (
+                f"image {need.image} cannot be pulled on site {site.name} (node {need.node}): "
+                + why
+            )
     return None
 
 

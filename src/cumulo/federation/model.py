@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from cumulo.federation.registries import DEFAULT_ALLOWED_REGISTRIES
+
 
 class SiteStatus(StrEnum):
     """A site's administrative status (the Federation Registry's values)."""
@@ -122,6 +124,10 @@ class SiteView:
     volumes: bool = True
     # Pulls public images (a registry is reachable); else only the images it holds.
     public_images: bool = False
+    # Where it pulls from (``registries.py``): its own registry for Docker Hub's names,
+    # and the other registry hosts an image name may carry.
+    registry: str | None = None
+    allowed_registries: tuple[str, ...] = DEFAULT_ALLOWED_REGISTRIES
     # Its machines have a kernel of their own (see federation/machines.py).
     full_vm: bool = False
     # It declares an S3 service (see federation/object_storage.py).

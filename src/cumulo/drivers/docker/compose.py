@@ -8,8 +8,10 @@ password), and compose runs with a fixed environment (PATH, HOME, DOCKER_HOST
 of the site) and an empty env file of cumulo's, in a 0700 folder of its own.
 Compose creates the containers without starting them; what it made is checked
 against the site's policy (``created_policy``) and removed if it breaks it, and
-only then started. It runs with the compose the machine has, found once per
-process: the ``docker compose`` plugin, else Debian's ``docker-compose``.
+only then started. On a site that pulls, with a policy that does not require local
+images, missing images are pulled first by cumulo (``site_images``), not compose.
+It runs with the compose the machine has, found once per process: the
+``docker compose`` plugin, else Debian's ``docker-compose``.
 Removal does not call compose: the containers carry the deployment's labels
 and the networks and volumes compose made carry the project's, so a
 deployment is removed even when its folder is gone.
@@ -29,7 +31,7 @@ from typing import Any
 import docker.errors
 import yaml
 
-from cumulo.drivers.base import NodeRequest, SiteInfo
+from cumulo.drivers.base import NodeRequest, SiteInfo, Waiting
 from cumulo.drivers.docker import labels as lbl
 from cumulo.drivers.docker.compose_env import project_environment, redact, substitute
 from cumulo.drivers.docker.compose_policy import ComposeContext, ComposePolicy, check
@@ -39,6 +41,7 @@ from cumulo.drivers.docker.dns import DEFAULT_ZONE, dns_name
 from cumulo.drivers.docker.engine_calls import EngineConnection
 from cumulo.drivers.docker.ports import LOCALHOST, published_ports
 from cumulo.drivers.docker.readiness import wait_application
+from cumulo.drivers.docker.site_images import SiteImages
 from cumulo.errors import SiteError
 
 COMPOSE_TYPES = frozenset({"tosca.nodes.indigo.DockerCompose"})
@@ -79,15 +82,15 @@ def project_name(request: NodeRequest) -> str:
 class ComposeProjects:
     """The compose projects of one site."""
 
-    def __init__(self, engine: EngineConnection, site: SiteInfo) -> None:
-        self.engine, self.site = engine, site
+    def __init__(self, engine: EngineConnection, site: SiteInfo, images: SiteImages) -> None:
+        self.engine, self.site, self.images = engine, site, images
         self.policy = ComposePolicy.from_options(site.options.get("compose_policy"))
         work = site.options.get("work_dir") or Path.home() / ".cache" / "cumulo" / site.name
         self.folder = Path(work) / "compose"
         self.zone = str(site.options.get("dns_zone") or DEFAULT_ZONE)
         self._rules: SiteRules | None = None
 
-    def up(self, request: NodeRequest) -> tuple[str, dict[str, Any]]:
+    def up(self, request: NodeRequest) -> tuple[str, dict[str, Any]] | Waiting:
         command = compose_command()
         if command is None:
             raise SiteError(
@@ -101,7 +104,13 @@ class ComposeProjects:
             request.properties.get("environment_variables"), LOCALHOST,
         )  # fmt: skip
         try:
-            text = yaml.safe_dump(self._checked(request, folder, env), sort_keys=False)
+            doc = self._checked(request, folder, env)
+            if self.site.public_images and not self.policy.require_local_images:
+                services = self.images.for_services(request.node, doc["services"])
+                if isinstance(services, Waiting):
+                    return services  # being pulled: nothing made yet
+                doc["services"] = services
+            text = yaml.safe_dump(doc, sort_keys=False)
         except SiteError as exc:
             raise SiteError(redact(str(exc), env)) from None
         run = _Run(command, project, _private_folder(folder), self.site.endpoint, text, env)

@@ -6,7 +6,8 @@ plain containers (``application.py``); both labelled (``labels.py``) so that
 one deployment's containers, and both on the deployment's own network
 (``networks.py``). What Docker made is checked against the site's policy before
 it starts (``created_policy.py``), as for compose projects. Readiness follows
-the engine's streams (``readiness.py``).
+the engine's streams (``readiness.py``). A site that pulls gets a missing image
+first, in the background (``site_images.py``): create answers ``Waiting`` meanwhile.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from cumulo.drivers.docker.networks import deployment_network, remove_deployment
 from cumulo.drivers.docker.node_events import watch_nodes
 from cumulo.drivers.docker.ports import LOCALHOST, pin_free_ports
 from cumulo.drivers.docker.readiness import StillWaiting, wait_application, wait_vm
+from cumulo.drivers.docker.site_images import SiteImages
 from cumulo.drivers.docker.site_mounts import allowing_binds
 from cumulo.drivers.docker.spec import APPLICATION, RESTART_POLICY, VM, ContainerSpec
 from cumulo.drivers.docker.vm import vm_attributes, vm_spec
@@ -43,9 +45,8 @@ from cumulo.drivers.docker.volumes import (
     remove_volume,
     volume_of,
 )
-from cumulo.drivers.docker_images import build_hint
 from cumulo.drivers.storage import STORAGE_TYPES, is_storage
-from cumulo.errors import ImageNotFound, SiteError
+from cumulo.errors import SiteError
 
 COMPUTE_TYPES = frozenset({"tosca.nodes.Compute", "tosca.nodes.indigo.Compute"})
 APPLICATION_TYPES = frozenset(
@@ -74,7 +75,8 @@ class DockerDriver:
     def __init__(self, site: SiteInfo) -> None:
         self.site = site
         self.engine = EngineConnection(site.name, site.endpoint)
-        self.compose = ComposeProjects(self.engine, site)
+        self.images = SiteImages(self.engine, site)
+        self.compose = ComposeProjects(self.engine, site, self.images)
 
     # -- what we make -------------------------------------------------------
 
@@ -95,16 +97,20 @@ class DockerDriver:
 
     # -- create and wait ----------------------------------------------------
 
-    def create(self, request: NodeRequest) -> Realized:
+    def create(self, request: NodeRequest) -> Realized | Waiting:
         with self.engine.calls(f"node {request.node}"):
             if is_storage(request):
                 return Realized(*create_volume(self.engine.client, request, self.site.name))
             if is_compose(request):
-                return Realized(*self.compose.up(request))
+                made = self.compose.up(request)
+                return made if isinstance(made, Waiting) else Realized(*made)
             existing = self._find(request)
             if existing is None:
                 spec = self._spec(request)
-                self._require_image(request.node, spec.image)
+                image = self.images.ready(request.node, spec.image)
+                if isinstance(image, Waiting):
+                    return image  # being pulled: nothing made yet
+                spec.image = image
                 if spec.device_requests:
                     count = sum(r.get("Count") or 0 for r in spec.device_requests)
                     require_gpus(request.node, self.site.name, count, self.engine.client.info())
@@ -122,14 +128,6 @@ class DockerDriver:
             all=True, filters=lbl.label_filter(lbl.instance_labels(request, self.site.name))
         )
         return found[0] if found else None
-
-    def _require_image(self, node: str, image: str) -> None:
-        try:
-            self.engine.client.images.get(image)
-        except docker.errors.ImageNotFound:
-            raise ImageNotFound(
-                f"node {node}: image {image} not found on site {self.site.name}{build_hint(image)}"
-            ) from None
 
     def _create_container(self, request: NodeRequest, spec: ContainerSpec) -> Any:
         try:

@@ -34,7 +34,7 @@ class WithBuckets:
     def realizes(self, request: NodeRequest) -> bool:
         return is_bucket(request) or self.inner.realizes(request)
 
-    def create(self, request: NodeRequest) -> Realized:
+    def create(self, request: NodeRequest) -> Realized | Waiting:
         return self.buckets.create(request) if is_bucket(request) else self.inner.create(request)
 
     def wait_ready(self, request: NodeRequest, realized: Realized, deadline: float) -> Realized:

@@ -120,7 +120,10 @@ def realize_one(
             res = resource_row(s, req.deployment_id, key)
             advance(s, res, NodeState.CREATING)
             res.spec_digest = spec_digest(req)
-        realized = created = driver.create(req)
+        made = driver.create(req)
+        if isinstance(made, Waiting):  # nothing made yet (an image being pulled): ask again
+            _park_or_fail(ctx, req, label, made, deadline)
+        realized = created = made  # type: ignore[assignment]
         look = FIRST_LOOK
     elif ctx.lost.is_set():
         raise Cancelled()
@@ -143,9 +146,7 @@ def realize_one(
             check_running(s, ctx)  # cancelled: its resource was removed on purpose
         raise
     if isinstance(got, Waiting):
-        if deadline.remaining() <= 0:
-            raise NodeFailed(req.node, req.index, deadline.explain(got.detail or got.what))
-        park(ctx, label, got, deadline)
+        _park_or_fail(ctx, req, label, got, deadline)
     ready: Realized = got  # type: ignore[assignment]
     with db.session() as s:
         res = resource_row(s, req.deployment_id, key)
@@ -157,6 +158,15 @@ def realize_one(
         record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
         stop_waiting(s, req.deployment_id)
     return ready.physical_id, dict(ready.attributes)
+
+
+def _park_or_fail(
+    ctx: AttemptContext, req: NodeRequest, label: str, got: Waiting, deadline: Deadline
+) -> None:
+    """Park while the node waits; past the deadline, fail it saying for what."""
+    if deadline.remaining() <= 0:
+        raise NodeFailed(req.node, req.index, deadline.explain(got.detail or got.what))
+    park(ctx, label, got, deadline)
 
 
 def _store_created(ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cumulo.federation.registries import allowed_registries_problem, registry_problem
 from cumulo.tosca.units import parse_size
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -167,6 +168,11 @@ class SiteDef(_Strict):
     def _options(cls, v: dict[str, Any]) -> dict[str, Any]:
         if "s3" in v:  # its keys must be sealed: only the s3 field seals them
             raise ValueError("s3 is not a driver option: declare it as the site's s3")
+        problem = ("registry" in v and registry_problem(v["registry"])) or (
+            "allowed_registries" in v and allowed_registries_problem(v["allowed_registries"])
+        )
+        if problem:
+            raise ValueError(f"options.{problem}")
         return v
 
     @model_validator(mode="after")

@@ -41,6 +41,7 @@ def site_info(
     return SiteInfo(
         name=site.name, endpoint=site.endpoint, images=site.images or {},
         options=site.options or {}, egress=egress or EgressPolicy(),
+        public_images=bool((site.capabilities or {}).get("public_images")),
         credentials=site_credentials(site, secrets), owner_auth=owner_auth,
         s3=site_s3(site, secrets),
     )  # fmt: skip

@@ -23,6 +23,7 @@ from cumulo.engine.sites.federation_cache import invalidate
 from cumulo.errors import BadRequest, Conflict, NotFound
 from cumulo.federation import Flavor, Limits, SiteView, Sla
 from cumulo.federation.machines import gives_full_vms
+from cumulo.federation.registries import pull_settings
 from cumulo.secrets import Purpose
 from cumulo.store.db import Database, utcnow
 from cumulo.store.models import Site
@@ -204,6 +205,7 @@ def _limits(stored: dict[str, Any] | None) -> Limits:
 def site_view(site: Site | Row[Any]) -> SiteView:
     """The scheduler's view of a site (from its ORM object or a plain row)."""
     caps = site.capabilities or {}
+    registry, allowed = pull_settings(site.options)
     return SiteView(
         name=site.name,
         kind=site.kind,
@@ -217,6 +219,8 @@ def site_view(site: Site | Row[Any]) -> SiteView:
         public_ip=bool(caps.get("public_ip", True)),
         volumes=bool(caps.get("volumes", True)),
         public_images=bool(caps.get("public_images", False)),
+        registry=registry,
+        allowed_registries=allowed,
         full_vm=gives_full_vms(site.kind, caps.get("full_vm")),
         s3=bool((site.options or {}).get("s3")),
     )
