@@ -299,14 +299,17 @@ def _federation(engine: Engine, exclude_id: str | None) -> tuple[Any, Federation
     sites, slas, health, bounded = registry
     stats = cached(engine.db, "stats", lambda: _stats(engine), ttl=STATS_SECONDS)
     group_usage: dict[tuple[str, str], Usage] = {}
-    site_usage: dict[str, Usage] = defaultdict(Usage)
+    site_usage: dict[str, Usage] = {}
     if bounded:  # without any quota or limit, usage matters to no verdict or score
+        # One row per (group, site) (the query groups by them): a thousand sites make a
+        # thousand rows at every decision, so nothing is added up that needs not be.
         for group, site, inst, cores, ram, vol in rows:
             used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
             if group is not None:
-                group_usage[(group, site)] = group_usage.get((group, site), Usage()) + used
-            site_usage[site] = site_usage[site] + used
-    return version, Federation(sites, slas, group_usage, dict(site_usage), health, stats)
+                group_usage[(group, site)] = used
+            held = site_usage.get(site)
+            site_usage[site] = used if held is None else held + used
+    return version, Federation(sites, slas, group_usage, site_usage, health, stats)
 
 
 def decide(
