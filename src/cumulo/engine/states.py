@@ -175,11 +175,31 @@ def advance(
     A resource already at or past ``target`` is left alone, so a job taken over
     after a crash repeats no step; one in ERROR starts again from INITIAL.
     """
-    if res.state == N.ERROR:
-        set_resource_state(session, res, N.INITIAL)
-    current = NodeState(res.state)
-    if current not in path:
-        raise InvalidTransition(f"Resource state cannot change from {current} to {target}.")
-    start, stop = path.index(current), path.index(target)
-    for state in path[start + 1 : stop + 1]:
-        set_resource_state(session, res, state)
+    node = (res.node_name, res.node_index)
+    values = advance_values(session, res.deployment_id, node, res.state, target, path)
+    for column, value in values.items():
+        setattr(res, column, value)
+
+
+def advance_values(
+    session: Session,
+    dep_id: str,
+    node: tuple[str, int],
+    current: str,
+    target: NodeState,
+    path: tuple[NodeState, ...] = CREATE_PATH,
+) -> dict[str, Any]:
+    """``advance`` for a caller that writes the row itself (core SQL): the columns that
+    move a resource in state ``current`` to ``target``, each step's event recorded."""
+    values: dict[str, Any] = {}
+    if current == N.ERROR:
+        values |= resource_state_values(session, dep_id, node, current, N.INITIAL)
+        current = N.INITIAL.value
+    state = NodeState(current)
+    if state not in path:
+        raise InvalidTransition(f"Resource state cannot change from {state} to {target}.")
+    start, stop = path.index(state), path.index(target)
+    for step in path[start + 1 : stop + 1]:
+        values |= resource_state_values(session, dep_id, node, current, step)
+        current = step.value
+    return values

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam, select, update
+
 from cumulo.configure import DEPLOY_OPERATIONS, operations_of, ssh_answers
 from cumulo.drivers.base import Driver, NodeRequest, Realized, Waiting
 from cumulo.engine.deadlines import Deadline
@@ -30,6 +32,7 @@ from cumulo.engine.states import (
     CONFIGURE_PATH,
     NodeState,
     advance,
+    advance_values,
 )
 from cumulo.errors import CumuloError
 from cumulo.store.models import Resource, Site
@@ -117,9 +120,8 @@ def realize_one(
     if realized is None:
         with db.session() as s:
             check_running(s, ctx)
-            res = resource_row(s, req.deployment_id, key)
-            advance(s, res, NodeState.CREATING)
-            res.spec_digest = spec_digest(req)
+            values = _advanced(s, ctx, key, NodeState.CREATING)
+            _write(s, ctx, key, values, spec_digest=spec_digest(req))
         made = driver.create(req)
         if isinstance(made, Waiting):  # nothing made yet (an image being pulled): ask again
             _park_or_fail(ctx, req, label, made, deadline)
@@ -149,13 +151,11 @@ def realize_one(
         _park_or_fail(ctx, req, label, got, deadline)
     ready: Realized = got  # type: ignore[assignment]
     with db.session() as s:
-        res = resource_row(s, req.deployment_id, key)
-        if created is not None:
-            _mark_created(s, ctx, res, label, created)
-        res.physical_id = ready.physical_id
-        res.attributes = json_safe(ready.attributes)
-        advance(s, res, NodeState.CONFIGURED)
+        values = _created(s, ctx, key, label, created) if created is not None else {}
+        values |= _advanced(s, ctx, key, NodeState.CONFIGURED, values.get("state"))
         record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
+        _write(s, ctx, key, values, physical_id=ready.physical_id,
+               attributes=json_safe(ready.attributes))  # fmt: skip
         stop_waiting(s, req.deployment_id)
     return ready.physical_id, dict(ready.attributes)
 
@@ -171,13 +171,42 @@ def _park_or_fail(
 
 def _store_created(ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized) -> None:
     with ctx.engine.db.session() as s:
-        _mark_created(s, ctx, resource_row(s, ctx.dep_id, key), label, made)
+        values = _created(s, ctx, key, label, made)
+        _write(s, ctx, key, values, physical_id=made.physical_id,
+               attributes=json_safe(made.attributes))  # fmt: skip
 
 
-def _mark_created(s: Any, ctx: AttemptContext, res: Resource, label: str, made: Realized) -> None:
-    """The node exists on the site: its id, CONFIGURING; Cancelled if the job was stopped."""
-    res.physical_id = made.physical_id
-    res.attributes = json_safe(made.attributes)
-    advance(s, res, NodeState.CONFIGURING)
+def _created(
+    s: Any, ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized
+) -> dict[str, Any]:
+    """The node exists on the site: CONFIGURING (the columns to write, with its id and
+    attributes by the caller); Cancelled if the job was stopped."""
+    values = _advanced(s, ctx, key, NodeState.CONFIGURING)
     record(s, ctx.dep_id, "driver", f"created {made.physical_id}", node=label)
     check_running(s, ctx)
+    return values
+
+
+# The hot path of every node: core statements built once, no ORM row loaded.
+_RESOURCES = Resource.__table__
+_ROW = (_RESOURCES.c.deployment_id == bindparam("dep_id"),
+        _RESOURCES.c.node_name == bindparam("node"),
+        _RESOURCES.c.node_index == bindparam("index"))  # fmt: skip
+_STATE = select(_RESOURCES.c.state).where(*_ROW)
+
+
+def _advanced(
+    s: Any, ctx: AttemptContext, key: tuple[str, int], target: NodeState, state: str | None = None
+) -> dict[str, Any]:
+    """The columns that move the node's row to ``target`` (from ``state``, else its state
+    as stored), each step's event recorded."""
+    if state is None:
+        state = s.scalar(_STATE, {"dep_id": ctx.dep_id, "node": key[0], "index": key[1]})
+    return advance_values(s, ctx.dep_id, key, state, target)
+
+
+def _write(
+    s: Any, ctx: AttemptContext, key: tuple[str, int], values: dict[str, Any], **more: Any
+) -> None:
+    row = {"dep_id": ctx.dep_id, "node": key[0], "index": key[1]}
+    s.execute(update(_RESOURCES).where(*_ROW).values(**values, **more), row)
