@@ -73,15 +73,15 @@ def get(url: str, path: str) -> Any:
     return r.json()
 
 
-def servers_of(admin: Any, dep_id: str, timeout: float = 120) -> list[Any]:  # noqa: F811
-    """The deployment's servers once one is ACTIVE (nova's fake hypervisor: seconds)."""
+def master_server(admin: Any, dep_id: str, node: str, timeout: float = 120) -> Any:  # noqa: F811
+    """The deployment's server of ``node`` once ACTIVE (nova's fake hypervisor: seconds)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = list(admin.compute.servers(all_projects=True, tags=f"cumulo-d-{dep_id}"))
-        if any(s.status == "ACTIVE" for s in found):
-            return found
+        for found in admin.compute.servers(all_projects=True, tags=f"cumulo-d-{dep_id}"):
+            if found.metadata.get("cumulo_node") == node and found.status == "ACTIVE":
+                return found
         time.sleep(1)
-    pytest.fail(f"no ACTIVE server of {dep_id} after {timeout} s")
+    pytest.fail(f"no ACTIVE server of {dep_id}'s {node} after {timeout} s")
 
 
 @pytest.mark.parametrize("name", sorted(CLUSTERS))
@@ -101,14 +101,16 @@ def test_the_cluster_goes_to_the_cloud_and_its_master_server_is_made(
     rejected = {c["site"]: c["reason"] for c in why["candidates"] if c["verdict"] == "rejected"}
     assert "needs a full virtual machine" in rejected["local"]
     assert "site local are containers sharing its host's kernel" in rejected["local"]
-    (vm,) = servers_of(admin, dep_id)  # the master first; the workers after its configuration
-    assert vm.metadata["cumulo_node"] == master
+    # The master's and the workers' servers are made at once (independent nodes); the
+    # workers' software waits for the master's configuration.
+    vm = master_server(admin, dep_id, master)
     assert vm.flavor["original_name"] == flavor
     assert vm.image["id"] == admin.image.find_image("ubuntu-22.04").id
-    (fip,) = admin.network.ips(tags=f"cumulo-d-{dep_id}")
-    assert fip.port_id is not None
-    (group,) = admin.network.security_groups(tags=f"cumulo-d-{dep_id}")
-    opened = {r["port_range_min"] for r in group.security_group_rules
+    vm_ports = [p.id for p in admin.network.ports(device_id=vm.id)]
+    (fip,) = [f for f in admin.network.ips(tags=f"cumulo-d-{dep_id}") if f.port_id in vm_ports]
+    port = admin.network.get_port(fip.port_id)
+    opened = {r["port_range_min"] for gid in port.security_group_ids
+              for r in admin.network.get_security_group(gid).security_group_rules
               if r["direction"] == "ingress" and r["protocol"] == "tcp"}  # fmt: skip
     assert ports <= opened
     # Nothing boots behind the fake hypervisor: the cluster waits for SSH on its master.
