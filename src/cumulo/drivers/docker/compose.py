@@ -133,7 +133,7 @@ class ComposeProjects:
             request.node, dict(request.properties), self.policy, self.site.egress
         )
         labels = {**lbl.instance_labels(request, self.site.name), lbl.KIND: COMPOSE}
-        ctx = ComposeContext(request.node, self.site.name, folder, labels, self._image_exists,
+        ctx = ComposeContext(request.node, self.site.name, folder, labels, self.images.has,
                              self.rules().log_driver, env)  # fmt: skip
         return check(substitute(request.node, doc, env), self.policy, ctx)
 
@@ -157,13 +157,6 @@ class ComposeProjects:
             self.remove(run.project)
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
             raise SiteError(redact(f"node {node}: compose {args[0]} failed: {tail}", run.variables))
-
-    def _image_exists(self, image: str) -> bool:
-        try:
-            self.engine.client.images.get(image)
-        except docker.errors.ImageNotFound:
-            return False
-        return True
 
     def containers(self, project: str) -> list[Any]:
         filters = lbl.label_filter({PROJECT_LABEL: project, lbl.SITE: self.site.name})

@@ -128,17 +128,24 @@ class AttemptResult:
         return self.outcome == SUCCEEDED
 
 
-# Built once: every node step runs them.
-_RESOURCE_ROW = select(Resource).where(
-    Resource.deployment_id == bindparam("dep_id"),
-    Resource.node_name == bindparam("node"),
-    Resource.node_index == bindparam("index"),
+# Built once: every node step runs them. A node instance's row, by (deployment, node,
+# index): its conditions, and their parameters (``resource_key``).
+RESOURCES = Resource.__table__
+RESOURCE_ROW_IS = (
+    RESOURCES.c.deployment_id == bindparam("dep_id"),
+    RESOURCES.c.node_name == bindparam("node"),
+    RESOURCES.c.node_index == bindparam("index"),
 )
+_RESOURCE_ROW = select(Resource).where(*RESOURCE_ROW_IS)
 _STATUS = select(Deployment.status).where(Deployment.id == bindparam("dep_id"))
 
 
+def resource_key(dep_id: str, key: tuple[str, int]) -> dict[str, Any]:
+    return {"dep_id": dep_id, "node": key[0], "index": key[1]}
+
+
 def resource_row(s: Any, dep_id: str, key: tuple[str, int]) -> Resource:
-    return s.scalars(_RESOURCE_ROW, {"dep_id": dep_id, "node": key[0], "index": key[1]}).one()
+    return s.scalars(_RESOURCE_ROW, resource_key(dep_id, key)).one()
 
 
 def check_running(s: Any, ctx: AttemptContext) -> None:

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from cumulo.configure import DEPLOY_OPERATIONS, operations_of, ssh_answers
 from cumulo.drivers.base import Driver, NodeRequest, Realized, Waiting
 from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
 from cumulo.engine.lifecycle.attempt_context import (
+    RESOURCE_ROW_IS,
+    RESOURCES,
     AttemptContext,
     Cancelled,
     NodeFailed,
     StoredResource,
     check_running,
+    resource_key,
     resource_row,
 )
 from cumulo.engine.lifecycle.configure_step import host_route, run_operations
@@ -35,7 +38,7 @@ from cumulo.engine.states import (
     advance_values,
 )
 from cumulo.errors import CumuloError
-from cumulo.store.models import Resource, Site
+from cumulo.store.models import Site
 from cumulo.tosca import NodeInstance
 
 SSH_LOOK = 2.0  # how long one look waits for SSH's greeting
@@ -187,12 +190,8 @@ def _created(
     return values
 
 
-# The hot path of every node: core statements built once, no ORM row loaded.
-_RESOURCES = Resource.__table__
-_ROW = (_RESOURCES.c.deployment_id == bindparam("dep_id"),
-        _RESOURCES.c.node_name == bindparam("node"),
-        _RESOURCES.c.node_index == bindparam("index"))  # fmt: skip
-_STATE = select(_RESOURCES.c.state).where(*_ROW)
+# The hot path of every node: core statements, no ORM row loaded.
+_STATE = select(RESOURCES.c.state).where(*RESOURCE_ROW_IS)
 
 
 def _advanced(
@@ -201,12 +200,12 @@ def _advanced(
     """The columns that move the node's row to ``target`` (from ``state``, else its state
     as stored), each step's event recorded."""
     if state is None:
-        state = s.scalar(_STATE, {"dep_id": ctx.dep_id, "node": key[0], "index": key[1]})
+        state = s.scalar(_STATE, resource_key(ctx.dep_id, key))
     return advance_values(s, ctx.dep_id, key, state, target)
 
 
 def _write(
     s: Any, ctx: AttemptContext, key: tuple[str, int], values: dict[str, Any], **more: Any
 ) -> None:
-    row = {"dep_id": ctx.dep_id, "node": key[0], "index": key[1]}
-    s.execute(update(_RESOURCES).where(*_ROW).values(**values, **more), row)
+    changes = update(RESOURCES).where(*RESOURCE_ROW_IS).values(**values, **more)
+    s.execute(changes, resource_key(ctx.dep_id, key))

@@ -290,25 +290,24 @@ def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation
 
 
 def _federation(engine: Engine, exclude_id: str | None) -> tuple[Any, Federation]:
-    """The registry's fingerprint, and the federation with fresh usage: one read
-    transaction per decision."""
-    version = _version(engine)
-    with engine.db.reader() as s:
-        rows = usage_by_group_and_site(s, exclude_id)
-    registry = cached(engine.db, "registry", lambda: _registry(engine), version=version)
-    sites, slas, health, bounded = registry
+    """The registry's fingerprint, and the federation with fresh usage (read only when a
+    quota or SLA limit exists: one read transaction per decision then)."""
+    version, (sites, slas, health, bounded) = _cached_registry(engine)
+    rows: list[Any] = []
+    if bounded:  # without any quota or limit, usage matters to no verdict or score
+        with engine.db.reader() as s:
+            rows = usage_by_group_and_site(s, exclude_id)
     stats = cached(engine.db, "stats", lambda: _stats(engine), ttl=STATS_SECONDS)
     group_usage: dict[tuple[str, str], Usage] = {}
     site_usage: dict[str, Usage] = {}
-    if bounded:  # without any quota or limit, usage matters to no verdict or score
-        # One row per (group, site) (the query groups by them): a thousand sites make a
-        # thousand rows at every decision, so nothing is added up that needs not be.
-        for group, site, inst, cores, ram, vol in rows:
-            used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
-            if group is not None:
-                group_usage[(group, site)] = used
-            held = site_usage.get(site)
-            site_usage[site] = used if held is None else held + used
+    # One row per (group, site) (the query groups by them): a thousand sites make a
+    # thousand rows at every decision, so nothing is added up that needs not be.
+    for group, site, inst, cores, ram, vol in rows:
+        used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
+        if group is not None:
+            group_usage[(group, site)] = used
+        held = site_usage.get(site)
+        site_usage[site] = used if held is None else held + used
     return version, Federation(sites, slas, group_usage, site_usage, health, stats)
 
 
