@@ -21,7 +21,7 @@ from cumulo.federation.model import (
     Sla,
     Usage,
 )
-from cumulo.federation.scheduler import Decision, Verdict, no_site_message, schedule
+from cumulo.federation.scheduler import Decision, JudgeMemo, Verdict, no_site_message, schedule
 
 __all__ = [
     "ComputeNeed",
@@ -30,6 +30,7 @@ __all__ = [
     "Flavor",
     "Health",
     "ImageNeed",
+    "JudgeMemo",
     "Limits",
     "Needs",
     "Placement",

@@ -59,7 +59,8 @@ class Verdict:
     create_seconds: float | None = None
     free: float = 1.0
     flavors: dict[str, str] = field(default_factory=dict)  # node -> flavor name
-    rank: int | None = None
+    # The rank order of a usable verdict (see ``schedule``); not part of its meaning.
+    key: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     def explain(self) -> str:
         if not self.usable:
@@ -79,7 +80,7 @@ class Verdict:
         parts.append(f"{self.free:.0%} of its quota free")
         return f"usable: {', '.join(parts)}; score {self.score:.3f}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, rank: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
             "site": self.site,
             "verdict": "usable" if self.usable else "rejected",
@@ -88,7 +89,7 @@ class Verdict:
         if self.sla_id:
             out["sla"] = self.sla_id
         if self.usable:
-            out.update(rank=self.rank, priority=self.priority, score=round(self.score, 4))
+            out.update(rank=rank, priority=self.priority, score=round(self.score, 4))
             if self.flavors:
                 out["flavors"] = dict(self.flavors)
         return out
@@ -96,16 +97,17 @@ class Verdict:
 
 @dataclass(slots=True)
 class Decision:
-    """The verdicts, usable sites first in rank order; ``problem`` when none is usable."""
+    """The verdicts, usable sites first in rank order; ``problem`` when none is usable.
+
+    ``ranked``: the sites to try, in order (a manual choice: that one site, if usable).
+    Verdicts may be shared between decisions (``JudgeMemo``): never change one.
+    """
 
     group: str | None
     placement: Placement
     candidates: list[Verdict]
     problem: str | None = None
-
-    @property
-    def ranked(self) -> list[str]:
-        return [v.site for v in self.candidates if v.usable and v.rank is not None]
+    ranked: list[str] = field(default_factory=list)
 
     def verdict(self, site: str) -> Verdict | None:
         return next((v for v in self.candidates if v.site == site), None)
@@ -115,13 +117,15 @@ class Decision:
         usable = [v for v in self.candidates if v.usable]
         rejected = [v for v in self.candidates if not v.usable]
         shown = usable[:limit] + rejected[:limit] if limit is not None else usable + rejected
+        # Shown usable verdicts are the first ones ranked (automatic) or the one chosen.
+        rank = {site: i for i, site in enumerate(self.ranked[: len(usable[:limit])], 1)}
         out: dict[str, Any] = {
             "group": self.group,
             "placement": "manual" if self.placement.manual else "automatic",
             "ranked": self.ranked[:limit] if limit is not None else self.ranked,
             "considered": len(self.candidates),
             "usable": len(usable),
-            "candidates": [v.to_json() for v in shown],
+            "candidates": [v.to_json(rank.get(v.site)) for v in shown],
         }
         if self.placement.sla_id:
             out["slaId"] = self.placement.sla_id
@@ -134,6 +138,24 @@ class Decision:
         return out
 
 
+class JudgeMemo:
+    """Verdicts kept between decisions of one request shape: a site is judged again only
+    when its usage changed (usage maps whose values are replaced, never changed, on
+    change: ``engine.sites.usage_book``). Valid for one screening and one set of
+    statistics; ``schedule`` starts it again when either is another."""
+
+    __slots__ = ("basis", "verdicts")
+
+    def __init__(self) -> None:
+        self.basis: tuple[Any, ...] = ()
+        self.verdicts: dict[str, tuple[Usage, Usage, Verdict]] = {}
+
+    def kept_for(self, screened: Screened, stats: Mapping[str, SiteStats]) -> JudgeMemo:
+        if len(self.basis) != 2 or self.basis[0] is not screened or self.basis[1] is not stats:
+            self.basis, self.verdicts = (screened, stats), {}
+        return self
+
+
 def schedule(
     fed: Federation,
     needs: Needs,
@@ -141,43 +163,53 @@ def schedule(
     today: date,
     placement: Placement = Placement(),
     screened: Screened | None = None,
+    memo: JudgeMemo | None = None,
 ) -> Decision:
     """Filter and rank the sites ``group`` may use for ``needs`` (see the module's doc).
 
     ``screened``: ``screen``'s answer for the same registry and request, when the
     caller kept it (it is the same as computed here); only usage is judged then.
+    ``memo``: verdicts of earlier decisions of the same request, reused for the sites
+    whose usage has not changed.
     """
     if screened is None:
         screened = screen(fed, needs, group, today, placement)
     asked = needs.usage
     stats, site_usage = fed.stats, fed.site_usage
     group_usage = fed.group_usage if group else {}
-    verdicts = [Verdict(name, False, why, sla_id) for name, why, sla_id in screened.rejected]
+    kept = memo.kept_for(screened, stats).verdicts if memo is not None else {}
+    usable: list[Verdict] = []
+    rejected = [Verdict(name, False, why, sla_id) for name, why, sla_id in screened.rejected]
     for site, sla, flavors in screened.passed:
-        site_name = site.name
-        verdicts.append(
-            _judge(
-                site,
-                sla,
-                stats.get(site_name, NO_STATS),
-                group_usage.get((group, site_name), NO_USAGE),
-                site_usage.get(site_name, NO_USAGE),
-                asked,
-                flavors,
-            )
-        )
-    usable = [v for v in verdicts if v.usable]
-    usable.sort(key=lambda v: (-v.priority, v.limited, -v.score, v.site))
-    for i, v in enumerate(usable):
-        v.rank = i + 1
-    rejected = sorted((v for v in verdicts if not v.usable), key=lambda v: v.site)
+        name = site.name
+        group_used = group_usage.get((group, name), NO_USAGE)  # type: ignore[arg-type]
+        site_used = site_usage.get(name, NO_USAGE)
+        hit = kept.get(name)
+        if hit is not None and hit[0] is group_used and hit[1] is site_used:
+            verdict = hit[2]
+        else:
+            verdict = _judge(site, sla, stats.get(name, NO_STATS), group_used, site_used, asked,
+                             flavors)  # fmt: skip
+            if memo is not None:
+                kept[name] = (group_used, site_used, verdict)
+        (usable if verdict.usable else rejected).append(verdict)
+    usable.sort(key=_rank_key)
+    rejected.sort(key=_site_key)
     problem = screened.problem
-    decision = Decision(group, placement, usable + rejected, problem)
+    decision = Decision(group, placement, usable + rejected, problem, [v.site for v in usable])
     if problem is None and placement.site:
         decision.problem = _manual_problem(decision, placement.site)
     elif problem is None and not usable:
         decision.problem = no_site_message(decision)
     return decision
+
+
+def _rank_key(v: Verdict) -> tuple[Any, ...]:
+    return v.key
+
+
+def _site_key(v: Verdict) -> str:
+    return v.site
 
 
 def no_site_message(decision: Decision, limit: int = 10) -> str:
@@ -194,8 +226,7 @@ def no_site_message(decision: Decision, limit: int = 10) -> str:
 
 def _manual_problem(decision: Decision, site: str) -> str | None:
     """Manual placement: that site only, no fallback elsewhere; why it cannot be, or None."""
-    for v in decision.candidates:
-        v.rank = None
+    decision.ranked = []
     verdict = decision.verdict(site)
     if verdict is None:
         open_to = ", ".join(v.site for v in decision.candidates[:20]) or "none"
@@ -203,7 +234,7 @@ def _manual_problem(decision: Decision, site: str) -> str | None:
         return f"site {site} is not open to {who} (open: {open_to})"
     if not verdict.usable:
         return f"the chosen site {site} cannot take this deployment: {verdict.reason}"
-    verdict.rank = 1
+    decision.ranked = [site]
     return None
 
 
@@ -232,16 +263,19 @@ def _judge(
     success = (stats.successes + 1) / (total + 2)  # Laplace: no data counts as 50 %
     mean = stats.mean_create_seconds
     latency = 0.5 if mean is None else LATENCY_HALF_SECONDS / (LATENCY_HALF_SECONDS + mean)
+    priority, limited = sla.priority if sla is not None else 0, site.status == _LIMITED
+    score = W_SUCCESS * success + W_LATENCY * latency + W_FREE * free
     return Verdict(
         name,
         True,
         "",
         sla_id,
-        sla.priority if sla is not None else 0,
-        site.status == _LIMITED,
-        W_SUCCESS * success + W_LATENCY * latency + W_FREE * free,
+        priority,
+        limited,
+        score,
         stats.successes / total if total else None,
         mean,
         free,
         dict(flavors),
+        (-priority, limited, -score, name),  # rank: SLA priority, active first, score
     )

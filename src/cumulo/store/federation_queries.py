@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from cumulo.store.models import Attempt, Deployment, Job, Site, Sla
+from cumulo.store.models import Attempt, Deployment, Job, Site, SiteUsage, Sla
 
 # Deployment statuses whose resources exist on their site (count against quotas).
 HOLDING_STATUSES = (
@@ -24,43 +24,56 @@ HOLDING_STATUSES = (
 )
 
 
-_NEEDS = (
-    Deployment.need_instances,
-    Deployment.need_cores,
-    Deployment.need_ram_mb,
-    Deployment.need_volume_gb,
-)
-_LIVE = (Deployment.site_name.is_not(None), Deployment.status.in_(HOLDING_STATUSES))
-# Built once: every scheduling decision reads them (building a statement costs more
-# than SQLite running it).
-_USAGE = (
-    select(Deployment.user_group, Deployment.site_name, *(func.sum(c) for c in _NEEDS))
-    .where(*_LIVE)
-    .group_by(Deployment.user_group, Deployment.site_name)
-)
-_OWN_USAGE = select(Deployment.user_group, Deployment.site_name, *_NEEDS).where(
-    Deployment.id == bindparam("dep_id"), *_LIVE
-)
+_D = Deployment.__table__
+_NEEDS = (_D.c.need_instances, _D.c.need_cores, _D.c.need_ram_mb, _D.c.need_volume_gb)
+_U = SiteUsage.__table__
+# Built once, core statements on tables (no ORM loading): every scheduling decision
+# reads them, and building a statement costs more than SQLite running it.
+_USAGE_CHANGED = select(
+    _U.c.user_group, _U.c.site_name, _U.c.instances, _U.c.cores, _U.c.ram_mb, _U.c.volume_gb,
+    _U.c.seq,
+).where(_U.c.seq > bindparam("after"))  # fmt: skip
+_OWN_USAGE = select(_D.c.user_group, _D.c.site_name, *_NEEDS).where(
+    _D.c.id == bindparam("dep_id"), _D.c.site_name.is_not(None),
+    _D.c.status.in_(HOLDING_STATUSES),
+)  # fmt: skip
 _SITES_VERSION = select(func.count(), func.max(Site.updated_at), func.max(Site.health_checked_at))
 _SLAS_VERSION = select(func.count(), func.max(Sla.updated_at))
 
+UsageRow = tuple[str | None, str, int, float, float, float]  # (group, site, inst, cores, ram, vol)
 
-def usage_by_group_and_site(
-    s: Session, exclude_id: str | None = None
-) -> list[tuple[str | None, str, int, float, float, float]]:
-    """(group, site, instances, cores, ram MB, volume GB) held by live deployments.
 
-    Read from ``ix_deployments_usage`` alone; ``exclude_id``'s own share (a
-    deployment being scheduled again) is taken off afterwards.
+def usage_changes(
+    s: Session, after: int = 0
+) -> list[tuple[str | None, str, int, float, float, float, int]]:
+    """The ``site_usage`` rows changed since ``seq`` ``after`` (all with 0), with their
+    ``seq``: (group or None, site, instances, cores, ram MB, volume GB, seq).
+
+    The database's triggers keep them (migration 0010), whatever changed a deployment.
     """
-    rows: list[Any] = s.execute(_USAGE).all()
-    own = s.execute(_OWN_USAGE, {"dep_id": exclude_id}).first() if exclude_id else None
+    return [
+        (group or None, site, inst, cores, ram, vol, seq)
+        for group, site, inst, cores, ram, vol, seq in s.execute(_USAGE_CHANGED, {"after": after})
+    ]
+
+
+def own_usage(s: Session, dep_id: str) -> UsageRow | None:
+    """What the deployment itself holds, if it holds anything (a deployment being
+    scheduled again takes its own share off its site's usage)."""
+    row = s.execute(_OWN_USAGE, {"dep_id": dep_id}).first()
+    return None if row is None else (row[0], row[1], *row[2:])  # type: ignore[return-value]
+
+
+def usage_by_group_and_site(s: Session, exclude_id: str | None = None) -> list[UsageRow]:
+    """(group, site, instances, cores, ram MB, volume GB) held by live deployments,
+    without ``exclude_id``'s own share."""
+    rows: list[UsageRow] = [row[:6] for row in usage_changes(s)]
+    own = own_usage(s, exclude_id) if exclude_id else None
     if own is None:
         return rows
-    # Only the one row holding the deployment changes (there may be a thousand rows).
     return [
-        (row[0], row[1], *((a or 0) - (b or 0) for a, b in zip(row[2:], own[2:], strict=True)))
-        if (row[0], row[1]) == (own[0], own[1])
+        (row[0], row[1], *(a - b for a, b in zip(row[2:], own[2:], strict=True)))  # type: ignore[misc]
+        if row[:2] == own[:2]
         else row
         for row in rows
     ]

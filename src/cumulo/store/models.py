@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -34,12 +35,6 @@ def new_uuid() -> str:
 
 class Base(DeclarativeBase):
     pass
-
-
-USAGE_INDEX = (
-    "user_group", "site_name", "status",
-    "need_instances", "need_cores", "need_ram_mb", "need_volume_gb",
-)  # fmt: skip
 
 
 class Deployment(Base):
@@ -98,10 +93,26 @@ class Deployment(Base):
         Index("ix_deployments_created", "created_at", "id"),
         Index("ix_deployments_owner_created", "owner_subject", "owner_issuer", "created_at"),
         Index("ix_deployments_group_created", "user_group", "created_at"),
-        # Covers the usage the scheduler sums per (group, site), in its order: no table
-        # row is read and no sort is needed.
-        Index("ix_deployments_usage", *USAGE_INDEX),
     )
+
+
+class SiteUsage(Base):
+    """What the live deployments of a group hold on a site: kept by the database's
+    triggers on ``deployments`` (migration 0010), never written by the code.
+
+    ``seq`` rises with every change (in commit order on SQLite), so a reader asks
+    only for the rows changed since its last look.
+    """
+
+    __tablename__ = "site_usage"
+
+    user_group: Mapped[str] = mapped_column(String(255), primary_key=True)  # '' for none
+    site_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    instances: Mapped[int] = mapped_column(Integer)
+    cores: Mapped[float] = mapped_column(Float)
+    ram_mb: Mapped[float] = mapped_column(Float)
+    volume_gb: Mapped[float] = mapped_column(Float)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class Attempt(Base):

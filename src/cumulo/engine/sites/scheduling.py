@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.drivers import make_driver
 from cumulo.engine.sites.federation_cache import cached
 from cumulo.engine.sites.registry import site_view, sla_view
+from cumulo.engine.sites.usage_book import UsageBook
 from cumulo.errors import BadRequest
 from cumulo.federation import (
     ComputeNeed,
@@ -28,6 +29,7 @@ from cumulo.federation import (
     Federation,
     Health,
     ImageNeed,
+    JudgeMemo,
     Needs,
     Placement,
     SiteStats,
@@ -40,11 +42,7 @@ from cumulo.federation.machines import full_vm_nodes
 from cumulo.federation.model import UNLIMITED
 from cumulo.federation.object_storage import bucket_nodes
 from cumulo.federation.screening import screen
-from cumulo.store.federation_queries import (
-    recent_attempts,
-    registry_version,
-    usage_by_group_and_site,
-)
+from cumulo.store.federation_queries import recent_attempts, registry_version
 from cumulo.store.models import Site
 from cumulo.store.models import Sla as SlaRow
 from cumulo.tosca.units import parse_size
@@ -291,23 +289,21 @@ def load_federation(engine: Engine, exclude_id: str | None = None) -> Federation
 
 def _federation(engine: Engine, exclude_id: str | None) -> tuple[Any, Federation]:
     """The registry's fingerprint, and the federation with fresh usage (read only when a
-    quota or SLA limit exists: one read transaction per decision then)."""
+    quota or SLA limit exists: one read transaction per decision then, for the usage
+    rows changed since the last decision)."""
     version, (sites, slas, health, bounded) = _cached_registry(engine)
-    rows: list[Any] = []
+    group_usage: Mapping[tuple[str, str], Usage] = {}
+    site_usage: Mapping[str, Usage] = {}
     if bounded:  # without any quota or limit, usage matters to no verdict or score
+        book = cached(engine.db, "usage-book", lambda: UsageBook(engine.db.dialect == "sqlite"),
+                      ttl=float("inf"))  # fmt: skip
         with engine.db.reader() as s:
-            rows = usage_by_group_and_site(s, exclude_id)
+            book.refresh(s)
+            if exclude_id:
+                group_usage, site_usage = book.without(s, exclude_id)
+            else:
+                group_usage, site_usage = book.group_usage, book.site_usage
     stats = cached(engine.db, "stats", lambda: _stats(engine), ttl=STATS_SECONDS)
-    group_usage: dict[tuple[str, str], Usage] = {}
-    site_usage: dict[str, Usage] = {}
-    # One row per (group, site) (the query groups by them): a thousand sites make a
-    # thousand rows at every decision, so nothing is added up that needs not be.
-    for group, site, inst, cores, ram, vol in rows:
-        used = Usage(int(inst or 0), float(cores or 0), float(ram or 0), float(vol or 0))
-        if group is not None:
-            group_usage[(group, site)] = used
-        held = site_usage.get(site)
-        site_usage[site] = used if held is None else held + used
     return version, Federation(sites, slas, group_usage, site_usage, health, stats)
 
 
@@ -323,8 +319,10 @@ def decide(
     fed = with_present_images(engine, fed, needs)
     today = datetime.now(UTC).date()
     placement = placement_of(plan, requested_site)
-    screened = _kept(engine, version, ("screen", fed, needs, group, today, placement), screen)
-    return schedule(fed, needs, group, today, placement, screened), needs
+    shape = (fed, needs, group, today, placement)
+    screened = _kept(engine, version, ("screen", *shape), screen)
+    memo = _kept(engine, version, ("verdicts", *shape), lambda *_: JudgeMemo())
+    return schedule(fed, needs, group, today, placement, screened, memo), needs
 
 
 def check_size(engine: Engine, plan: Any, group: str | None, site: str | None) -> None:
