@@ -4,6 +4,9 @@ deployment. A port range over the cap is refused before anything is made."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from driver_helpers import deadline, labelled, run_request, vm_request
 
@@ -55,3 +58,26 @@ def test_one_port_cap_for_every_node_kind(driver: DockerDriver, deployment, engi
         driver.create(request)
     assert not labelled(engine, deployment)
     assert not engine.networks.list(filters={"label": f"cumulo.deployment={deployment}"})
+
+
+def test_nodes_made_at_once_share_one_network(driver: DockerDriver, make_deployment, engine):
+    """The nodes of an attempt are made at the same time (engine.lifecycle.frontier): the
+    first uses of the deployment's network must not each make one."""
+    dep = make_deployment()
+    nodes = [f"n{i}" for i in range(4)]
+    start = threading.Barrier(len(nodes))
+
+    def make(node: str) -> str:
+        request = run_request(dep, node)
+        start.wait()
+        return driver.wait_ready(request, driver.create(request), deadline()).physical_id
+
+    try:
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            made = list(pool.map(make, nodes))
+        networks = engine.networks.list(filters={"label": f"cumulo.deployment={dep}"})
+        assert len(networks) == 1
+        assert {_address_and_network(engine, pid)[1] for pid in made} == {networks[0].name}
+    finally:
+        driver.delete_deployment(dep)
+    assert not engine.networks.list(filters={"label": f"cumulo.deployment={dep}"})

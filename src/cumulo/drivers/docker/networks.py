@@ -16,6 +16,7 @@ from typing import Any
 import docker.errors
 
 from cumulo.drivers.docker import labels as lbl
+from cumulo.drivers.shared_objects import making
 from cumulo.errors import SiteError
 
 NETWORK = "network"  # the cumulo.kind label of these networks
@@ -26,8 +27,13 @@ def network_name(deployment_id: str) -> str:
 
 
 def deployment_network(client: Any, node: str, deployment_id: str, site: str) -> str:
-    """The deployment's network (made on first use; another worker may make it at once)."""
+    """The deployment's network (made on first use, by one of the nodes that need it)."""
     name = network_name(deployment_id)
+    with making(("docker-network", name)):
+        return _network(client, node, name, deployment_id, site)
+
+
+def _network(client: Any, node: str, name: str, deployment_id: str, site: str) -> str:
     labels = {lbl.DEPLOYMENT: deployment_id, lbl.SITE: site, lbl.KIND: NETWORK}
     try:
         network = client.networks.get(name)
@@ -41,7 +47,7 @@ def deployment_network(client: Any, node: str, deployment_id: str, site: str) ->
                     f"node {node}: site {site} has no network address left for a new "
                     "deployment (Docker's default-address-pools: see cumulo doctor)"
                 ) from None
-            if exc.status_code != 409:
+            if exc.status_code != 409:  # another process made it (a takeover)
                 raise
             network = client.networks.get(name)
     if (network.attrs.get("Labels") or {}).get(lbl.DEPLOYMENT) != deployment_id:

@@ -20,6 +20,7 @@ from openstack.connection import Connection
 
 from cumulo.drivers.base import NodeRequest
 from cumulo.drivers.openstack import tags
+from cumulo.drivers.shared_objects import making
 from cumulo.errors import SiteError
 
 ANYWHERE = "0.0.0.0/0"
@@ -129,6 +130,11 @@ def network_id(conn: Connection, site: str, name: str, what: str) -> str:
 
 def ensure_security_group(conn: Connection, deployment_id: str, rules: list[Rule]) -> str:
     """The deployment's security group (made once), with every rule of ``rules``."""
+    with making(("security-group", deployment_id)):
+        return _security_group(conn, deployment_id, rules)
+
+
+def _security_group(conn: Connection, deployment_id: str, rules: list[Rule]) -> str:
     tag, name = tags.deployment_tag(deployment_id), tags.deployment_object_name(deployment_id)
     group = next(iter(conn.network.security_groups(tags=tag)), None)
     if group is None:  # made but not tagged yet (a crash in between), or not made
