@@ -13,7 +13,7 @@ from cumulo.store.models import Site
 def usage_by_site(engine: Engine) -> dict[str, dict[str, float]]:
     """What the live deployments hold on each site (instances, cores, ram_mb, volume_gb)."""
     totals: dict[str, dict[str, float]] = {}
-    with engine.db.session() as s:
+    with engine.db.reader() as s:
         rows = usage_by_group_and_site(s)
     for _group, site, inst, cores, ram, vol in rows:
         t = totals.setdefault(site, {"instances": 0, "cores": 0, "ram_mb": 0, "volume_gb": 0})
