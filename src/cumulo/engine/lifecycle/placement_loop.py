@@ -49,7 +49,9 @@ def plan_tries(ctx: AttemptContext) -> Tries:
     group, requested, max_retry = ctx.placement
     failed = [a for a in ctx.history if a.status == FAILED]
     running = next((a.site for a in ctx.history if a.status == "RUNNING"), None)
-    decision, needs = decide(engine, ctx.plan, group, requested, exclude_id=dep_id)
+    # A deployment never placed (no attempt yet) holds nothing to take off its site's usage.
+    holder = dep_id if ctx.history else None
+    decision, needs = decide(engine, ctx.plan, group, requested, exclude_id=holder)
     failed_sites = {a.site for a in failed}
     order = [name for name in decision.ranked if name not in failed_sites]
     if running and running not in failed_sites:
