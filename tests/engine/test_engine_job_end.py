@@ -24,7 +24,7 @@ from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.definitions import SiteDef
 from cumulo.engine.sites.registry import save_site
 from cumulo.engine.states import Status
-from cumulo.store.models import Attempt, Deployment, Event, Job
+from cumulo.store.models import Attempt, Callback, Deployment, Event, Job
 
 RUN_DOCKER = catalogue.find("run-docker").read_text()  # type: ignore[union-attr]
 PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
@@ -55,6 +55,28 @@ def test_the_handler_ends_its_job_with_the_final_status(sim_engine: Engine) -> N
     assert (status, tries, jobs) == ("CREATE_COMPLETE", [("SUCCEEDED", True)], ["DONE"])
     # The decision, carried to the attempt's opening, is written once.
     assert sum(m.startswith("scheduling: ") for m in log) == 1
+
+
+def test_the_final_status_written_without_the_orm_row_still_tells_the_callback(
+    sim_engine: Engine,
+) -> None:
+    save_site(sim_engine, SiteDef(name="sim-end-cb", kind="sim", endpoint="sim://", public=True))
+    new = NewDeployment(RUN_DOCKER, PARAMS, callback="https://hooks.example.org/done")
+    dep_id = create_deployment(sim_engine, new, LOCAL_ADMIN).id
+    job = sim_engine.queue.claim("w")
+    assert job is not None and deploy.run_deploy(sim_engine, job, threading.Event())
+    with sim_engine.db.session() as s:
+        dep = s.get(Deployment, dep_id)
+        (cb,) = s.scalars(select(Callback).where(Callback.deployment_id == dep_id))
+        assert dep is not None and (dep.status, dep.task) == ("CREATE_COMPLETE", "NONE")
+        assert cb.url == "https://hooks.example.org/done"
+        # The notice carries the row as written: status, task, outputs.
+        assert (cb.payload["status"], cb.payload["task"]) == ("CREATE_COMPLETE", "NONE")
+        assert cb.payload["outputs"] == dep.outputs and dep.outputs
+        assert (
+            "status CREATE_IN_PROGRESS -> CREATE_COMPLETE"
+            in s.scalars(select(Event.message).where(Event.deployment_id == dep_id)).all()
+        )
 
 
 def test_a_worker_dead_between_the_success_and_the_status_loses_nothing(

@@ -51,6 +51,21 @@ def test_an_expired_lease_is_taken_over_and_the_old_owner_loses_it(db: Database)
     assert stored is not None and (stored.status, stored.error) == ("FAILED", "boom")
 
 
+def test_an_expired_lease_is_taken_over_before_the_jobs_waiting_their_turn(
+    db: Database,
+) -> None:
+    # The order's one statement says whether a lease expired; the takeover comes first.
+    q = JobQueue(db, lease_seconds=0.3)
+    dead = _enqueue(db, JobKind.DEPLOY, "d1")
+    assert (first := q.claim("dead-worker")) is not None and first.id == dead
+    waiting = [_enqueue(db, JobKind.DEPLOY, dep) for dep in ("d2", "d3")]
+    assert (live := q.claim("w1")) is not None and live.id == waiting[0]
+    time.sleep(0.4)  # both leases expire: the older one goes first, then the queue
+    taken = [q.claim("w2"), q.claim("w3"), q.claim("w4")]
+    assert [(j.id, j.tries) for j in taken if j] == [(dead, 2), (waiting[0], 2), (waiting[1], 1)]
+    assert q.claim("w5") is None
+
+
 def test_renewal_keeps_a_job_from_being_taken_over(db: Database) -> None:
     q = JobQueue(db, lease_seconds=0.3)
     _enqueue(db, JobKind.DEPLOY, "d1")

@@ -1,15 +1,17 @@
 """The one transition table for deployment statuses and resource states.
 
 Nothing else changes a status: every change goes through ``set_deployment_status``
-or ``set_resource_state``, which check the table, stamp the row and record an
-event (events feed ``/log``).
+(or ``write_deployment_status`` for a caller that reads columns, not the ORM row)
+or ``set_resource_state`` (``advance_values`` on the node's hot path), which check
+the table, stamp the row and record an event (events feed ``/log``).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 
 from cumulo.engine.callbacks import notice
@@ -17,6 +19,7 @@ from cumulo.engine.events import record
 from cumulo.errors import InvalidTransition
 from cumulo.store.db import utcnow
 from cumulo.store.models import Deployment, Resource
+from cumulo.store.row_updates import RowUpdates
 
 
 class Status(StrEnum):
@@ -105,6 +108,19 @@ RESOURCE_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
 }
 
 
+DEPLOYMENTS = Deployment.__table__
+_WRITE_DEPLOYMENT = RowUpdates(DEPLOYMENTS, DEPLOYMENTS.c.id == bindparam("dep_id"))
+
+
+class StoredStatus(Protocol):
+    """A deployment's columns as a core caller read them (e.g. a ``Row``)."""
+
+    id: str
+    status: str
+    version: int
+    callback: str | None
+
+
 def can_change(old: Status | None, new: Status) -> bool:
     return new in DEPLOYMENT_TRANSITIONS[old]
 
@@ -122,18 +138,39 @@ def set_deployment_status(
     session: Session, dep: Deployment, new: Status, reason: str | None = None
 ) -> None:
     """Change ``dep``'s status if the table allows it (else ``InvalidTransition``)."""
-    old = dep.status
+    values = deployment_status_values(session, dep.id, dep.status, dep.version, new, reason)
+    for column, value in values.items():
+        setattr(dep, column, value)
+    if new in NOTIFIED_STATUSES:
+        notice(session, dep)
+
+
+def write_deployment_status(
+    session: Session, dep: StoredStatus, new: Status, reason: str | None = None, **more: Any
+) -> None:
+    """``set_deployment_status`` for a caller that read the row's columns (core SQL): one
+    ``UPDATE`` (with the columns ``more``); the ORM row is loaded only for a callback."""
+    values = deployment_status_values(session, dep.id, dep.status, dep.version, new, reason)
+    _WRITE_DEPLOYMENT.execute(session, {**values, **more}, {"dep_id": dep.id})
+    if new in NOTIFIED_STATUSES and dep.callback:
+        notice(session, session.get(Deployment, dep.id, populate_existing=True))  # type: ignore[arg-type]
+
+
+def deployment_status_values(
+    session: Session, dep_id: str, old: str | None, version: int | None, new: Status,
+    reason: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The columns that move a deployment from ``old`` to ``new`` (checked against the
+    table; the event recorded in ``session``)."""
     check_deployment_transition(old, new)
-    dep.status = new.value
-    dep.status_reason = reason
-    dep.updated_at = utcnow()
-    dep.version = (dep.version or 0) + 1
     message = f"status {old} -> {new}" if old else f"status {new}"
     if reason:
         message += f": {reason}"
-    record(session, dep.id, "status", message)
-    if new in NOTIFIED_STATUSES:
-        notice(session, dep)
+    record(session, dep_id, "status", message)
+    return {
+        "status": new.value, "status_reason": reason, "updated_at": utcnow(),
+        "version": (version or 0) + 1,
+    }  # fmt: skip
 
 
 def check_resource_transition(old: str, new: NodeState) -> None:

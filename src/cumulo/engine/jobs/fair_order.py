@@ -11,7 +11,8 @@ the owners with a pending job are found by a loose scan of the index
 ``(status, owner, id)`` (one step per owner), each with the first job that is
 due, and only the first owners' jobs are read (``CANDIDATES`` owners hold every
 one of the first ``CANDIDATES`` jobs: an owner beyond them has that many owners'
-first jobs ahead of its own first).
+first jobs ahead of its own first). The same statement says whether any lease
+expired, so the takeover query runs only when there is one to take over.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from cumulo.store.models import Job
+from cumulo.store.types import UTCDateTime
 
 JOBS = Job.__table__
 PENDING, RUNNING = "PENDING", "RUNNING"
@@ -65,7 +67,8 @@ def free() -> ColumnElement[bool]:
 
 # Owners with a pending job, each with its first due one (NULL: none due). The
 # recursive part steps from one owner to the next through the index; jobs without
-# an owner (enqueued without their deployment's row) are one more "owner".
+# an owner (enqueued without their deployment's row) are one more "owner", whose row
+# also says whether a running job's lease expired (``lapsed``).
 OWNERS = text(f"""
 WITH RECURSIVE owners(owner) AS (
     SELECT MIN(owner) FROM jobs WHERE status = '{PENDING}'
@@ -76,13 +79,13 @@ WITH RECURSIVE owners(owner) AS (
 SELECT o.owner, (
     SELECT j.id FROM jobs j WHERE j.status = '{PENDING}' AND j.owner = o.owner
     AND (j.not_before IS NULL OR j.not_before <= :now) ORDER BY j.id LIMIT 1
-) AS first FROM owners o WHERE o.owner IS NOT NULL
+) AS first, NULL AS lapsed FROM owners o WHERE o.owner IS NOT NULL
 UNION ALL
 SELECT NULL, (
     SELECT j.id FROM jobs j WHERE j.status = '{PENDING}' AND j.owner IS NULL
     AND (j.not_before IS NULL OR j.not_before <= :now) ORDER BY j.id LIMIT 1
-)
-""")
+), EXISTS (SELECT 1 FROM jobs j WHERE j.status = '{RUNNING}' AND j.lease_expires_at < :now)
+""").bindparams(bindparam("now", type_=UTCDateTime))  # stored as the columns store it
 RUNNING_BY_OWNER = (
     select(JOBS.c.owner, func.count())
     .where(JOBS.c.status == RUNNING, JOBS.c.lease_expires_at >= _now)
@@ -102,8 +105,10 @@ FREE_WITHOUT_OWNER = (
 def candidates(s: Session, now: datetime) -> list[int]:
     """Up to ``CANDIDATES`` claimable, free job ids, fairest first."""
     params = {"now": now}
-    taken_over = list(s.scalars(EXPIRED, params))
-    firsts = [(owner, first) for owner, first in s.execute(OWNERS, params) if first is not None]
+    rows = s.execute(OWNERS, params).all()
+    lapsed = any(row.lapsed for row in rows)
+    taken_over = list(s.scalars(EXPIRED, params)) if lapsed else []
+    firsts = [(row.owner, row.first) for row in rows if row.first is not None]
     if not firsts:
         return taken_over
     running = dict(s.execute(RUNNING_BY_OWNER, params).all()) if len(firsts) > 1 else {}

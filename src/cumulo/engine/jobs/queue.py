@@ -200,16 +200,13 @@ class JobQueue:
             return self._take(s, TAKE_LOCKED, first, owner, now)
 
     def _claim_by_compare_and_set(self, owner: str, now: datetime) -> ClaimedJob | None:
-        """SQLite: the fair order is read without holding the writer (it scans the queue:
-        with a thousand jobs waiting it is most of a claim); then, as the one writer, the
-        first candidate still free is taken with a compare-and-set that checks again
-        everything the order assumed, so two claimers never run one deployment's jobs."""
-        with self.db.reader() as s:
-            candidates = self._candidates(s, now)
-        if not candidates:
-            return None
+        """SQLite: as the one writer, read the fair order (owner by owner through an
+        index, so it stays short with thousands of jobs queued) and take the first
+        candidate still free with a compare-and-set that checks again everything the
+        order assumed, so two claimers never run one deployment's jobs. One transaction:
+        a separate read transaction before it cost more than the order's read."""
         with self.db.session() as s:
-            for job_id in candidates:
+            for job_id in self._candidates(s, now):
                 claimed = self._take(s, TAKE_FREE, job_id, owner, now)
                 if claimed is not None:
                     return claimed

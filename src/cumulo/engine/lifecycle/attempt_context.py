@@ -92,11 +92,6 @@ class AttemptContext:
         self.pending_events.clear()
         return values
 
-    def write_pending(self, s: Session, dep: Deployment) -> None:
-        """The pending writes on ``dep``'s row (loaded in ``s``)."""
-        for column, value in self.take_pending(s).items():
-            setattr(dep, column, value)
-
 
 @dataclass(frozen=True)
 class PastAttempt:

@@ -31,7 +31,7 @@ from cumulo.engine.lifecycle.attempt_context import (
 from cumulo.engine.lifecycle.placement_loop import Tries, attempts_of, load_site, plan_tries
 from cumulo.engine.runtime import Engine
 from cumulo.engine.sensitive_inputs import unseal, withhold_secrets
-from cumulo.engine.states import FAILED_OF, Status, set_deployment_status
+from cumulo.engine.states import FAILED_OF, Status, write_deployment_status
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
 from cumulo.store.models import Deployment, Job
@@ -45,6 +45,9 @@ _PREPARE = select(
     _D.c.provider_timeout_mins, _D.c.keep_last_attempt, _D.c.user_group, _D.c.requested_site,
     _D.c.max_providers_retry, _D.c.waiting_for, _D.c.waiting_since,
 ).where(_D.c.id == bindparam("dep_id"))  # fmt: skip
+_SETTLING = select(  # what settling needs: the status, what hides secrets, the callback
+    _D.c.id, _D.c.status, _D.c.version, _D.c.callback, _D.c.template, _D.c.parameters
+).where(_D.c.id == bindparam("dep_id"))
 
 
 def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> bool:
@@ -174,17 +177,15 @@ def settle(
         if attempt_id is not None:
             end_attempt(s, attempt_id, SUCCEEDED)
         done = job is not None and job.owner is not None and finish_in(s, job)
-        dep = s.get(Deployment, dep_id)
+        dep = s.execute(_SETTLING, {"dep_id": dep_id}).first()
         if dep is None or dep.status != expected:
             return done
-        if ctx is not None:
-            ctx.write_pending(s, dep)
+        values = {**(ctx.take_pending(s) if ctx is not None else {}), "task": "NONE"}
         # No sensitive input's value is stored in clear, nor answered (outputs, reason).
-        outputs, reason = withhold_secrets(engine, dep, outputs, reason)
+        outputs, reason = withhold_secrets(engine, dep, outputs, reason)  # type: ignore[arg-type]
         if outputs is not None:
-            dep.outputs = outputs
-        dep.task = "NONE"
-        set_deployment_status(s, dep, new, reason)
+            values["outputs"] = outputs
+        write_deployment_status(s, dep, new, reason, **values)  # type: ignore[arg-type]
         return done
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from cumulo.configure import DEPLOY_OPERATIONS, operations_of, ssh_answers
 from cumulo.drivers.base import Driver, NodeRequest, Realized, Waiting
@@ -39,6 +39,7 @@ from cumulo.engine.states import (
 )
 from cumulo.errors import CumuloError
 from cumulo.store.models import Site
+from cumulo.store.row_updates import RowUpdates
 from cumulo.tosca import NodeInstance
 
 SSH_LOOK = 2.0  # how long one look waits for SSH's greeting
@@ -192,6 +193,7 @@ def _created(
 
 # The hot path of every node: core statements, no ORM row loaded.
 _STATE = select(RESOURCES.c.state).where(*RESOURCE_ROW_IS)
+_WRITE = RowUpdates(RESOURCES, *RESOURCE_ROW_IS)
 
 
 def _advanced(
@@ -207,5 +209,4 @@ def _advanced(
 def _write(
     s: Any, ctx: AttemptContext, key: tuple[str, int], values: dict[str, Any], **more: Any
 ) -> None:
-    changes = update(RESOURCES).where(*RESOURCE_ROW_IS).values(**values, **more)
-    s.execute(changes, resource_key(ctx.dep_id, key))
+    _WRITE.execute(s, {**values, **more}, resource_key(ctx.dep_id, key))
