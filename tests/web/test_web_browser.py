@@ -89,6 +89,12 @@ def made(server: str) -> Iterator[list[str]]:
     ids: list[str] = []
     yield ids
     for dep_id in ids:
+        # Shown by pytest when the test failed: why a deployment did not get where expected.
+        got = httpx.get(f"{server}/deployments/{dep_id}", headers=auth(server), timeout=10)
+        if got.status_code == 200:
+            print(f"deployment {dep_id}: {got.json()['status']}: {got.json().get('statusReason')}")
+            log = httpx.get(f"{server}/deployments/{dep_id}/log", headers=auth(server), timeout=10)
+            print(log.text[-4000:])
         try:
             r = httpx.delete(f"{server}/deployments/{dep_id}", headers=auth(server), timeout=10)
             deadline = time.monotonic() + 60
