@@ -108,8 +108,10 @@ RESOURCE_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
 }
 
 
-DEPLOYMENTS = Deployment.__table__
-_WRITE_DEPLOYMENT = RowUpdates(DEPLOYMENTS, DEPLOYMENTS.c.id == bindparam("dep_id"))
+_DEPLOYMENTS = Deployment.__table__
+# Columns written on one deployment's row by core callers (``dep_id``): the final
+# status here, the attempt's opening (``lifecycle.attempt_open``).
+DEPLOYMENT_ROW = RowUpdates(_DEPLOYMENTS, _DEPLOYMENTS.c.id == bindparam("dep_id"))
 
 
 class StoredStatus(Protocol):
@@ -151,7 +153,7 @@ def write_deployment_status(
     """``set_deployment_status`` for a caller that read the row's columns (core SQL): one
     ``UPDATE`` (with the columns ``more``); the ORM row is loaded only for a callback."""
     values = deployment_status_values(session, dep.id, dep.status, dep.version, new, reason)
-    _WRITE_DEPLOYMENT.execute(session, {**values, **more}, {"dep_id": dep.id})
+    DEPLOYMENT_ROW.execute(session, {**values, **more}, {"dep_id": dep.id})
     if new in NOTIFIED_STATUSES and dep.callback:
         notice(session, session.get(Deployment, dep.id, populate_existing=True))  # type: ignore[arg-type]
 

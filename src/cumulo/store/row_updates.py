@@ -31,9 +31,7 @@ class RowUpdates:
             self._statements[columns] = found  # a race builds it twice: harmless
         return found
 
-    def params(self, values: dict[str, Any], where: dict[str, Any]) -> dict[str, Any]:
-        return {**where, **{f"set_{name}": value for name, value in values.items()}}
-
     def execute(self, s: Any, values: dict[str, Any], where: dict[str, Any]) -> None:
         """Write ``values`` (column -> value) on the rows ``where``'s parameters pick."""
-        s.execute(self.statement(frozenset(values)), self.params(values, where))
+        params = {**where, **{f"set_{name}": value for name, value in values.items()}}
+        s.execute(self.statement(frozenset(values)), params)

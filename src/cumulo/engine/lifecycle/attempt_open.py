@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from cumulo.engine.accounts import valid_account
 from cumulo.engine.events import record
 from cumulo.engine.lifecycle.attempt_context import FAILED, AttemptContext, StoredResource
-from cumulo.engine.states import NodeState, resource_state_values
+from cumulo.engine.states import DEPLOYMENT_ROW, NodeState, resource_state_values
 from cumulo.store.account_models import User
 from cumulo.store.db import utcnow
 from cumulo.store.models import Attempt, Deployment, Resource, new_uuid
@@ -66,7 +66,7 @@ def open_attempt(ctx: AttemptContext, site_name: str) -> tuple[int, datetime] | 
         _status, waiting_for, keep_last, owner_name = found
         attempt_id, started_at = _attempt_row(s, ctx, site_name, waiting_for, keep_last)
         values = {**ctx.take_pending(s), "site_name": site_name, "task": "DEPLOYER"}
-        s.execute(update(DEPLOYMENTS).where(DEPLOYMENTS.c.id == ctx.dep_id).values(**values))
+        DEPLOYMENT_ROW.execute(s, values, {"dep_id": ctx.dep_id})
         _resource_rows(s, ctx, site_name, attempt_id)
         ctx.ssh_user = valid_account(ctx.engine, owner_name)
         ctx.status_checked = True
