@@ -15,9 +15,7 @@ from cumulo.store.models import Job
 
 def _enqueue(db: Database, kind: JobKind, dep: str) -> int:
     with db.session() as s:
-        job = enqueue(s, kind, dep)
-        s.flush()
-        return job.id
+        return enqueue(s, kind, dep)
 
 
 def test_a_job_is_claimed_once_and_finished(db: Database) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Update, bindparam, select, true, update
+from sqlalchemy import ColumnElement, Update, bindparam, insert, inspect, select, true, update
 from sqlalchemy.orm import Session
 
 from cumulo.engine.jobs import fair_order
@@ -83,29 +83,29 @@ WAKE_PARKED = (
     .where(JOBS.c.not_before.is_not(None))
     .values(not_before=None)
 )
+INSERT_JOB = insert(JOBS)
 
 
-def enqueue(session: Session, kind: JobKind, deployment: str | Deployment) -> Job:
+def enqueue(session: Session, kind: JobKind, deployment: str | Deployment) -> int:
     """Add a job in the caller's transaction (so it exists iff the change it serves does).
 
     Given the deployment's row, the job takes its owner's turn and the
     deployment says it is queued. A parked job of the same deployment is
     woken: it runs first (it is older) and sees the change (e.g. a delete) at once.
+    Returns the job's id.
     """
     dep = deployment if isinstance(deployment, Deployment) else None
     dep_id = dep.id if dep is not None else str(deployment)
-    if dep is None or dep not in session.new:  # a deployment just made has no job yet
+    if dep is None or inspect(dep).has_identity:  # a deployment not stored yet has no job
         session.execute(WAKE_PARKED, {"dep_id": dep_id})
-    job = Job(
-        kind=kind.value,
-        deployment_id=dep_id,
-        status=JobStatus.PENDING.value,
-        owner=owner_key(dep) if dep is not None else None,
-    )
+    now = utcnow()
+    job = {"kind": kind.value, "deployment_id": dep_id, "status": JobStatus.PENDING.value,
+           "owner": owner_key(dep) if dep is not None else None, "created_at": now,
+           "updated_at": now}  # fmt: skip
+    job_id: int = session.connection().execute(INSERT_JOB, job).inserted_primary_key[0]
     if dep is not None:
-        dep.waiting_for, dep.waiting_since = QUEUED, utcnow()
-    session.add(job)
-    return job
+        dep.waiting_for, dep.waiting_since = QUEUED, now
+    return job_id
 
 
 CLAIMED = (JOBS.c.id, JOBS.c.kind, JOBS.c.deployment_id, JOBS.c.tries, JOBS.c.created_at)
