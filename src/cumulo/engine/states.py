@@ -18,7 +18,7 @@ from cumulo.engine.callbacks import notice
 from cumulo.engine.events import record
 from cumulo.errors import InvalidTransition
 from cumulo.store.db import utcnow
-from cumulo.store.models import Deployment, Resource
+from cumulo.store.models import DEPLOYMENTS, Deployment, Resource
 from cumulo.store.row_updates import RowUpdates
 
 
@@ -108,10 +108,9 @@ RESOURCE_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
 }
 
 
-_DEPLOYMENTS = Deployment.__table__
 # Columns written on one deployment's row by core callers (``dep_id``): the final
 # status here, the attempt's opening (``lifecycle.attempt_open``).
-DEPLOYMENT_ROW = RowUpdates(_DEPLOYMENTS, _DEPLOYMENTS.c.id == bindparam("dep_id"))
+DEPLOYMENT_ROW = RowUpdates(DEPLOYMENTS, DEPLOYMENTS.c.id == bindparam("dep_id"))
 
 
 class StoredStatus(Protocol):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from cumulo.store.models import Attempt, Deployment, Job, Site, SiteUsage, Sla
+from cumulo.store.models import DEPLOYMENTS, Attempt, Job, Site, SiteUsage, Sla
 
 # Deployment statuses whose resources exist on their site (count against quotas).
 HOLDING_STATUSES = (
@@ -24,8 +24,12 @@ HOLDING_STATUSES = (
 )
 
 
-_D = Deployment.__table__
-_NEEDS = (_D.c.need_instances, _D.c.need_cores, _D.c.need_ram_mb, _D.c.need_volume_gb)
+_NEEDS = (
+    DEPLOYMENTS.c.need_instances,
+    DEPLOYMENTS.c.need_cores,
+    DEPLOYMENTS.c.need_ram_mb,
+    DEPLOYMENTS.c.need_volume_gb,
+)
 _U = SiteUsage.__table__
 # Built once, core statements on tables (no ORM loading): every scheduling decision
 # reads them, and building a statement costs more than SQLite running it.
@@ -33,9 +37,9 @@ _USAGE_CHANGED = select(
     _U.c.user_group, _U.c.site_name, _U.c.instances, _U.c.cores, _U.c.ram_mb, _U.c.volume_gb,
     _U.c.seq,
 ).where(_U.c.seq > bindparam("after"))  # fmt: skip
-_OWN_USAGE = select(_D.c.user_group, _D.c.site_name, *_NEEDS).where(
-    _D.c.id == bindparam("dep_id"), _D.c.site_name.is_not(None),
-    _D.c.status.in_(HOLDING_STATUSES),
+_OWN_USAGE = select(DEPLOYMENTS.c.user_group, DEPLOYMENTS.c.site_name, *_NEEDS).where(
+    DEPLOYMENTS.c.id == bindparam("dep_id"), DEPLOYMENTS.c.site_name.is_not(None),
+    DEPLOYMENTS.c.status.in_(HOLDING_STATUSES),
 )  # fmt: skip
 _SITES_VERSION = select(func.count(), func.max(Site.updated_at), func.max(Site.health_checked_at))
 _SLAS_VERSION = select(func.count(), func.max(Sla.updated_at))

@@ -283,3 +283,11 @@ class Sla(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The tables themselves, for the hot paths' core statements (built once at import: no
+# ORM bookkeeping per row). One name each, wherever a statement is built.
+DEPLOYMENTS = Deployment.__table__
+ATTEMPTS = Attempt.__table__
+RESOURCES = Resource.__table__
+JOBS = Job.__table__

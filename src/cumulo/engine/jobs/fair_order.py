@@ -22,10 +22,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from cumulo.store.models import Job
+from cumulo.store.models import JOBS
 from cumulo.store.types import UTCDateTime
 
-JOBS = Job.__table__
 PENDING, RUNNING = "PENDING", "RUNNING"
 # Claimable jobs offered per claim: the first is taken unless another claimer got it.
 CANDIDATES = 8

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from cumulo.engine.jobs import fair_order
 from cumulo.store.db import Database, utcnow
-from cumulo.store.models import Deployment, Job
+from cumulo.store.models import DEPLOYMENTS, JOBS, Deployment, Job
 
 QUEUED = "queued"  # what a deployment waits for until a worker takes its job
 
@@ -75,7 +75,6 @@ def owner_key(dep: Deployment) -> str:
     return f"{dep.owner_issuer} {dep.owner_subject}"
 
 
-JOBS = Job.__table__  # the hot path runs core statements, built once (no ORM bookkeeping)
 _now, _owner, _job = bindparam("now"), bindparam("holder"), bindparam("job_id")
 WAKE_PARKED = (
     update(JOBS)
@@ -159,9 +158,9 @@ FINISH = (
     )
 )  # fmt: skip
 UNQUEUE = (  # a worker took the deployment's job: it is no longer "queued"
-    update(Deployment.__table__)
-    .where(Deployment.__table__.c.id == bindparam("dep_id"))
-    .where(Deployment.__table__.c.waiting_for == QUEUED)
+    update(DEPLOYMENTS)
+    .where(DEPLOYMENTS.c.id == bindparam("dep_id"))
+    .where(DEPLOYMENTS.c.waiting_for == QUEUED)
     .values(waiting_for=None, waiting_since=None)
 )
 

@@ -49,7 +49,7 @@ from cumulo.engine.states import (
 )
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
-from cumulo.store.models import Attempt, Resource, Site
+from cumulo.store.models import ATTEMPTS, Resource, Site
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +105,9 @@ def _plan_attributes(
     }
 
 
-_ATTEMPTS = Attempt.__table__
 _END_ATTEMPT = (
-    update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+    update(ATTEMPTS)
+    .where(ATTEMPTS.c.id == bindparam("attempt_id"))
     .values(status=bindparam("outcome"), error=bindparam("why"), ended_at=bindparam("at"))
 )
 

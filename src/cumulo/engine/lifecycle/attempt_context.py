@@ -20,7 +20,7 @@ from cumulo.engine.runtime import Engine
 from cumulo.engine.states import (
     Status,
 )
-from cumulo.store.models import Deployment, Resource
+from cumulo.store.models import RESOURCES, Deployment, Resource
 from cumulo.tosca import NodeInstance, Plan
 
 SUCCEEDED, FAILED, CANCELLED = "SUCCEEDED", "FAILED", "CANCELLED"
@@ -125,7 +125,6 @@ class AttemptResult:
 
 # Built once: every node step runs them. A node instance's row, by (deployment, node,
 # index): its conditions, and their parameters (``resource_key``).
-RESOURCES = Resource.__table__
 RESOURCE_ROW_IS = (
     RESOURCES.c.deployment_id == bindparam("dep_id"),
     RESOURCES.c.node_name == bindparam("node"),

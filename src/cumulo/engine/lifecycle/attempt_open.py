@@ -22,9 +22,8 @@ from cumulo.engine.lifecycle.attempt_context import FAILED, AttemptContext, Stor
 from cumulo.engine.states import DEPLOYMENT_ROW, NodeState, resource_state_values
 from cumulo.store.account_models import User
 from cumulo.store.db import utcnow
-from cumulo.store.models import Attempt, Deployment, Resource, new_uuid
+from cumulo.store.models import ATTEMPTS, DEPLOYMENTS, RESOURCES, new_uuid
 
-DEPLOYMENTS, ATTEMPTS, RESOURCES = Deployment.__table__, Attempt.__table__, Resource.__table__
 USERS = User.__table__
 RUNNING = "RUNNING"
 _dep = bindparam("dep_id")

@@ -34,20 +34,24 @@ from cumulo.engine.sensitive_inputs import unseal, withhold_secrets
 from cumulo.engine.states import FAILED_OF, Status, write_deployment_status
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
-from cumulo.store.models import Deployment, Job
+from cumulo.store.models import DEPLOYMENTS, Job
 
 log = logging.getLogger(__name__)
 
-_D = Deployment.__table__
 # What a job reads of its deployment (built once; no ORM object for a read).
-_PREPARE = select(
-    _D.c.id, _D.c.status, _D.c.template, _D.c.parameters, _D.c.timeout_mins,
-    _D.c.provider_timeout_mins, _D.c.keep_last_attempt, _D.c.user_group, _D.c.requested_site,
-    _D.c.max_providers_retry, _D.c.waiting_for, _D.c.waiting_since,
-).where(_D.c.id == bindparam("dep_id"))  # fmt: skip
+_PREPARE = select(*(DEPLOYMENTS.c[name] for name in (
+    "id", "status", "template", "parameters", "timeout_mins", "provider_timeout_mins",
+    "keep_last_attempt", "user_group", "requested_site", "max_providers_retry", "waiting_for",
+    "waiting_since",
+))).where(DEPLOYMENTS.c.id == bindparam("dep_id"))  # fmt: skip
 _SETTLING = select(  # what settling needs: the status, what hides secrets, the callback
-    _D.c.id, _D.c.status, _D.c.version, _D.c.callback, _D.c.template, _D.c.parameters
-).where(_D.c.id == bindparam("dep_id"))
+    DEPLOYMENTS.c.id,
+    DEPLOYMENTS.c.status,
+    DEPLOYMENTS.c.version,
+    DEPLOYMENTS.c.callback,
+    DEPLOYMENTS.c.template,
+    DEPLOYMENTS.c.parameters,
+).where(DEPLOYMENTS.c.id == bindparam("dep_id"))
 
 
 def run_deploy(engine: Engine, job: ClaimedJob, lost: threading.Event) -> bool:

@@ -18,7 +18,6 @@ from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
 from cumulo.engine.lifecycle.attempt_context import (
     RESOURCE_ROW_IS,
-    RESOURCES,
     AttemptContext,
     Cancelled,
     NodeFailed,
@@ -38,7 +37,7 @@ from cumulo.engine.states import (
     advance_values,
 )
 from cumulo.errors import CumuloError
-from cumulo.store.models import Site
+from cumulo.store.models import RESOURCES, Site
 from cumulo.store.row_updates import RowUpdates
 from cumulo.tosca import NodeInstance
 

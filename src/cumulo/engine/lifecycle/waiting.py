@@ -20,7 +20,7 @@ from cumulo.engine.deadlines import Deadline
 from cumulo.engine.events import record
 from cumulo.engine.jobs.queue import QUEUED, Parked
 from cumulo.store.db import utcnow
-from cumulo.store.models import Deployment, Event
+from cumulo.store.models import DEPLOYMENTS, Event
 
 if TYPE_CHECKING:
     from cumulo.engine.lifecycle.attempt_context import AttemptContext
@@ -102,16 +102,15 @@ def _same_wait(old: str, new: str) -> bool:
 
 
 # Built once (a step's hot path); core, so no ORM bookkeeping.
-_DEPLOYMENTS = Deployment.__table__
 _WAITING = (
-    update(_DEPLOYMENTS)
-    .where(_DEPLOYMENTS.c.id == bindparam("dep_id"))
+    update(DEPLOYMENTS)
+    .where(DEPLOYMENTS.c.id == bindparam("dep_id"))
     .values(waiting_for=bindparam("what"), waiting_since=bindparam("since"))
 )
 _STOP_WAITING = (
-    update(_DEPLOYMENTS)
-    .where(_DEPLOYMENTS.c.id == bindparam("dep_id"), _DEPLOYMENTS.c.waiting_for.is_not(None))
-    .where(_DEPLOYMENTS.c.waiting_for != QUEUED)
+    update(DEPLOYMENTS)
+    .where(DEPLOYMENTS.c.id == bindparam("dep_id"), DEPLOYMENTS.c.waiting_for.is_not(None))
+    .where(DEPLOYMENTS.c.waiting_for != QUEUED)
     .values(waiting_for=None, waiting_since=None)
 )
 _LAST_EVENT = (

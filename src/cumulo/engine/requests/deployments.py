@@ -29,10 +29,10 @@ from cumulo.engine.sites.scheduling import check_placement, decide
 from cumulo.engine.states import Status, check_deployment_transition, set_deployment_status
 from cumulo.errors import Conflict, NotFound
 from cumulo.store.db import utcnow
-from cumulo.store.models import Deployment, new_uuid
+from cumulo.store.models import DEPLOYMENTS, Deployment, new_uuid
 
-INSERT_DEPLOYMENT = insert(Deployment.__table__)
-DEPLOYMENT_COLUMNS = frozenset(Deployment.__table__.columns.keys())
+INSERT_DEPLOYMENT = insert(DEPLOYMENTS)
+DEPLOYMENT_COLUMNS = frozenset(DEPLOYMENTS.columns.keys())
 
 
 def not_found(dep_id: str) -> NotFound:
