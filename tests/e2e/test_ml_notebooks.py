@@ -27,7 +27,7 @@ from hub_session import HubSession
 
 from cumulo.drivers.docker_images import VM_JUPYTER_ML_12
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
 SKLEARN_CELL = """
 import numpy as np

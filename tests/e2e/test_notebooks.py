@@ -29,7 +29,7 @@ from hub_session import HubSession, node_action, wait_until
 
 from cumulo.drivers.docker_images import VM_JUPYTER_12
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
 CELL = {"cell_type": "code", "source": "answer = 6 * 7", "metadata": {}, "outputs": []}
 NOTEBOOK = {

@@ -41,7 +41,7 @@ from tests.auth.oidc_provider import provider
 
 from cumulo.drivers.docker_images import VM_JUPYTER_12
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
 USERS = [
     {"sub": "alice-0001", "preferred_username": "alice", "groups": ["physics"]},

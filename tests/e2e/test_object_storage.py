@@ -27,7 +27,7 @@ from radosgw import Radosgw, running_radosgw
 
 from cumulo.drivers.docker_images import DEFAULT_IMAGES
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
 SITE = "local-s3"
 ADMIN_KEYS = "CUMULO_TEST_S3_ADMIN"  # the variable the site's credentials reference names

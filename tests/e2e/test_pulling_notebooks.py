@@ -32,7 +32,7 @@ from own_dockerd import why_not as no_own_engine
 
 from cumulo.drivers.docker_images import VM_JUPYTER_12, build_script
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
 SITE = "pulling-empty"
 

@@ -23,7 +23,7 @@ from hub_session import HubSession
 
 from cumulo.drivers.docker_images import VM_SPARK_12
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
 # In the PySpark kernel `sc` is ready, on the cluster: where each task ran.
 JOB_CELL = """
