@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cumulo.engine.lifecycle.attempt_context import (
@@ -23,7 +23,7 @@ from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.scheduling import decide, decision_values, site_row
 from cumulo.errors import CumuloError
 from cumulo.federation import Decision
-from cumulo.store.models import Attempt, Site
+from cumulo.store.models import ATTEMPTS, Site
 
 # Sites named in the log's scheduling line (the full ranking is in the explanation).
 SHOWN_IN_LOG = 10
@@ -68,17 +68,20 @@ def plan_tries(ctx: AttemptContext) -> Tries:
     return Tries(order, earlier, [a.seconds for a in failed])
 
 
+# Built once (every job reads it): building it cost more than running it.
+_ATTEMPTS_OF = (
+    select(ATTEMPTS.c.site_name, ATTEMPTS.c.status, ATTEMPTS.c.error, ATTEMPTS.c.started_at,
+           ATTEMPTS.c.ended_at)
+    .where(ATTEMPTS.c.deployment_id == bindparam("dep_id"))
+    .order_by(ATTEMPTS.c.number)
+)  # fmt: skip
+
+
 def attempts_of(s: Session, dep_id: str) -> list[PastAttempt]:
     """The deployment's attempts so far, oldest first."""
-    rows = s.execute(
-        select(Attempt.site_name, Attempt.status, Attempt.error, Attempt.started_at,
-               Attempt.ended_at)
-        .where(Attempt.deployment_id == dep_id)
-        .order_by(Attempt.number)
-    ).all()  # fmt: skip
     return [
         PastAttempt(site, status, error, (ended - started).total_seconds() if ended else 0.0)
-        for site, status, error, started, ended in rows
+        for site, status, error, started, ended in s.execute(_ATTEMPTS_OF, {"dep_id": dep_id})
     ]
 
 
