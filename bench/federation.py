@@ -17,20 +17,25 @@
    (the requests no longer share the process's interpreter with the workers),
    on 1,000 sim sites and on 1; also the CPU seconds the process spent per
    deployment while they ran.
+4. PostgreSQL: the same deployments queued on 1 sim site, then taken by 1 worker
+   process (one worker thread), against 3 such processes in the same run (a
+   throwaway PostgreSQL server, as the tests start it). Aim: 3 processes >= 1.8x one.
 
 Usage: .venv/bin/python bench/federation.py [--sites 1000] [--deployments 2000]
-       [--only rank,engine,workers]
+       [--only rank,engine,workers,postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import statistics
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -60,9 +65,11 @@ from cumulo.federation import (
 )
 from cumulo.federation.screening import screen
 from cumulo.store.models import Deployment
+from cumulo.store.pg_cluster import PgCluster, unavailable
 
 TARGET_RANK_MS = 5.0
 TARGET_RATE = 200.0
+TARGET_PG_RATIO = 1.8
 RUN_DOCKER = catalogue.find("run-docker").read_text()  # type: ignore[union-attr]
 VM = Needs(
     (ComputeNeed("vm", 2, 2, 4000, 20, needs_image=True, distribution="debian", version="12"),)
@@ -122,8 +129,13 @@ def bench_rank(n: int, runs: int = 300) -> None:
     print(f"  with the screening kept: median {kept:.2f} ms (ratio {med / kept:.1f}x faster)")
 
 
-def engine_with_sites(n: int, data_dir: Path) -> Engine:
-    engine = Engine(Settings(data_dir=data_dir, health_probe_seconds=0, job_poll_seconds=0.02))
+def _settings(data_dir: Path, database_url: str = "") -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url, health_probe_seconds=0,
+                    job_poll_seconds=0.02)  # fmt: skip
+
+
+def engine_with_sites(n: int, data_dir: Path, database_url: str = "") -> Engine:
+    engine = Engine(_settings(data_dir, database_url))
     # Quotas and SLA limits loose enough never to reject, but summed for every decision.
     for i in range(n):
         save_site(engine, SiteDef(name=f"sim-{i:04d}", kind="sim", images={"debian": {"12": "x"}},
@@ -144,6 +156,15 @@ def bench_decide(n: int, data_dir: Path, runs: int = 50) -> None:
     engine.close()
 
 
+def _created(engine: Engine) -> int:
+    with engine.db.session() as s:
+        done = s.scalar(select(func.count()).where(Deployment.status == "CREATE_COMPLETE"))
+        failed = s.scalar(select(func.count()).where(Deployment.status == "CREATE_FAILED"))
+    if failed:
+        raise SystemExit(f"{failed} deployment(s) failed")
+    return int(done or 0)
+
+
 def _create(engine: Engine, n_deps: int) -> None:
     for _ in range(n_deps):
         new = NewDeployment(RUN_DOCKER, {"docker_image": "x"}, user_group="physics")
@@ -162,14 +183,7 @@ def throughput(n_sites: int, n_deps: int, data_dir: Path, queued_first: bool = F
     start, cpu = time.perf_counter(), time.process_time()
     if not queued_first:
         _create(engine, n_deps)
-    while True:
-        with engine.db.session() as s:
-            done = s.scalar(select(func.count()).where(Deployment.status == "CREATE_COMPLETE"))
-            failed = s.scalar(select(func.count()).where(Deployment.status == "CREATE_FAILED"))
-        if failed:
-            raise SystemExit(f"{failed} deployment(s) failed")
-        if done >= n_deps:
-            break
+    while _created(engine) < n_deps:
         time.sleep(0.05)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     pool.stop()
@@ -199,11 +213,67 @@ def bench_workers(n_sites: int, n_deps: int, data_dir: Path) -> None:
           f"{'met' if rate >= TARGET_RATE else 'missed'})")  # fmt: skip
 
 
+def _worker_process(data_dir: Path, url: str, ready: Any, go: Any, stop: Any) -> None:
+    """One ``cumulo worker`` of one thread, as a separate process would run it."""
+    register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")
+    engine = Engine(_settings(data_dir, url))
+    pool = WorkerPool(engine, 1)
+    ready.release()
+    go.wait()
+    pool.start()
+    stop.wait()
+    pool.stop()
+    engine.close()
+
+
+def pg_run(cluster: PgCluster, processes: int, n_deps: int, data_dir: Path) -> float:
+    """Deployments per second of ``processes`` worker processes, all queued first."""
+    url = cluster.create_database()
+    engine = engine_with_sites(1, data_dir, url)
+    _create(engine, n_deps)
+    spawn = multiprocessing.get_context("spawn")
+    ready, go, stop = spawn.Semaphore(0), spawn.Event(), spawn.Event()
+    procs = [spawn.Process(target=_worker_process, args=(data_dir, url, ready, go, stop))
+             for _ in range(processes)]  # fmt: skip
+    for proc in procs:
+        proc.start()
+    for _ in procs:  # imports and engines ready: time the work, not the start-up
+        ready.acquire()
+    start = time.perf_counter()
+    go.set()
+    try:
+        while _created(engine) < n_deps:
+            time.sleep(0.05)
+        return n_deps / (time.perf_counter() - start)
+    finally:
+        stop.set()
+        for proc in procs:
+            proc.join(30)
+        engine.close()
+
+
+def bench_postgresql(n_deps: int, data_dir: Path) -> None:
+    reason = unavailable()
+    if reason:
+        raise SystemExit(f"the PostgreSQL bench needs a local server: {reason}")
+    cluster = PgCluster.start()
+    try:
+        one = pg_run(cluster, 1, n_deps, data_dir / "pg-1")
+        three = pg_run(cluster, 3, n_deps, data_dir / "pg-3")
+    finally:
+        cluster.stop()
+    ratio = three / one
+    verdict = "met" if ratio >= TARGET_PG_RATIO else "missed"
+    print(f"PostgreSQL, {n_deps} deployments queued first on 1 sim site, worker processes of "
+          f"1 thread: 1 process {one:.1f}/s, 3 processes {three:.1f}/s (ratio {ratio:.2f}; "
+          f"aim {TARGET_PG_RATIO}x: {verdict})")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=1000)
     ap.add_argument("--deployments", type=int, default=2000)
-    ap.add_argument("--only", default="rank,engine,workers")
+    ap.add_argument("--only", default="rank,engine,workers,postgresql")
     args = ap.parse_args()
     register_driver_kind("sim", "cumulo.drivers.sim:SimDriver")
     only = set(args.only.split(","))
@@ -215,6 +285,8 @@ def main() -> None:
             bench_engine(args.sites, args.deployments, Path(tmp))
         if "workers" in only:
             bench_workers(args.sites, args.deployments, Path(tmp))
+        if "postgresql" in only:
+            bench_postgresql(args.deployments, Path(tmp))
 
 
 if __name__ == "__main__":
