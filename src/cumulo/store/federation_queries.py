@@ -24,12 +24,7 @@ HOLDING_STATUSES = (
 )
 
 
-_NEEDS = (
-    DEPLOYMENTS.c.need_instances,
-    DEPLOYMENTS.c.need_cores,
-    DEPLOYMENTS.c.need_ram_mb,
-    DEPLOYMENTS.c.need_volume_gb,
-)
+_NEEDS = DEPLOYMENTS.c["need_instances", "need_cores", "need_ram_mb", "need_volume_gb"]
 _U = SiteUsage.__table__
 # Built once, core statements on tables (no ORM loading): every scheduling decision
 # reads them, and building a statement costs more than SQLite running it.
@@ -37,7 +32,7 @@ _USAGE_CHANGED = select(
     _U.c.user_group, _U.c.site_name, _U.c.instances, _U.c.cores, _U.c.ram_mb, _U.c.volume_gb,
     _U.c.seq,
 ).where(_U.c.seq > bindparam("after"))  # fmt: skip
-_OWN_USAGE = select(DEPLOYMENTS.c.user_group, DEPLOYMENTS.c.site_name, *_NEEDS).where(
+_OWN_USAGE = select(*DEPLOYMENTS.c["user_group", "site_name"], *_NEEDS).where(
     DEPLOYMENTS.c.id == bindparam("dep_id"), DEPLOYMENTS.c.site_name.is_not(None),
     DEPLOYMENTS.c.status.in_(HOLDING_STATUSES),
 )  # fmt: skip

@@ -39,18 +39,14 @@ from cumulo.store.models import DEPLOYMENTS, Job
 log = logging.getLogger(__name__)
 
 # What a job reads of its deployment (built once; no ORM object for a read).
-_PREPARE = select(*(DEPLOYMENTS.c[name] for name in (
+_PREPARE = select(*DEPLOYMENTS.c[
     "id", "status", "template", "parameters", "timeout_mins", "provider_timeout_mins",
     "keep_last_attempt", "user_group", "requested_site", "max_providers_retry", "waiting_for",
     "waiting_since",
-))).where(DEPLOYMENTS.c.id == bindparam("dep_id"))  # fmt: skip
-_SETTLING = select(  # what settling needs: the status, what hides secrets, the callback
-    DEPLOYMENTS.c.id,
-    DEPLOYMENTS.c.status,
-    DEPLOYMENTS.c.version,
-    DEPLOYMENTS.c.callback,
-    DEPLOYMENTS.c.template,
-    DEPLOYMENTS.c.parameters,
+]).where(DEPLOYMENTS.c.id == bindparam("dep_id"))  # fmt: skip
+# What settling needs: the status, what hides secrets, the callback.
+_SETTLING = select(
+    *DEPLOYMENTS.c["id", "status", "version", "callback", "template", "parameters"]
 ).where(DEPLOYMENTS.c.id == bindparam("dep_id"))
 
 

@@ -70,11 +70,10 @@ def plan_tries(ctx: AttemptContext) -> Tries:
 
 # Built once (every job reads it): building it cost more than running it.
 _ATTEMPTS_OF = (
-    select(ATTEMPTS.c.site_name, ATTEMPTS.c.status, ATTEMPTS.c.error, ATTEMPTS.c.started_at,
-           ATTEMPTS.c.ended_at)
+    select(*ATTEMPTS.c["site_name", "status", "error", "started_at", "ended_at"])
     .where(ATTEMPTS.c.deployment_id == bindparam("dep_id"))
     .order_by(ATTEMPTS.c.number)
-)  # fmt: skip
+)
 
 
 def attempts_of(s: Session, dep_id: str) -> list[PastAttempt]:
