@@ -15,6 +15,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from cumulo.store.db import utcnow
+from cumulo.store.direct import DirectTx
 from cumulo.store.models import Deployment, Event
 
 INSERT_EVENTS = insert(Event.__table__)  # built once
@@ -22,14 +23,22 @@ _PENDING = "cumulo.pending_events"  # key in ``Session.info``
 
 
 def record(
-    session: Session, deployment_id: str, kind: str, message: str, node: str | None = None
+    session: Session | DirectTx,
+    deployment_id: str,
+    kind: str,
+    message: str,
+    node: str | None = None,
 ) -> None:
     row = {"deployment_id": deployment_id, "at": utcnow(), "kind": kind, "node": node}
-    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+    pending: list[dict[str, Any]] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        if isinstance(session, DirectTx):  # no Session events: written before its commit
+            session.before_commit.append(_write_pending)
     pending.append({**row, "message": message})
 
 
-def _write_pending(session: Session) -> None:
+def _write_pending(session: Session | DirectTx) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
         session.connection().execute(INSERT_EVENTS, rows)

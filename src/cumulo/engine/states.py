@@ -18,6 +18,7 @@ from cumulo.engine.callbacks import notice
 from cumulo.engine.events import record
 from cumulo.errors import InvalidTransition
 from cumulo.store.db import utcnow
+from cumulo.store.direct import DirectTx
 from cumulo.store.models import DEPLOYMENTS, Deployment, Resource
 from cumulo.store.row_updates import RowUpdates
 
@@ -147,14 +148,19 @@ def set_deployment_status(
 
 
 def write_deployment_status(
-    session: Session, dep: StoredStatus, new: Status, reason: str | None = None, **more: Any
+    session: Session | DirectTx,
+    dep: StoredStatus,
+    new: Status,
+    reason: str | None = None,
+    **more: Any,
 ) -> None:
     """``set_deployment_status`` for a caller that read the row's columns (core SQL): one
     ``UPDATE`` (with the columns ``more``); the ORM row is loaded only for a callback."""
     values = deployment_status_values(session, dep.id, dep.status, dep.version, new, reason)
     DEPLOYMENT_ROW.execute(session, {**values, **more}, {"dep_id": dep.id})
     if new in NOTIFIED_STATUSES and dep.callback:
-        notice(session, session.get(Deployment, dep.id, populate_existing=True))  # type: ignore[arg-type]
+        orm = session.orm() if isinstance(session, DirectTx) else session
+        notice(orm, orm.get(Deployment, dep.id, populate_existing=True))  # type: ignore[arg-type]
 
 
 def deployment_status_values(

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cumulo.store.direct import DirectTx
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -123,6 +125,25 @@ class Database:
             return
         with self._reads() as s, s.begin():
             yield s
+
+    @contextmanager
+    def direct(self) -> Iterator[DirectTx]:
+        """A short transaction for the engine's hot path (``store.direct``): committed on
+        success, rolled back on error."""
+        with self._writer, self.engine.connect() as conn, conn.begin():
+            tx = DirectTx(conn)
+            yield tx
+            tx.finish()
+
+    @contextmanager
+    def direct_reader(self) -> Iterator[DirectTx]:
+        """``reader`` as a ``DirectTx``."""
+        if self._read_engine is None:
+            with self.direct() as tx:
+                yield tx
+            return
+        with self._read_engine.connect() as conn, conn.begin():
+            yield DirectTx(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -204,7 +204,7 @@ class JobQueue:
         candidate still free with a compare-and-set that checks again everything the
         order assumed, so two claimers never run one deployment's jobs. One transaction:
         a separate read transaction before it cost more than the order's read."""
-        with self.db.session() as s:
+        with self.db.direct() as s:
             for job_id in self._candidates(s, now):
                 claimed = self._take(s, TAKE_FREE, job_id, owner, now)
                 if claimed is not None:
@@ -237,7 +237,7 @@ class JobQueue:
         """
         now = utcnow()
         due = now + timedelta(seconds=max(delay, 0))
-        with self.db.session() as s:
+        with self.db.direct() as s:
             params = {"job_id": job_id, "holder": owner, "now": now, "due_at": due}
             if s.execute(PARK, params).rowcount != 1:  # type: ignore[attr-defined]
                 return False
@@ -248,13 +248,13 @@ class JobQueue:
     def renew(self, job_id: int, owner: str) -> bool:
         """Extend the lease; False if the job is no longer ours (taken over)."""
         now = utcnow()
-        with self.db.session() as s:
+        with self.db.direct() as s:
             params = {"job_id": job_id, "holder": owner, "now": now, "until": now + self.lease}
             return s.execute(RENEW, params).rowcount == 1  # type: ignore[attr-defined]
 
     def finish(self, job_id: int, owner: str, error: str | None = None) -> bool:
         """Mark the job DONE (or FAILED with ``error``); False if it is no longer ours."""
-        with self.db.session() as s:
+        with self.db.direct() as s:
             return finish_in(s, ClaimedJob(job_id, JobKind.DEPLOY, "", 0, owner), error)
 
     def get(self, job_id: int) -> Job | None:

@@ -58,7 +58,7 @@ _NEW_RESOURCES = insert(RESOURCES)
 def open_attempt(ctx: AttemptContext, site_name: str) -> tuple[int, datetime] | None:
     """Open an attempt on ``site_name`` (or resume the running one) and its resource rows;
     None if the deployment left the status the job serves."""
-    with ctx.engine.db.session() as s:
+    with ctx.engine.db.direct() as s:
         found = s.execute(_OPENING, {"dep_id": ctx.dep_id}).first()
         if found is None or found.status != ctx.in_progress:
             return None

@@ -90,7 +90,7 @@ def prepare(
 ) -> AttemptContext | None:
     """The job's context, or None if the deployment is gone, elsewhere, or cannot be planned."""
     settings, dep_id = engine.settings, job.deployment_id
-    with engine.db.reader() as s:  # reads only: no writer lock
+    with engine.db.direct_reader() as s:  # reads only: no writer lock
         dep = s.execute(_PREPARE, {"dep_id": dep_id}).first()
         if dep is None or dep.status != in_progress:
             return None  # deleted or cancelled before we started
@@ -173,7 +173,7 @@ def settle(
     successful attempt ``attempt_id``, and ``job`` marked done (True if it was), so a
     job ends in one transaction with the work it completes.
     """
-    with engine.db.session() as s:
+    with engine.db.direct() as s:
         if attempt_id is not None:
             end_attempt(s, attempt_id, SUCCEEDED)
         done = job is not None and job.owner is not None and finish_in(s, job)

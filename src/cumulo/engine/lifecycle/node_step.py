@@ -121,7 +121,7 @@ def realize_one(
     look, created = LATER_LOOK, None
     checked, ctx.status_checked = ctx.status_checked, False
     if realized is None:
-        with db.session() as s:
+        with db.direct() as s:
             check_running(s, ctx)
             values = _advanced(s, ctx, key, NodeState.CREATING)
             _write(s, ctx, key, values, spec_digest=spec_digest(req))
@@ -133,7 +133,7 @@ def realize_one(
     elif ctx.lost.is_set():
         raise Cancelled()
     elif not checked:  # a resumed look: stop here if the deployment was deleted meanwhile
-        with db.reader() as s:
+        with db.direct_reader() as s:
             check_running(s, ctx)
     got: Realized | Waiting | None = None
     try:
@@ -147,13 +147,13 @@ def realize_one(
     except CumuloError:
         if created is not None:
             _store_created(ctx, key, label, created)
-        with db.session() as s:
+        with db.direct() as s:
             check_running(s, ctx)  # cancelled: its resource was removed on purpose
         raise
     if isinstance(got, Waiting):
         _park_or_fail(ctx, req, label, got, deadline)
     ready: Realized = got  # type: ignore[assignment]
-    with db.session() as s:
+    with db.direct() as s:
         values = _created(s, ctx, key, label, created) if created is not None else {}
         values |= _advanced(s, ctx, key, NodeState.CONFIGURED, values.get("state"))
         record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
@@ -173,7 +173,7 @@ def _park_or_fail(
 
 
 def _store_created(ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized) -> None:
-    with ctx.engine.db.session() as s:
+    with ctx.engine.db.direct() as s:
         values = _created(s, ctx, key, label, made)
         _write(s, ctx, key, values, physical_id=made.physical_id,
                attributes=json_safe(made.attributes))  # fmt: skip

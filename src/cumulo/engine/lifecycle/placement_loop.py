@@ -44,7 +44,7 @@ def plan_tries(ctx: AttemptContext) -> Tries:
     """
     engine, dep_id = ctx.engine, ctx.dep_id
     if ctx.history is None:
-        with engine.db.reader() as s:
+        with engine.db.direct_reader() as s:
             ctx.history = attempts_of(s, dep_id)
     group, requested, max_retry = ctx.placement
     failed = [a for a in ctx.history if a.status == FAILED]
