@@ -79,3 +79,45 @@ def test_new_statistics_or_a_manual_choice_are_judged_afresh() -> None:
     only = schedule(fed, VM, "phys", TODAY, manual, screen(fed, VM, "phys", TODAY, manual), memo)
     assert only.ranked == [chosen]
     assert schedule(fed, VM, "phys", TODAY, Placement(), screened, memo).ranked == again.ranked
+
+
+class _Log:
+    """A usage log as the engine's usage book keeps one: the sites changed, in order."""
+
+    def __init__(self) -> None:
+        self.changes: list[str] = []
+        self.start = 0  # changes before this one are forgotten
+
+    @property
+    def generation(self) -> int:
+        return self.start + len(self.changes)
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        if generation < self.start:
+            return None
+        return set(self.changes[generation - self.start :])
+
+
+def test_with_a_usage_log_only_the_changed_sites_are_judged_and_moved() -> None:
+    rnd = random.Random(11)
+    log = _Log()
+    fed = replace(_federation(rnd, 60), usage_log=log)
+    group_usage, site_usage = dict(fed.group_usage), dict(fed.site_usage)
+    fed = replace(fed, group_usage=group_usage, site_usage=site_usage)  # kept up to date in place
+    memo, screened = JudgeMemo(), screen(fed, VM, "phys", TODAY, Placement())
+    previous = schedule(fed, VM, "phys", TODAY, Placement(), screened, memo)
+    for round_ in range(40):
+        changed = rnd.sample(sorted(site_usage), rnd.randint(0, 4))
+        for name in changed:  # new objects, as the usage book makes them
+            group_usage[("phys", name)] = Usage(rnd.randint(0, 9), rnd.randint(0, 16))
+            site_usage[name] = Usage(rnd.randint(0, 13), rnd.randint(0, 31))
+            log.changes.append(name)
+        if round_ == 20:  # a log that forgot what the memo last saw: everything again
+            log.start, log.changes = log.generation + 5, []
+        decision = schedule(fed, VM, "phys", TODAY, Placement(), screened, memo)
+        assert _seen(decision) == _seen(schedule(fed, VM, "phys", TODAY))
+        before = {v.site: v for v in previous.candidates}
+        judged = {v.site for v in decision.candidates if before[v.site] is not v}
+        if round_ != 21:
+            assert judged <= set(changed)  # every other site kept its verdict object
+        previous = decision

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any, Protocol
 
 from cumulo.federation.registries import DEFAULT_ALLOWED_REGISTRIES
 
@@ -232,6 +233,16 @@ class Placement:
         return bool(self.sla_id or self.site)
 
 
+class UsageLog(Protocol):
+    """Counts the changes to a federation's usage maps, and names the sites they touched."""
+
+    @property
+    def generation(self) -> int: ...
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        """The sites whose usage changed since ``generation`` (None: too long ago to say)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Federation:
     """Everything the scheduler reads, loaded once per decision."""
@@ -246,3 +257,56 @@ class Federation:
     stats: Mapping[str, SiteStats] = field(default_factory=dict)
     # site -> the images its engine holds (sites that can list them; others are absent)
     present_images: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Which sites' usage changed, when the usage maps are kept up to date in place
+    usage_log: UsageLog | None = None
+
+
+@dataclass(slots=True)
+class Verdict:
+    """One site's verdict: ``reason`` says why it was rejected (empty when usable)."""
+
+    site: str
+    usable: bool
+    reason: str = ""
+    sla_id: str | None = None
+    priority: int = 0
+    limited: bool = False
+    score: float = 0.0
+    success_rate: float | None = None
+    create_seconds: float | None = None
+    free: float = 1.0
+    flavors: dict[str, str] = field(default_factory=dict)  # node -> flavor name
+    # The rank order of a usable verdict (see ``schedule``); not part of its meaning.
+    key: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    def explain(self) -> str:
+        if not self.usable:
+            return self.reason
+        parts = [f"SLA {self.sla_id}" if self.sla_id else "public site"]
+        parts.append(f"priority {self.priority}")
+        if self.limited:
+            parts.append("status limited")
+        measured = (
+            "no attempts yet"
+            if self.success_rate is None
+            else (f"{self.success_rate:.0%} of attempts succeeded")
+        )
+        parts.append(measured)
+        if self.create_seconds is not None:
+            parts.append(f"creates in {self.create_seconds:.1f} s")
+        parts.append(f"{self.free:.0%} of its quota free")
+        return f"usable: {', '.join(parts)}; score {self.score:.3f}"
+
+    def to_json(self, rank: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "site": self.site,
+            "verdict": "usable" if self.usable else "rejected",
+            "reason": self.explain(),
+        }
+        if self.sla_id:
+            out["sla"] = self.sla_id
+        if self.usable:
+            out.update(rank=rank, priority=self.priority, score=round(self.score, 4))
+            if self.flavors:
+                out["flavors"] = dict(self.flavors)
+        return out

@@ -16,13 +16,19 @@ Rank: SLA priority (higher first), active before limited, then the score.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cumulo.federation.judge_memo import (
+    NO_GROUP_USAGE,
+    JudgeMemo,
+    Passed,
+    judge_all,
+)
 from cumulo.federation.model import (
-    NO_USAGE,
     UNLIMITED,
     Federation,
     Needs,
@@ -32,6 +38,7 @@ from cumulo.federation.model import (
     SiteView,
     Sla,
     Usage,
+    Verdict,
 )
 from cumulo.federation.screening import Screened, screen
 from cumulo.federation.screening import fitting_flavor as fitting_flavor  # its older home
@@ -42,57 +49,6 @@ W_SUCCESS, W_LATENCY, W_FREE = 0.5, 0.3, 0.2
 LATENCY_HALF_SECONDS = 60.0
 NO_STATS = SiteStats()
 _LIMITED = SiteStatus.LIMITED.value
-
-
-@dataclass(slots=True)
-class Verdict:
-    """One site's verdict: ``reason`` says why it was rejected (empty when usable)."""
-
-    site: str
-    usable: bool
-    reason: str = ""
-    sla_id: str | None = None
-    priority: int = 0
-    limited: bool = False
-    score: float = 0.0
-    success_rate: float | None = None
-    create_seconds: float | None = None
-    free: float = 1.0
-    flavors: dict[str, str] = field(default_factory=dict)  # node -> flavor name
-    # The rank order of a usable verdict (see ``schedule``); not part of its meaning.
-    key: tuple[Any, ...] = field(default=(), repr=False, compare=False)
-
-    def explain(self) -> str:
-        if not self.usable:
-            return self.reason
-        parts = [f"SLA {self.sla_id}" if self.sla_id else "public site"]
-        parts.append(f"priority {self.priority}")
-        if self.limited:
-            parts.append("status limited")
-        measured = (
-            "no attempts yet"
-            if self.success_rate is None
-            else (f"{self.success_rate:.0%} of attempts succeeded")
-        )
-        parts.append(measured)
-        if self.create_seconds is not None:
-            parts.append(f"creates in {self.create_seconds:.1f} s")
-        parts.append(f"{self.free:.0%} of its quota free")
-        return f"usable: {', '.join(parts)}; score {self.score:.3f}"
-
-    def to_json(self, rank: int | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "site": self.site,
-            "verdict": "usable" if self.usable else "rejected",
-            "reason": self.explain(),
-        }
-        if self.sla_id:
-            out["sla"] = self.sla_id
-        if self.usable:
-            out.update(rank=rank, priority=self.priority, score=round(self.score, 4))
-            if self.flavors:
-                out["flavors"] = dict(self.flavors)
-        return out
 
 
 @dataclass(slots=True)
@@ -114,8 +70,9 @@ class Decision:
 
     def to_json(self, limit: int | None = None) -> dict[str, Any]:
         """The explanation; with ``limit``, at most that many verdicts of each kind."""
-        usable = [v for v in self.candidates if v.usable]
-        rejected = [v for v in self.candidates if not v.usable]
+        # Usable verdicts come first: the boundary is found without reading every verdict.
+        split = bisect_left(self.candidates, True, key=_rejected)
+        usable, rejected = self.candidates[:split], self.candidates[split:]
         shown = usable[:limit] + rejected[:limit] if limit is not None else usable + rejected
         # Shown usable verdicts are the first ones ranked (automatic) or the one chosen.
         rank = {site: i for i, site in enumerate(self.ranked[: len(usable[:limit])], 1)}
@@ -138,24 +95,6 @@ class Decision:
         return out
 
 
-class JudgeMemo:
-    """Verdicts kept between decisions of one request shape: a site is judged again only
-    when its usage changed (usage maps whose values are replaced, never changed, on
-    change: ``engine.sites.usage_book``). Valid for one screening and one set of
-    statistics; ``schedule`` starts it again when either is another."""
-
-    __slots__ = ("basis", "verdicts")
-
-    def __init__(self) -> None:
-        self.basis: tuple[Any, ...] = ()
-        self.verdicts: dict[str, tuple[Usage, Usage, Verdict]] = {}
-
-    def kept_for(self, screened: Screened, stats: Mapping[str, SiteStats]) -> JudgeMemo:
-        if len(self.basis) != 2 or self.basis[0] is not screened or self.basis[1] is not stats:
-            self.basis, self.verdicts = (screened, stats), {}
-        return self
-
-
 def schedule(
     fed: Federation,
     needs: Needs,
@@ -174,27 +113,18 @@ def schedule(
     """
     if screened is None:
         screened = screen(fed, needs, group, today, placement)
-    asked = needs.usage
-    stats, site_usage = fed.stats, fed.site_usage
-    group_usage = fed.group_usage if group else {}
-    kept = memo.kept_for(screened, stats).verdicts if memo is not None else {}
-    usable: list[Verdict] = []
-    rejected = [Verdict(name, False, why, sla_id) for name, why, sla_id in screened.rejected]
-    for site, sla, flavors in screened.passed:
-        name = site.name
-        group_used = group_usage.get((group, name), NO_USAGE)  # type: ignore[arg-type]
-        site_used = site_usage.get(name, NO_USAGE)
-        hit = kept.get(name)
-        if hit is not None and hit[0] is group_used and hit[1] is site_used:
-            verdict = hit[2]
-        else:
-            verdict = _judge(site, sla, stats.get(name, NO_STATS), group_used, site_used, asked,
-                             flavors)  # fmt: skip
-            if memo is not None:
-                kept[name] = (group_used, site_used, verdict)
-        (usable if verdict.usable else rejected).append(verdict)
-    usable.sort(key=_rank_key)
-    rejected.sort(key=_site_key)
+    asked, stats = needs.usage, fed.stats
+
+    def judge(passed: Passed, group_used: Usage, site_used: Usage) -> Verdict:
+        site, sla, flavors = passed
+        site_stats = stats.get(site.name, NO_STATS)
+        return _judge(site, sla, site_stats, group_used, site_used, asked, flavors)
+
+    if memo is not None:
+        usable, rejected = memo.ranked(screened, fed, group, judge)
+    else:
+        group_usage = fed.group_usage if group else NO_GROUP_USAGE
+        usable, rejected = judge_all(screened, group_usage, fed.site_usage, group, judge)
     problem = screened.problem
     decision = Decision(group, placement, usable + rejected, problem, [v.site for v in usable])
     if problem is None and placement.site:
@@ -204,12 +134,8 @@ def schedule(
     return decision
 
 
-def _rank_key(v: Verdict) -> tuple[Any, ...]:
-    return v.key
-
-
-def _site_key(v: Verdict) -> str:
-    return v.site
+def _rejected(v: Verdict) -> bool:
+    return not v.usable
 
 
 def no_site_message(decision: Decision, limit: int = 10) -> str:

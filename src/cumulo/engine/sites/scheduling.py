@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -39,7 +40,7 @@ from cumulo.federation import (
     schedule,
 )
 from cumulo.federation.machines import full_vm_nodes
-from cumulo.federation.model import UNLIMITED
+from cumulo.federation.model import UNLIMITED, UsageLog
 from cumulo.federation.object_storage import bucket_nodes
 from cumulo.federation.screening import screen
 from cumulo.store.federation_queries import recent_attempts, registry_version
@@ -253,11 +254,12 @@ def site_row(engine: Engine, name: str) -> Site | None:
     gone; read once per registry snapshot, not at every attempt."""
     rows = cached(engine.db, "site-rows", dict, version=_version(engine))
     if name not in rows:
+        # Every site at once: deployments spread over a thousand sites would miss one by one.
         with engine.db.reader() as s:
-            site = s.get(Site, name)
-            if site is not None:
-                s.expunge(site)
-        rows[name] = site
+            found = {site.name: site for site in s.scalars(select(Site))}
+            s.expunge_all()
+        rows.update(found)
+        rows.setdefault(name, None)
     return rows[name]
 
 
@@ -292,19 +294,33 @@ def _federation(engine: Engine, exclude_id: str | None) -> tuple[Any, Federation
     quota or SLA limit exists: one read transaction per decision then, for the usage
     rows changed since the last decision)."""
     version, (sites, slas, health, bounded) = _cached_registry(engine)
-    group_usage: Mapping[tuple[str, str], Usage] = {}
-    site_usage: Mapping[str, Usage] = {}
+    group_usage: Mapping[tuple[str, str], Usage] = _NOTHING_USED
+    site_usage: Mapping[str, Usage] = _NOTHING_USED
+    log: UsageLog = _NO_CHANGES
     if bounded:  # without any quota or limit, usage matters to no verdict or score
         book = cached(engine.db, "usage-book", lambda: UsageBook(engine.db.dialect == "sqlite"),
                       ttl=float("inf"))  # fmt: skip
-        with engine.db.reader() as s:
+        with engine.db.direct_reader() as s:
             book.refresh(s)
             if exclude_id:
                 group_usage, site_usage = book.without(s, exclude_id)
             else:
                 group_usage, site_usage = book.group_usage, book.site_usage
+        log = book
     stats = cached(engine.db, "stats", lambda: _stats(engine), ttl=STATS_SECONDS)
-    return version, Federation(sites, slas, group_usage, site_usage, health, stats)
+    return version, Federation(sites, slas, group_usage, site_usage, health, stats, usage_log=log)
+
+
+class _NoChanges:
+    """The usage log of a federation without quotas or limits: usage is never read."""
+
+    generation = 0
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        return set()
+
+
+_NO_CHANGES, _NOTHING_USED = _NoChanges(), MappingProxyType({})
 
 
 def decide(

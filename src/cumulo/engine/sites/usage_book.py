@@ -7,7 +7,8 @@ PostgreSQL, whose transactions may commit out of ``seq`` order, every row is rea
 at each look (still no GROUP BY over the deployments).
 
 A row's ``Usage`` object is replaced only when its values change, so a caller can
-tell an unchanged site by identity (``federation.scheduler.JudgeMemo``).
+tell an unchanged site by identity; the book also logs which sites changed (a
+``federation.UsageLog``), so a ``federation.JudgeMemo`` judges only those again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from cumulo.federation import Usage
 from cumulo.store.federation_queries import own_usage, usage_changes
+
+LOG_KEPT = 10_000
 
 
 class UsageBook:
@@ -32,6 +35,19 @@ class UsageBook:
         self.group_usage: dict[tuple[str, str], Usage] = {}
         self.site_usage: dict[str, Usage] = {}
         self._groups_of: dict[str, set[str | None]] = {}
+        # The sites changed, in order; the first is change number ``_log_start``.
+        self._log: list[str] = []
+        self._log_start = 0
+
+    @property
+    def generation(self) -> int:
+        return self._log_start + len(self._log)
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        with self._lock:
+            if generation < self._log_start:
+                return None
+            return set(self._log[generation - self._log_start :])
 
     def refresh(self, s: Session) -> None:
         """Bring the book up to date with the database as ``s`` sees it."""
@@ -56,6 +72,10 @@ class UsageBook:
                     self.group_usage[key] = used  # type: ignore[index]
                 self._groups_of.setdefault(site, set()).add(group)
                 self.site_usage[site] = self._site_total(site)
+                self._log.append(site)
+            if len(self._log) > LOG_KEPT:  # bounded: a reader that far behind starts again
+                self._log_start += len(self._log) // 2
+                del self._log[: len(self._log) // 2]
 
     def without(self, s: Session, dep_id: str) -> tuple[Mapping[tuple[str, str], Usage],
                                                           Mapping[str, Usage]]:  # fmt: skip
