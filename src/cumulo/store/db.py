@@ -23,11 +23,36 @@ def utcnow() -> datetime:
 
 def _begin(conn: Any, statement: str) -> None:
     # Straight to the driver: SQLAlchemy's execution path (events, result objects)
-    # cost more than the BEGIN itself, on every transaction.
+    # cost more than the BEGIN itself, on every transaction. A direct transaction
+    # (``_on_driver``) began it already when it makes a Connection on its driver's.
+    driver = conn.connection.driver_connection
+    if not driver.in_transaction:
+        _begin_on(driver, statement)
+
+
+def _begin_on(driver: sqlite3.Connection, statement: str) -> None:
     try:
-        conn.connection.driver_connection.execute(statement).close()
+        driver.execute(statement).close()
     except sqlite3.Error as exc:  # as SQLAlchemy would have raised it (callers catch DBAPIError)
         raise OperationalError(statement, None, exc) from exc
+
+
+@contextmanager
+def _on_driver(engine: Engine, begin: str) -> Iterator[DirectTx]:
+    """A direct transaction on a pooled SQLite driver connection: no SQLAlchemy
+    Connection unless a statement needs one (its begin, commit and return to the pool
+    cost more than SQLite's own)."""
+    fairy = engine.raw_connection()
+    failed = True
+    try:
+        tx = DirectTx(engine, fairy=fairy)
+        _begin_on(fairy.driver_connection, begin)
+        yield tx
+        tx.finish()
+        tx.commit()
+        failed = False
+    finally:
+        tx.close(rollback=failed)
 
 
 def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
@@ -130,10 +155,14 @@ class Database:
     def direct(self) -> Iterator[DirectTx]:
         """A short transaction for the engine's hot path (``store.direct``): committed on
         success, rolled back on error."""
-        with self._writer, self.engine.connect() as conn, conn.begin():
-            tx = DirectTx(conn)
+        if self.dialect != "sqlite":
+            with self._writer, self.engine.connect() as conn, conn.begin():
+                tx = DirectTx(self.engine, conn)
+                yield tx
+                tx.finish()
+            return
+        with self._writer, _on_driver(self.engine, "BEGIN IMMEDIATE") as tx:
             yield tx
-            tx.finish()
 
     @contextmanager
     def direct_reader(self) -> Iterator[DirectTx]:
@@ -142,8 +171,8 @@ class Database:
             with self.direct() as tx:
                 yield tx
             return
-        with self._read_engine.connect() as conn, conn.begin():
-            yield DirectTx(conn)
+        with _on_driver(self._read_engine, "BEGIN") as tx:
+            yield tx
 
     def dispose(self) -> None:
         self.engine.dispose()

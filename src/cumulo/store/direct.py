@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -48,11 +48,10 @@ _PREPARED_MAX = 2048  # statements built per call would fill it: start again pas
 _lock = threading.Lock()
 
 
-def _prepare(stmt: ClauseElement, keys: frozenset[str], conn: Connection) -> _Prepared | None:
+def _prepare(stmt: ClauseElement, keys: frozenset[str], dialect: Dialect) -> _Prepared | None:
     """The statement compiled for SQLite, or None where SQLAlchemy must run it."""
     if isinstance(stmt, TextClause):
         return None  # its columns are known only from the cursor: SQLAlchemy reads them
-    dialect = conn.dialect
     compiled: Any = stmt.compile(dialect=dialect, column_keys=sorted(keys))
     if compiled.positiontup is None or compiled.post_compile_params:
         return None  # an expanding IN (or a dialect without positional parameters)
@@ -109,15 +108,28 @@ class DirectResult:
 
 
 class DirectTx:
-    """One transaction on ``conn`` (already begun), used as the hot path uses a Session."""
+    """One transaction, used as the hot path uses a Session: on SQLite, on a pooled
+    driver connection (``fairy``) whose transaction the caller began, with a SQLAlchemy
+    Connection made only when a statement needs one; elsewhere on ``conn``, begun."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, engine: Engine, conn: Connection | None = None, fairy: Any = None):
+        self.engine = engine
         self.info: dict[str, Any] = {}
         self.before_commit: list[Callable[[DirectTx], None]] = []
+        self._conn = conn
+        self._fairy = fairy if fairy is not None else conn.connection  # type: ignore[union-attr]
         self._orm: Session | None = None
-        self._direct = conn.dialect.name == "sqlite"
-        self._driver: Any = conn.connection.driver_connection if self._direct else None
+        self._direct = engine.dialect.name == "sqlite"
+        self._driver: Any = self._fairy.driver_connection if self._direct else None
+
+    @property
+    def conn(self) -> Connection:
+        """A SQLAlchemy Connection in this transaction (made when first needed; its begin
+        issues no BEGIN on a connection already in a transaction: ``store.db``)."""
+        if self._conn is None:
+            self._conn = Connection(self.engine, connection=self._fairy)
+            self._conn.begin()
+        return self._conn
 
     def connection(self) -> DirectTx:
         return self
@@ -150,7 +162,7 @@ class DirectTx:
             return _PREPARED[key]
         except KeyError:
             pass
-        prepared = _prepare(stmt, key[1], self.conn)
+        prepared = _prepare(stmt, key[1], self.engine.dialect)
         with _lock:
             if len(_PREPARED) >= _PREPARED_MAX:
                 _PREPARED.clear()
@@ -180,10 +192,8 @@ class DirectTx:
                 ]
             key = tuple(many[0].get(k, cursor.lastrowid) for k in prepared.key)
             return DirectResult(rows, cursor.rowcount, key)
-        except self.conn.dialect.loaded_dbapi.Error as exc:
-            # Raised as SQLAlchemy raises it: callers catch OperationalError, IntegrityError.
-            base = self.conn.dialect.loaded_dbapi.Error
-            raise DBAPIError.instance(prepared.sql, rows_of_params, exc, base) from exc
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemys(self.engine, prepared.sql, rows_of_params, exc) from exc
         finally:
             cursor.close()
 
@@ -193,3 +203,34 @@ class DirectTx:
             hook(self)
         if self._orm is not None:
             self._orm.commit()  # flushes; the outer transaction commits after this
+
+    def commit(self) -> None:
+        """Commit a transaction on a driver connection (``Database.direct`` on SQLite)."""
+        if self._conn is not None:
+            self._conn.commit()
+            return
+        try:
+            self._driver.commit()
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemys(self.engine, "COMMIT", (), exc) from exc
+
+    def close(self, rollback: bool) -> None:
+        """Give the driver connection back, rolling back first if the work failed."""
+        if self._conn is not None:
+            try:
+                if rollback:
+                    self._conn.rollback()
+            finally:
+                self._conn.close()  # gives the driver connection back
+            return
+        try:
+            if rollback:
+                self._driver.rollback()
+        finally:
+            self._fairy.close()
+
+
+def _as_sqlalchemys(engine: Engine, sql: str, params: Any, exc: Exception) -> DBAPIError:
+    """A driver's error as SQLAlchemy raises it: callers catch OperationalError,
+    IntegrityError."""
+    return DBAPIError.instance(sql, params, exc, engine.dialect.loaded_dbapi.Error)
