@@ -63,10 +63,10 @@ def open_attempt(ctx: AttemptContext, site_name: str) -> tuple[int, datetime] | 
         if found is None or found.status != ctx.in_progress:
             return None
         _status, waiting_for, keep_last, owner_name = found
-        attempt_id, started_at = _attempt_row(s, ctx, site_name, waiting_for, keep_last)
+        attempt_id, started_at, first = _attempt_row(s, ctx, site_name, waiting_for, keep_last)
         values = {**ctx.take_pending(s), "site_name": site_name, "task": "DEPLOYER"}
         DEPLOYMENT_ROW.execute(s, values, {"dep_id": ctx.dep_id})
-        _resource_rows(s, ctx, site_name, attempt_id)
+        _resource_rows(s, ctx, site_name, attempt_id, first)
         ctx.ssh_user = valid_account(ctx.engine, owner_name)
         ctx.status_checked = True
         return attempt_id, started_at
@@ -74,7 +74,8 @@ def open_attempt(ctx: AttemptContext, site_name: str) -> tuple[int, datetime] | 
 
 def _attempt_row(
     s: Session, ctx: AttemptContext, site_name: str, waiting_for: str | None, keep_last: Any
-) -> tuple[int, datetime]:
+) -> tuple[int, datetime, bool]:
+    """The attempt's id and start, and whether it is the deployment's first."""
     attempts = s.execute(_ATTEMPTS_OF, {"dep_id": ctx.dep_id}).all()
     running = next((a for a in reversed(attempts) if a.status == RUNNING), None)
     if running is not None and running.site_name == site_name:
@@ -82,7 +83,7 @@ def _attempt_row(
         if not waiting_for:
             record(s, ctx.dep_id, "info", f"resuming attempt {running.number} on site {site_name}")
         ctx.keep_on_failure = ctx.keep_on_failure or bool(running.last_try and keep_last)
-        return running.id, running.started_at
+        return running.id, running.started_at, False
     now = utcnow()
     if running is not None:  # a takeover moved on to another site
         s.execute(_END_RUNNING, {"attempt_id": running.id, "at": now})
@@ -91,19 +92,22 @@ def _attempt_row(
            "status": RUNNING, "started_at": now, "last_try": ctx.last_try}  # fmt: skip
     attempt_id = s.execute(_NEW_ATTEMPT, row).inserted_primary_key[0]
     record(s, ctx.dep_id, "info", f"attempt {number} on site {site_name}")
-    return attempt_id, now
+    return attempt_id, now, not attempts
 
 
-def _resource_rows(s: Session, ctx: AttemptContext, site_name: str, attempt_id: int) -> None:
-    """A row per node instance of the plan (kept ones as they are), into ``ctx.opened``."""
+def _resource_rows(
+    s: Session, ctx: AttemptContext, site_name: str, attempt_id: int, first: bool
+) -> None:
+    """A row per node instance of the plan (kept ones as they are), into ``ctx.opened``.
+    Only an attempt opens resource rows, and attempts stay: the first has none to read."""
     required_by: dict[str, set[str]] = defaultdict(set)
     for inst in ctx.plan.instances:
         for req in inst.requirements or ():
             if req.node:
                 required_by[req.node].add(inst.node)
-    existing = {
+    existing = {} if first else {
         (r.node_name, r.node_index): r for r in s.execute(_RESOURCES_OF, {"dep_id": ctx.dep_id})
-    }
+    }  # fmt: skip
     now, new_rows = utcnow(), []
     ctx.opened = {}
     for inst in ctx.plan.instances:

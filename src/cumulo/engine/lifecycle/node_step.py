@@ -120,11 +120,13 @@ def realize_one(
     db = ctx.engine.db
     look, created = LATER_LOOK, None
     checked, ctx.status_checked = ctx.status_checked, False
+    made_state = None  # the row's state once this call stored CREATING, if it knows it
     if realized is None:
         with db.direct() as s:
             check_running(s, ctx)
-            values = _advanced(s, ctx, key, NodeState.CREATING)
+            values = _advanced(s, ctx, key, NodeState.CREATING, _opened_initial(ctx, key))
             _write(s, ctx, key, values, spec_digest=spec_digest(req))
+        made_state = values.get("state")
         made = driver.create(req)
         if isinstance(made, Waiting):  # nothing made yet (an image being pulled): ask again
             _park_or_fail(ctx, req, label, made, deadline)
@@ -140,13 +142,13 @@ def realize_one(
         if created is not None:
             got = driver.check_ready(req, realized, 0)
             if isinstance(got, Waiting):
-                _store_created(ctx, key, label, created)
+                _store_created(ctx, key, label, created, made_state)
                 created, got = None, None
         if got is None:
             got = driver.check_ready(req, realized, min(look, max(deadline.remaining(), 0)))
     except CumuloError:
         if created is not None:
-            _store_created(ctx, key, label, created)
+            _store_created(ctx, key, label, created, made_state)
         with db.direct() as s:
             check_running(s, ctx)  # cancelled: its resource was removed on purpose
         raise
@@ -154,7 +156,9 @@ def realize_one(
         _park_or_fail(ctx, req, label, got, deadline)
     ready: Realized = got  # type: ignore[assignment]
     with db.direct() as s:
-        values = _created(s, ctx, key, label, created) if created is not None else {}
+        values = {}
+        if created is not None:
+            values = _created(s, ctx, key, label, created, made_state)
         values |= _advanced(s, ctx, key, NodeState.CONFIGURED, values.get("state"))
         record(s, req.deployment_id, "driver", f"{ready.physical_id} is ready", node=label)
         _write(s, ctx, key, values, physical_id=ready.physical_id,
@@ -172,19 +176,23 @@ def _park_or_fail(
     park(ctx, label, got, deadline)
 
 
-def _store_created(ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized) -> None:
+def _store_created(
+    ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized, state: str | None
+) -> None:
     with ctx.engine.db.direct() as s:
-        values = _created(s, ctx, key, label, made)
+        values = _created(s, ctx, key, label, made, state)
         _write(s, ctx, key, values, physical_id=made.physical_id,
                attributes=json_safe(made.attributes))  # fmt: skip
 
 
 def _created(
-    s: Any, ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized
-) -> dict[str, Any]:
+    s: Any, ctx: AttemptContext, key: tuple[str, int], label: str, made: Realized,
+    state: str | None,
+) -> dict[str, Any]:  # fmt: skip
     """The node exists on the site: CONFIGURING (the columns to write, with its id and
-    attributes by the caller); Cancelled if the job was stopped."""
-    values = _advanced(s, ctx, key, NodeState.CONFIGURING)
+    attributes by the caller; from ``state`` if known, else as stored); Cancelled if the
+    job was stopped."""
+    values = _advanced(s, ctx, key, NodeState.CONFIGURING, state)
     record(s, ctx.dep_id, "driver", f"created {made.physical_id}", node=label)
     check_running(s, ctx)
     return values
@@ -193,6 +201,13 @@ def _created(
 # The hot path of every node: core statements, no ORM row loaded.
 _STATE = select(RESOURCES.c.state).where(*RESOURCE_ROW_IS)
 _WRITE = RowUpdates(RESOURCES, *RESOURCE_ROW_IS)
+
+
+def _opened_initial(ctx: AttemptContext, key: tuple[str, int]) -> str | None:
+    """INITIAL if the attempt opened the node's row so (nothing but its own steps writes
+    it after that, and this is its first); else None: read it."""
+    opened = ctx.opened.get(key)
+    return opened.state if opened is not None and opened.state == NodeState.INITIAL else None
 
 
 def _advanced(
