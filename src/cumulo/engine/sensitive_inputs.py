@@ -16,14 +16,19 @@ and that input; the key it opens with says so as well.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from cumulo.engine.outputs import redact, withhold
 from cumulo.engine.runtime import Engine
 from cumulo.errors import CumuloError
 from cumulo.secrets import Purpose, deployment_input, is_encrypted
 from cumulo.tosca.input_roles import Role, names_with, roles_of
+
+Names = AbstractSet[str]  # shared once computed: never changed
 
 
 class StoredDeployment(Protocol):
@@ -52,6 +57,28 @@ def sensitive_names(engine: Engine, template: str, names: Any = ()) -> set[str]:
     return names_with(Role.SECRET, tpl.inputs if tpl is not None else {}, names)
 
 
+# Per loaded template, while the engine keeps it: the sensitive inputs for a set of
+# given names, and the outputs derived from them (every deployment settles with them).
+_WITHHELD: WeakKeyDictionary[Any, dict[frozenset[str], tuple[Names, Names]]]
+_WITHHELD = WeakKeyDictionary()
+_withheld_lock = threading.Lock()
+
+
+def _withheld_names(engine: Engine, template: str, names: Any) -> tuple[Names, Names]:
+    """(sensitive inputs, outputs derived from them), computed once per template and names."""
+    tpl, given = _template(engine, template), frozenset(names)
+    if tpl is None:
+        return frozenset(names_with(Role.SECRET, {}, given)), frozenset()
+    with _withheld_lock:
+        found = _WITHHELD.get(tpl, {}).get(given)
+    if found is None:
+        sensitive = names_with(Role.SECRET, tpl.inputs, given)
+        found = (frozenset(sensitive), frozenset(_derived(tpl, sensitive)))
+        with _withheld_lock:
+            _WITHHELD.setdefault(tpl, {})[given] = found
+    return found
+
+
 def seal(engine: Engine, template: str, params: Mapping[str, Any], dep_id: str) -> dict[str, Any]:
     """``params`` with sensitive values (and any that look sealed) sealed, for storing."""
     sensitive = sensitive_names(engine, template, params)
@@ -77,9 +104,13 @@ def unseal(engine: Engine, dep: StoredDeployment) -> dict[str, Any]:
     }
 
 
-def secret_values(engine: Engine, dep: StoredDeployment) -> list[str]:
-    """The texts of the sensitive values given (what no answer may show)."""
-    sensitive = sensitive_names(engine, dep.template, dep.parameters or {})
+def secret_values(
+    engine: Engine, dep: StoredDeployment, sensitive: Names | None = None
+) -> list[str]:
+    """The texts of the sensitive values given (what no answer may show); ``sensitive``:
+    the sensitive inputs, if the caller knows them."""
+    if sensitive is None:
+        sensitive = sensitive_names(engine, dep.template, dep.parameters or {})
     opened = unseal(engine, dep)
     sealed = {n for n, v in (dep.parameters or {}).items() if is_encrypted(v)}
     return [
@@ -106,9 +137,10 @@ def _first(args: Any) -> Any:
 def derived_outputs(engine: Engine, template: str, sensitive: set[str]) -> set[str]:
     """Outputs whose expression reads a sensitive input, directly or through a node property."""
     tpl = _template(engine, template)
-    if tpl is None:
-        return set()
+    return _derived(tpl, sensitive) if tpl is not None else set()
 
+
+def _derived(tpl: Any, sensitive: Names) -> set[str]:
     def reads_secret(expr: Any) -> bool:
         return any(_first(a) in sensitive for a in _calls(expr, "get_input"))
 
@@ -133,8 +165,8 @@ def withhold_secrets(
     engine: Engine, dep: StoredDeployment, outputs: Mapping[str, Any] | None, reason: str | None
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The outputs and status reason as they may be stored and answered: no sensitive value."""
-    secrets = secret_values(engine, dep)
-    sensitive = sensitive_names(engine, dep.template, dep.parameters or {})
+    sensitive, derived = _withheld_names(engine, dep.template, dep.parameters or {})
+    secrets = secret_values(engine, dep, sensitive)
     if outputs is not None:
-        outputs = withhold(outputs, derived_outputs(engine, dep.template, sensitive), secrets)
+        outputs = withhold(outputs, derived, secrets)
     return outputs, redact(reason, secrets)

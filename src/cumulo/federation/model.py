@@ -278,6 +278,8 @@ class Verdict:
     flavors: dict[str, str] = field(default_factory=dict)  # node -> flavor name
     # The rank order of a usable verdict (see ``schedule``); not part of its meaning.
     key: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    # ``explain()``, kept: a verdict is shown by every decision that reuses it.
+    reason_shown: str | None = field(default=None, repr=False, compare=False)
 
     def explain(self) -> str:
         if not self.usable:
@@ -297,11 +299,15 @@ class Verdict:
         parts.append(f"{self.free:.0%} of its quota free")
         return f"usable: {', '.join(parts)}; score {self.score:.3f}"
 
+    def _explained(self) -> str:
+        self.reason_shown = self.explain()  # two threads may both write it: the same text
+        return self.reason_shown
+
     def to_json(self, rank: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
             "site": self.site,
             "verdict": "usable" if self.usable else "rejected",
-            "reason": self.explain(),
+            "reason": self.reason_shown or self._explained(),
         }
         if self.sla_id:
             out["sla"] = self.sla_id
