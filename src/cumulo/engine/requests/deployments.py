@@ -73,7 +73,7 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
         owner_subject=owner.subject,
         task="NONE",
     )
-    with engine.db.session() as s:
+    with engine.db.direct() as s:  # core statements only: the hot path's transaction
         set_deployment_status(s, dep, Status.CREATE_IN_PROGRESS)
         enqueue(s, JobKind.DEPLOY, dep)
         s.connection().execute(INSERT_DEPLOYMENT, {k: v for k, v in vars(dep).items()
