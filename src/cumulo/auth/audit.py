@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from cumulo.auth.identity import Identity
 from cumulo.store.account_models import AuditEvent
 from cumulo.store.db import utcnow
+from cumulo.store.direct import Tx
 
 log = logging.getLogger("cumulo.audit")
 # A core INSERT, built once: every create request writes one, and the ORM's unit of
@@ -18,7 +19,7 @@ INSERT_AUDIT_EVENT = insert(AuditEvent.__table__)
 
 
 def record(
-    s: Session,
+    s: Tx,
     actor: Identity | str,
     action: str,
     target: str | None = None,

@@ -15,7 +15,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from cumulo.store.db import utcnow
-from cumulo.store.direct import DirectTx
+from cumulo.store.direct import DirectTx, Tx
 from cumulo.store.models import Deployment, Event
 
 INSERT_EVENTS = insert(Event.__table__)  # built once
@@ -23,7 +23,7 @@ _PENDING = "cumulo.pending_events"  # key in ``Session.info``
 
 
 def record(
-    session: Session | DirectTx,
+    session: Tx,
     deployment_id: str,
     kind: str,
     message: str,
@@ -38,7 +38,7 @@ def record(
     pending.append({**row, "message": message})
 
 
-def _write_pending(session: Session | DirectTx) -> None:
+def _write_pending(session: Tx) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
         session.connection().execute(INSERT_EVENTS, rows)

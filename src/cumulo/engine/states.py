@@ -18,7 +18,7 @@ from cumulo.engine.callbacks import notice
 from cumulo.engine.events import record
 from cumulo.errors import InvalidTransition
 from cumulo.store.db import utcnow
-from cumulo.store.direct import DirectTx
+from cumulo.store.direct import Tx, orm_of
 from cumulo.store.models import DEPLOYMENTS, Deployment, Resource
 from cumulo.store.row_updates import RowUpdates
 
@@ -137,18 +137,18 @@ def check_deployment_transition(old: str | None, new: Status) -> None:
 
 
 def set_deployment_status(
-    session: Session, dep: Deployment, new: Status, reason: str | None = None
+    session: Tx, dep: Deployment, new: Status, reason: str | None = None
 ) -> None:
     """Change ``dep``'s status if the table allows it (else ``InvalidTransition``)."""
     values = deployment_status_values(session, dep.id, dep.status, dep.version, new, reason)
     for column, value in values.items():
         setattr(dep, column, value)
     if new in NOTIFIED_STATUSES:
-        notice(session, dep)
+        notice(orm_of(session), dep)
 
 
 def write_deployment_status(
-    session: Session | DirectTx,
+    session: Tx,
     dep: StoredStatus,
     new: Status,
     reason: str | None = None,
@@ -159,12 +159,12 @@ def write_deployment_status(
     values = deployment_status_values(session, dep.id, dep.status, dep.version, new, reason)
     DEPLOYMENT_ROW.execute(session, {**values, **more}, {"dep_id": dep.id})
     if new in NOTIFIED_STATUSES and dep.callback:
-        orm = session.orm() if isinstance(session, DirectTx) else session
+        orm = orm_of(session)
         notice(orm, orm.get(Deployment, dep.id, populate_existing=True))  # type: ignore[arg-type]
 
 
 def deployment_status_values(
-    session: Session, dep_id: str, old: str | None, version: int | None, new: Status,
+    session: Tx, dep_id: str, old: str | None, version: int | None, new: Status,
     reason: str | None,
 ) -> dict[str, Any]:  # fmt: skip
     """The columns that move a deployment from ``old`` to ``new`` (checked against the
@@ -194,7 +194,7 @@ def set_resource_state(session: Session, res: Resource, new: NodeState) -> None:
 
 
 def resource_state_values(
-    session: Session, dep_id: str, node: tuple[str, int], old: str, new: NodeState
+    session: Tx, dep_id: str, node: tuple[str, int], old: str, new: NodeState
 ) -> dict[str, Any]:
     """The columns that move a resource from ``old`` to ``new`` (checked against the table;
     the event recorded in ``session``), for a caller that writes the row itself (core SQL);
@@ -226,7 +226,7 @@ def advance(
 
 
 def advance_values(
-    session: Session,
+    session: Tx,
     dep_id: str,
     node: tuple[str, int],
     current: str,

@@ -234,3 +234,12 @@ def _as_sqlalchemys(engine: Engine, sql: str, params: Any, exc: Exception) -> DB
     """A driver's error as SQLAlchemy raises it: callers catch OperationalError,
     IntegrityError."""
     return DBAPIError.instance(sql, params, exc, engine.dialect.loaded_dbapi.Error)
+
+
+# A transaction of either kind, for code that runs in both (core statements, events).
+Tx = Session | DirectTx
+
+
+def orm_of(tx: Tx) -> Session:
+    """The Session of ``tx``, for a write that needs ORM objects."""
+    return tx.orm() if isinstance(tx, DirectTx) else tx

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from cumulo.store.direct import Tx
 from cumulo.store.models import DEPLOYMENTS, Attempt, Job, Site, SiteUsage, Sla
 
 # Deployment statuses whose resources exist on their site (count against quotas).
@@ -43,7 +44,7 @@ UsageRow = tuple[str | None, str, int, float, float, float]  # (group, site, ins
 
 
 def usage_changes(
-    s: Session, after: int = 0
+    s: Tx, after: int = 0
 ) -> list[tuple[str | None, str, int, float, float, float, int]]:
     """The ``site_usage`` rows changed since ``seq`` ``after`` (all with 0), with their
     ``seq``: (group or None, site, instances, cores, ram MB, volume GB, seq).
@@ -56,7 +57,7 @@ def usage_changes(
     ]
 
 
-def own_usage(s: Session, dep_id: str) -> UsageRow | None:
+def own_usage(s: Tx, dep_id: str) -> UsageRow | None:
     """What the deployment itself holds, if it holds anything (a deployment being
     scheduled again takes its own share off its site's usage)."""
     row = s.execute(_OWN_USAGE, {"dep_id": dep_id}).first()

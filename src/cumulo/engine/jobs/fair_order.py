@@ -20,8 +20,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, text
-from sqlalchemy.orm import Session
 
+from cumulo.store.direct import Tx
 from cumulo.store.models import JOBS
 from cumulo.store.types import UTCDateTime
 
@@ -101,7 +101,7 @@ FREE_WITHOUT_OWNER = (
 )  # fmt: skip
 
 
-def candidates(s: Session, now: datetime) -> list[int]:
+def candidates(s: Tx, now: datetime) -> list[int]:
     """Up to ``CANDIDATES`` claimable, free job ids, fairest first."""
     params = {"now": now}
     rows = s.execute(OWNERS, params).all()

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from cumulo.engine.jobs import fair_order
 from cumulo.store.db import Database, utcnow
+from cumulo.store.direct import Tx
 from cumulo.store.models import DEPLOYMENTS, JOBS, Deployment, Job
 
 QUEUED = "queued"  # what a deployment waits for until a worker takes its job
@@ -85,7 +86,7 @@ WAKE_PARKED = (
 INSERT_JOB = insert(JOBS)
 
 
-def enqueue(session: Session, kind: JobKind, deployment: str | Deployment) -> int:
+def enqueue(session: Tx, kind: JobKind, deployment: str | Deployment) -> int:
     """Add a job in the caller's transaction (so it exists iff the change it serves does).
 
     Given the deployment's row, the job takes its owner's turn and the
@@ -165,7 +166,7 @@ UNQUEUE = (  # a worker took the deployment's job: it is no longer "queued"
 )
 
 
-def finish_in(s: Session, job: ClaimedJob, error: str | None = None) -> bool:
+def finish_in(s: Tx, job: ClaimedJob, error: str | None = None) -> bool:
     """Mark the job DONE (or FAILED with ``error``) in the caller's transaction, so that
     the job ends with the change that completes it; False if it is no longer ours."""
     status = JobStatus.FAILED if error else JobStatus.DONE
@@ -179,7 +180,7 @@ class JobQueue:
         self.db = db
         self.lease = timedelta(seconds=lease_seconds)
 
-    def _candidates(self, s: Session, now: datetime) -> list[int]:
+    def _candidates(self, s: Tx, now: datetime) -> list[int]:
         return fair_order.candidates(s, now)
 
     def claim(self, owner: str) -> ClaimedJob | None:
@@ -212,7 +213,7 @@ class JobQueue:
         return None
 
     def _take(
-        self, s: Session, statement: Update, job_id: int, owner: str, now: datetime
+        self, s: Tx, statement: Update, job_id: int, owner: str, now: datetime
     ) -> ClaimedJob | None:
         params = {"job_id": job_id, "holder": owner, "now": now, "until": now + self.lease}
         row = s.execute(statement, params).first()

@@ -25,7 +25,6 @@ import logging
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
 
 from cumulo.drivers.base import Driver
 from cumulo.engine.deadlines import Deadline
@@ -49,6 +48,7 @@ from cumulo.engine.states import (
 )
 from cumulo.errors import CumuloError
 from cumulo.store.db import utcnow
+from cumulo.store.direct import Tx
 from cumulo.store.models import ATTEMPTS, Resource, Site
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ _END_ATTEMPT = (
 )
 
 
-def end_attempt(s: Session, attempt_id: int, outcome: str, error: str | None = None) -> None:
+def end_attempt(s: Tx, attempt_id: int, outcome: str, error: str | None = None) -> None:
     """The attempt ended with ``outcome``, in the caller's transaction."""
     params = {"attempt_id": attempt_id, "outcome": outcome, "why": error, "at": utcnow()}
     s.execute(_END_ATTEMPT, params)

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
 from cumulo.engine.events import record
 from cumulo.engine.runtime import Engine
 from cumulo.engine.states import (
     Status,
 )
+from cumulo.store.direct import Tx
 from cumulo.store.models import RESOURCES, Deployment, Resource
 from cumulo.tosca import NodeInstance, Plan
 
@@ -82,7 +82,7 @@ class AttemptContext:
     def stored_index(self, inst: NodeInstance) -> int:
         return self.index_map.get((inst.node, inst.index), inst.index)
 
-    def take_pending(self, s: Session) -> dict[str, Any]:
+    def take_pending(self, s: Tx) -> dict[str, Any]:
         """The pending column values (the caller writes them on the row); the pending
         events are recorded in ``s``."""
         for kind, message in self.pending_events:

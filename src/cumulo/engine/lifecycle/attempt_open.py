@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from cumulo.engine.accounts import valid_account
 from cumulo.engine.events import record
@@ -22,6 +21,7 @@ from cumulo.engine.lifecycle.attempt_context import FAILED, AttemptContext, Stor
 from cumulo.engine.states import DEPLOYMENT_ROW, NodeState, resource_state_values
 from cumulo.store.account_models import User
 from cumulo.store.db import utcnow
+from cumulo.store.direct import Tx
 from cumulo.store.models import ATTEMPTS, DEPLOYMENTS, RESOURCES, new_uuid
 
 USERS = User.__table__
@@ -73,7 +73,7 @@ def open_attempt(ctx: AttemptContext, site_name: str) -> tuple[int, datetime] | 
 
 
 def _attempt_row(
-    s: Session, ctx: AttemptContext, site_name: str, waiting_for: str | None, keep_last: Any
+    s: Tx, ctx: AttemptContext, site_name: str, waiting_for: str | None, keep_last: Any
 ) -> tuple[int, datetime, bool]:
     """The attempt's id and start, and whether it is the deployment's first."""
     attempts = s.execute(_ATTEMPTS_OF, {"dep_id": ctx.dep_id}).all()
@@ -96,7 +96,7 @@ def _attempt_row(
 
 
 def _resource_rows(
-    s: Session, ctx: AttemptContext, site_name: str, attempt_id: int, first: bool
+    s: Tx, ctx: AttemptContext, site_name: str, attempt_id: int, first: bool
 ) -> None:
     """A row per node instance of the plan (kept ones as they are), into ``ctx.opened``.
     Only an attempt opens resource rows, and attempts stay: the first has none to read."""
@@ -130,7 +130,7 @@ def _resource_rows(
 
 
 def _reopened(
-    s: Session,
+    s: Tx,
     ctx: AttemptContext,
     row: Row[Any],
     key: tuple[str, int],

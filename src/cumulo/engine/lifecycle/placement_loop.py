@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
 from cumulo.engine.lifecycle.attempt_context import (
     FAILED,
@@ -23,6 +22,7 @@ from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.scheduling import decide, decision_values, site_row
 from cumulo.errors import CumuloError
 from cumulo.federation import Decision
+from cumulo.store.direct import Tx
 from cumulo.store.models import ATTEMPTS, Site
 
 # Sites named in the log's scheduling line (the full ranking is in the explanation).
@@ -76,7 +76,7 @@ _ATTEMPTS_OF = (
 )
 
 
-def attempts_of(s: Session, dep_id: str) -> list[PastAttempt]:
+def attempts_of(s: Tx, dep_id: str) -> list[PastAttempt]:
     """The deployment's attempts so far, oldest first."""
     return [
         PastAttempt(site, status, error, (ended - started).total_seconds() if ended else 0.0)

@@ -16,9 +16,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy.orm import Session
-
 from cumulo.federation import Usage
+from cumulo.store.direct import Tx
 from cumulo.store.federation_queries import own_usage, usage_changes
 
 LOG_KEPT = 10_000
@@ -49,7 +48,7 @@ class UsageBook:
                 return None
             return set(self._log[generation - self._log_start :])
 
-    def refresh(self, s: Session) -> None:
+    def refresh(self, s: Tx) -> None:
         """Bring the book up to date with the database as ``s`` sees it."""
         self.apply(usage_changes(s, self._seq if self.incremental else 0))
 
@@ -77,7 +76,7 @@ class UsageBook:
                 self._log_start += len(self._log) // 2
                 del self._log[: len(self._log) // 2]
 
-    def without(self, s: Session, dep_id: str) -> tuple[Mapping[tuple[str, str], Usage],
+    def without(self, s: Tx, dep_id: str) -> tuple[Mapping[tuple[str, str], Usage],
                                                           Mapping[str, Usage]]:  # fmt: skip
         """(group usage, site usage), less what ``dep_id`` itself holds (a deployment
         scheduled again); the book's own maps when it holds nothing."""
