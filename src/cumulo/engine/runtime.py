@@ -18,6 +18,7 @@ from cumulo.egress import EgressPolicy, fetch
 from cumulo.engine.jobs.queue import JobQueue
 from cumulo.engine.sites.drivers import make_driver
 from cumulo.engine.sites.owner_auth import OwnerTokens
+from cumulo.engine.step_lock import StepLock
 from cumulo.secrets import SecretBox, open_box
 from cumulo.store import Database, migrate
 from cumulo.store.models import Site
@@ -51,6 +52,7 @@ class Engine:
         self._templates: OrderedDict[str, Template] = OrderedDict()
         self._plans: OrderedDict[tuple[str, str], Plan] = OrderedDict()
         self._lock = threading.Lock()
+        self.steps = StepLock(self.db.dialect == "sqlite", self.db.holds_writer)
         # Fail at start, naming the entry, rather than at the first deployment.
         parse_import_map(settings.import_map)
         self.egress = EgressPolicy.from_settings(settings)
@@ -130,7 +132,12 @@ class Engine:
             if drv is None:
                 drv = make_driver(site, self.egress, secrets, self.owner_tokens)
                 self._drivers[key] = drv
-            return drv
+        return drv
+
+    def job_driver(self, site: Site) -> Driver:
+        """``driver`` as a job uses it: each call waits on the site without the step lock
+        (``engine.step_lock``)."""
+        return self.steps.unlocking(self.driver(site))  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.db.dispose()

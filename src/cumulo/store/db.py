@@ -130,6 +130,11 @@ class Database:
         else:
             self._read_engine = None
 
+    def holds_writer(self) -> bool:
+        """Whether this thread is in a write transaction (SQLite: holds the writer lock)."""
+        owned = getattr(self._writer, "_is_owned", None)
+        return bool(owned and owned())
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name

@@ -102,7 +102,8 @@ def _database_back(engine: Engine, lost: threading.Event, patience: float = 300.
                 s.execute(text("SELECT 1"))
             return True
         except DBAPIError:
-            time.sleep(delay)
+            with engine.steps.released():
+                time.sleep(delay)
             waited += delay
             delay = min(delay * 2, 5.0)
     return False
@@ -130,20 +131,27 @@ class Worker(threading.Thread):
     def run(self) -> None:
         poll = self.engine.settings.job_poll_seconds
         while not self.stop_event.is_set():
-            try:
-                job = self.engine.queue.claim(self.owner)
-            except Exception:
-                log.warning("could not claim a job; retrying", exc_info=True)
-                self.stop_event.wait(poll)
-                continue
-            if job is None:
-                if self.engine.wakeup.wait(poll):
-                    self.engine.wakeup.clear()
-                continue
-            try:
-                run_job(self.engine, job, self.owner)
-            except Exception:  # e.g. the database went away; the lease lets another retry
-                log.exception("worker %s: job %s was not finished", self.owner, job.id)
+            with self.engine.steps.held():  # engine work; its waits on the world let it go
+                ran = self._claim_and_run()
+            if ran is None:
+                self.stop_event.wait(poll)  # the claim failed: try again later
+            elif not ran and self.engine.wakeup.wait(poll):  # nothing to do
+                self.engine.wakeup.clear()
+
+    def _claim_and_run(self) -> bool | None:
+        """Run the next job: True, False if there was none, None if the claim failed."""
+        try:
+            job = self.engine.queue.claim(self.owner)
+        except Exception:
+            log.warning("could not claim a job; retrying", exc_info=True)
+            return None
+        if job is None:
+            return False
+        try:
+            run_job(self.engine, job, self.owner)
+        except Exception:  # e.g. the database went away; the lease lets another retry
+            log.exception("worker %s: job %s was not finished", self.owner, job.id)
+        return True
 
 
 class WorkerPool:

@@ -51,7 +51,7 @@ def run_action(engine: Engine, job: ClaimedJob, lost: threading.Event) -> None:
                 if site is None:
                     raise CumuloError(f"site {site_name} is not registered")
                 s.expunge(site)
-            driver = engine.driver(site)
+            driver = engine.job_driver(site)
             if state is NodeState.STARTING:
                 now = driver.start(pid)
             else:

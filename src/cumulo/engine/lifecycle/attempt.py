@@ -70,7 +70,7 @@ def run_attempt(ctx: AttemptContext, site: Site, end_success: bool = True) -> At
          "(providerTimeoutMins)"),
     )  # fmt: skip
     try:
-        driver = ctx.engine.driver(site)
+        driver = ctx.engine.job_driver(site)
         _ping(driver, site)
         attributes = realize_all(ctx, driver, site, deadline)
         outputs = evaluate(ctx.plan, _plan_attributes(ctx, attributes))
@@ -150,7 +150,7 @@ def _fail_attempt(
 
 def _clean_up(ctx: AttemptContext, attempt_id: int, site: Site) -> str:
     try:
-        removed = ctx.engine.driver(site).delete_deployment(ctx.dep_id)
+        removed = ctx.engine.job_driver(site).delete_deployment(ctx.dep_id)
         cleanup = f"removed {len(removed)} resource(s) of the failed attempt"
     except Exception as exc:  # the deployment must fail cleanly even if cleanup cannot run
         return f"cleanup of the failed attempt failed: {exc}"

@@ -94,7 +94,8 @@ def run_operations(
 
     configurator = Configurator.from_settings(engine.settings)
     configurator = replace(configurator, facts={**configurator.facts, **_owner(engine, dep_id)})
-    outputs = configurator.run(dep_id, instance, names, route, evaluate, append_log)
+    with engine.steps.released():  # an Ansible run: other workers go on meanwhile
+        outputs = configurator.run(dep_id, instance, names, route, evaluate, append_log)
     return {"operation_outputs": outputs}
 
 

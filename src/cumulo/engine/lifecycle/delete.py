@@ -58,7 +58,7 @@ def run_delete(
             errors.append(f"site {name} is not registered")
             continue
         try:
-            removed = engine.driver(site).delete_deployment(dep_id)
+            removed = engine.job_driver(site).delete_deployment(dep_id)
         except Exception as exc:  # any failure leaves DELETE_FAILED, retried by another DELETE
             errors.append(f"site {name}: {exc}")
             continue

@@ -175,7 +175,8 @@ def realize_all(ctx: AttemptContext, driver: Driver, site: Site, deadline: Deadl
             timeout = None  # until a step ends, or a parked one is due and there is room
             if due is not None and failure is None and len(running) < MAX_STEPS:
                 timeout = max(due - time.monotonic(), 0.01)
-            finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+            with ctx.engine.steps.released():  # the steps' threads work meanwhile
+                finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
             for future in finished:
                 key = running.pop(future)
                 try:

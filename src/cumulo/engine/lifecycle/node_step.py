@@ -92,7 +92,8 @@ def _wait_for_ssh(
 ) -> None:  # fmt: skip
     """Return once SSH answers on the instance's host; else park (fail past the deadline)."""
     route = host_route(inst, req.index, attributes, site)
-    why = ssh_answers(route, min(SSH_LOOK, max(deadline.remaining(), 0.1)))
+    with ctx.engine.steps.released():
+        why = ssh_answers(route, min(SSH_LOOK, max(deadline.remaining(), 0.1)))
     if why is None:
         with ctx.engine.db.session() as s:
             stop_waiting(s, ctx.dep_id)

@@ -82,7 +82,7 @@ def _driver(engine: Engine, site_name: str) -> Driver | None:
         if site is None:
             return None
         s.expunge(site)
-    return engine.driver(site)
+    return engine.job_driver(site)
 
 
 def _reconcile_node(

@@ -40,7 +40,8 @@ def site_back(ctx: AttemptContext, driver: Driver, site: Site, deadline: Deadlin
     while deadline.remaining() > 0:
         with ctx.engine.db.session() as s:
             check_running(s, ctx)
-        time.sleep(min(delay, max(deadline.remaining(), 0)))
+        with ctx.engine.steps.released():
+            time.sleep(min(delay, max(deadline.remaining(), 0)))
         delay = min(delay * 2, _MAX_DELAY)
         if _answers(driver):
             with ctx.engine.db.session() as s:

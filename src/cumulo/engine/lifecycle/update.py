@@ -142,7 +142,7 @@ def _reconcile(ctx: AttemptContext, site: Site) -> None:
         redo += _hosted_on(redo, ctx.plan.instances, by_node, drop)
         gone = [(r.id, r.node_name, r.node_index, r.physical_id) for r in drop]
         changed = [(r.id, r.node_name, r.node_index, r.physical_id) for r in redo]
-    driver = ctx.engine.driver(site)
+    driver = ctx.engine.job_driver(site)
     for rid, node, index, pid in gone + changed:
         if pid:
             driver.delete(pid)  # already gone is success: a retried job repeats this safely

@@ -43,8 +43,14 @@ def create_deployment(engine: Engine, new: NewDeployment, owner: Identity) -> De
     """Validate the template and parameters, store the deployment and its deploy job.
 
     The template is parsed once (``engine.template`` keeps it by text): the owner's
-    keys, the plan and the sealing of secrets all read that one parse.
+    keys, the plan and the sealing of secrets all read that one parse. Engine work,
+    as a worker's step is: taken in turns with the workers (``engine.step_lock``).
     """
+    with engine.steps.held():
+        return _create(engine, new, owner)
+
+
+def _create(engine: Engine, new: NewDeployment, owner: Identity) -> Deployment:
     check_callback(engine.egress, engine.settings, new.callback)  # 400: not where cumulo may post
     template = engine.template(new.template)  # ToscaError (400): a bad template
     new = with_owner_keys(engine, new, template, owner)

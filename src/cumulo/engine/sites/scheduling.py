@@ -187,7 +187,10 @@ def _engine_images(engine: Engine, name: str) -> frozenset[str] | None:
         s.expunge(site)
     try:
         driver = make_driver(site, secrets=engine.secrets)
-        return frozenset(driver.local_images()) if hasattr(driver, "local_images") else None
+        if not hasattr(driver, "local_images"):
+            return None
+        with engine.steps.released():  # asks the site's engine
+            return frozenset(driver.local_images())
     except Exception as exc:  # unreachable: the health probe's business, not the filter's
         log.info("site %s: cannot list its images: %s", name, exc)
         return None
