@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
+from tests.store.store_helpers import new_deployment
 
 from cumulo.engine.events import record
 from cumulo.store import Database
@@ -27,17 +28,8 @@ WRITE = (
 NEW_JOB = insert(JOBS)
 
 
-def _dep(db: Database, name: str) -> str:
-    with db.session() as s:
-        dep = Deployment(status="CREATE_IN_PROGRESS", template=name, owner_issuer="i",
-                         owner_subject="s")  # fmt: skip
-        s.add(dep)
-        s.flush()
-        return dep.id
-
-
 def test_typed_columns_round_trip_as_through_the_orm(db: Database) -> None:
-    dep_id, other = _dep(db, "a"), _dep(db, "b")
+    dep_id, other = new_deployment(db, "a"), new_deployment(db, "b")
     outputs = {"url": "http://x", "list": [1, 2.5, None], "nested": {"ok": True}}
     with db.direct() as tx:
         result = tx.execute(WRITE, {"dep_id": dep_id, "outputs": outputs, "at": WHEN})
@@ -57,7 +49,7 @@ def test_typed_columns_round_trip_as_through_the_orm(db: Database) -> None:
 
 
 def test_returning_many_rows_and_an_expanding_in(db: Database) -> None:
-    dep_id = _dep(db, "a")
+    dep_id = new_deployment(db, "a")
     rows = [{"kind": "deploy", "deployment_id": dep_id, "status": "PENDING", "owner": "o",
              "created_at": WHEN, "updated_at": WHEN} for _ in range(3)]  # fmt: skip
     with db.direct() as tx:
@@ -75,7 +67,7 @@ def test_returning_many_rows_and_an_expanding_in(db: Database) -> None:
 
 
 def test_events_are_written_with_the_commit_and_not_after_a_failure(db: Database) -> None:
-    dep_id = _dep(db, "a")
+    dep_id = new_deployment(db, "a")
     with db.direct() as tx:
         record(tx, dep_id, "info", "kept")
     with pytest.raises(RuntimeError), db.direct() as tx:
@@ -92,7 +84,7 @@ def test_events_are_written_with_the_commit_and_not_after_a_failure(db: Database
 
 
 def test_an_orm_write_joins_the_transaction(db: Database) -> None:
-    dep_id = _dep(db, "a")
+    dep_id = new_deployment(db, "a")
     with db.direct() as tx:
         tx.execute(WRITE, {"dep_id": dep_id, "outputs": {"a": 1}, "at": WHEN})
         tx.orm().get(Deployment, dep_id).template = "changed"  # type: ignore[union-attr]
@@ -102,7 +94,7 @@ def test_an_orm_write_joins_the_transaction(db: Database) -> None:
 
 
 def test_errors_are_sqlalchemys(db: Database) -> None:
-    dep_id = _dep(db, "a")
+    dep_id = new_deployment(db, "a")
     with pytest.raises(IntegrityError), db.direct() as tx:  # no such deployment
         tx.execute(insert(Event.__table__), {"deployment_id": "nope", "at": WHEN, "kind": "info",
                                              "node": None, "message": "m"})  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
+from tests.store.store_helpers import new_deployment
 
 from cumulo.store import Database
 from cumulo.store.models import Deployment
@@ -14,18 +15,9 @@ from cumulo.store.row_updates import RowUpdates
 DEPLOYMENTS = Deployment.__table__
 
 
-def _dep(db: Database, name: str) -> str:
-    with db.session() as s:
-        dep = Deployment(status="CREATE_IN_PROGRESS", template=name, owner_issuer="i",
-                         owner_subject="s")  # fmt: skip
-        s.add(dep)
-        s.flush()
-        return dep.id
-
-
 def test_typed_columns_are_written_on_the_picked_row_only(db: Database) -> None:
     writes = RowUpdates(DEPLOYMENTS, DEPLOYMENTS.c.id == bindparam("dep_id"))
-    picked, other = _dep(db, "a"), _dep(db, "b")
+    picked, other = new_deployment(db, "a"), new_deployment(db, "b")
     when = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     with db.session() as s:
         writes.execute(s, {"outputs": {"url": "http://x"}, "updated_at": when,
@@ -39,7 +31,7 @@ def test_typed_columns_are_written_on_the_picked_row_only(db: Database) -> None:
 
 def test_one_statement_per_column_set(db: Database) -> None:
     writes = RowUpdates(DEPLOYMENTS, DEPLOYMENTS.c.id == bindparam("dep_id"))
-    dep_id = _dep(db, "a")
+    dep_id = new_deployment(db, "a")
     with db.session() as s:
         for status in ("CREATE_COMPLETE", "UPDATE_IN_PROGRESS"):
             writes.execute(s, {"status": status}, {"dep_id": dep_id})

@@ -134,13 +134,9 @@ def _first(args: Any) -> Any:
     return args[0] if isinstance(args, list) and args else args
 
 
-def derived_outputs(engine: Engine, template: str, sensitive: set[str]) -> set[str]:
-    """Outputs whose expression reads a sensitive input, directly or through a node property."""
-    tpl = _template(engine, template)
-    return _derived(tpl, sensitive) if tpl is not None else set()
-
-
 def _derived(tpl: Any, sensitive: Names) -> set[str]:
+    """Outputs whose expression reads a sensitive input, directly or through a node property."""
+
     def reads_secret(expr: Any) -> bool:
         return any(_first(a) in sensitive for a in _calls(expr, "get_input"))
 

@@ -43,9 +43,8 @@ def _on_driver(engine: Engine, begin: str) -> Iterator[DirectTx]:
     Connection unless a statement needs one (its begin, commit and return to the pool
     cost more than SQLite's own)."""
     fairy = engine.raw_connection()
-    failed = True
+    tx, failed = DirectTx(engine, fairy=fairy), True
     try:
-        tx = DirectTx(engine, fairy=fairy)
         _begin_on(fairy.driver_connection, begin)
         yield tx
         tx.finish()

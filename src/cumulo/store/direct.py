@@ -2,16 +2,18 @@
 
 On the engine's hot path (every step of every deployment) SQLAlchemy's ORM
 ``Session`` cost several times what SQLite itself does: a one-statement
-transaction took about 100 µs through a Session and 15 µs on the driver. A
+transaction took about 100 µs through a Session and 20 µs on the driver. A
 ``DirectTx`` offers the part of a Session's interface that the hot path uses
-(``execute``, ``scalar``, ``scalars``, ``info``, ``connection``) on a plain
-SQLAlchemy ``Connection`` in a transaction. On SQLite, a fixed core statement
-is compiled once (per set of parameter names) and then runs straight on the
-driver's cursor, its parameters and columns converted by SQLAlchemy's own
-bind and result processors, so what is stored and read back is the same as
-through SQLAlchemy. Anything else (PostgreSQL, an expanding ``IN``, an insert
-that needs Python-side defaults) goes through the Connection. The rare ORM
-write (a callback's notice) gets a Session joined to the same transaction.
+(``execute``, ``scalar``, ``scalars``, ``info``, ``connection``). On SQLite it
+runs on a pooled driver connection (``Database.direct``): a fixed core
+statement is compiled once (per set of parameter names) and then runs straight
+on the cursor, its parameters and columns converted by SQLAlchemy's own bind
+and result processors, so what is stored and read back is the same as through
+SQLAlchemy. Anything else (an expanding ``IN``, an insert that needs
+Python-side defaults, a text statement) goes through a SQLAlchemy Connection
+made on the same driver connection when first needed; on PostgreSQL everything
+does. The rare ORM write (a callback's notice) gets a Session joined to the
+same transaction.
 """
 
 from __future__ import annotations
