@@ -9,8 +9,8 @@ runs on a pooled driver connection (``Database.direct``): a fixed core
 statement is compiled once (per set of parameter names) and then runs straight
 on the cursor, its parameters and columns converted by SQLAlchemy's own bind
 and result processors, so what is stored and read back is the same as through
-SQLAlchemy. Anything else (an expanding ``IN``, an insert that needs
-Python-side defaults, a text statement) goes through a SQLAlchemy Connection
+SQLAlchemy. Anything else (an expanding ``IN``, an insert that needs computed
+Python-side defaults, a text statement without typed columns) goes through a SQLAlchemy Connection
 made on the same driver connection when first needed; on PostgreSQL everything
 does. The rare ORM write (a callback's notice) gets a Session joined to the
 same transaction.
@@ -59,12 +59,18 @@ def _prepare(stmt: ClauseElement, keys: frozenset[str], dialect: Dialect) -> _Pr
         return None  # an expanding IN (or a dialect without positional parameters)
     if compiled.literal_execute_params:
         return None
-    if isinstance(stmt, Insert) and (compiled.insert_prefetch or compiled.postfetch):
-        return None  # Python-side defaults or fetched values: SQLAlchemy computes them
+    # An insert's Python-side default given as a constant is bound as one; a computed
+    # default or a value fetched back is left to SQLAlchemy.
+    defaults = {c.key: c.default for c in getattr(compiled, "insert_prefetch", ())}
+    if getattr(compiled, "postfetch", None) or any(not d.is_scalar for d in defaults.values()):
+        return None
     processors = compiled._bind_processors
     binds = []
     for name in compiled.positiontup:
         bind = compiled.binds[name]
+        if name in defaults and name not in keys:
+            binds.append((name, defaults[name].arg, False, processors.get(name)))
+            continue
         if bind.callable is not None or (bind.required and name not in keys):
             return None  # a value computed at run time, or a missing one SQLAlchemy reports
         binds.append((name, bind.effective_value, name in keys, processors.get(name)))

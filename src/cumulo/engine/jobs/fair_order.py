@@ -19,7 +19,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+)
 
 from cumulo.store.direct import Tx
 from cumulo.store.models import JOBS
@@ -59,7 +70,7 @@ def free() -> ColumnElement[bool]:
     older = exists().where(
         other.c.deployment_id == JOBS.c.deployment_id,
         other.c.id < JOBS.c.id,
-        other.c.status.in_([PENDING, RUNNING]),
+        or_(other.c.status == PENDING, other.c.status == RUNNING),  # no expanding IN
     )
     return and_(claimable(), ~busy, ~older)
 
@@ -68,7 +79,8 @@ def free() -> ColumnElement[bool]:
 # recursive part steps from one owner to the next through the index; jobs without
 # an owner (enqueued without their deployment's row) are one more "owner", whose row
 # also says whether a running job's lease expired (``lapsed``).
-OWNERS = text(f"""
+OWNERS = (
+    text(f"""
 WITH RECURSIVE owners(owner) AS (
     SELECT MIN(owner) FROM jobs WHERE status = '{PENDING}'
     UNION ALL
@@ -84,7 +96,12 @@ SELECT NULL, (
     SELECT j.id FROM jobs j WHERE j.status = '{PENDING}' AND j.owner IS NULL
     AND (j.not_before IS NULL OR j.not_before <= :now) ORDER BY j.id LIMIT 1
 ), EXISTS (SELECT 1 FROM jobs j WHERE j.status = '{RUNNING}' AND j.lease_expires_at < :now)
-""").bindparams(bindparam("now", type_=UTCDateTime))  # stored as the columns store it
+""")
+    .bindparams(bindparam("now", type_=UTCDateTime))
+    .columns(  # as the columns store it
+        owner=JOBS.c.owner.type, first=Integer, lapsed=Boolean
+    )
+)  # typed columns: a direct transaction runs it on the cursor (``store.direct``)
 RUNNING_BY_OWNER = (
     select(JOBS.c.owner, func.count())
     .where(JOBS.c.status == RUNNING, JOBS.c.lease_expires_at >= _now)
