@@ -27,6 +27,10 @@ WRITE = (
     .values(outputs=bindparam("outputs"), updated_at=bindparam("at"), keep_last_attempt=True)
 )
 NEW_JOB = insert(JOBS)
+TAKE = (
+    update(JOBS).where(JOBS.c.id == bindparam("job"))
+    .values(status="RUNNING", tries=JOBS.c.tries + 1).returning(JOBS.c.id, JOBS.c.tries)
+)  # fmt: skip
 
 
 def test_typed_columns_round_trip_as_through_the_orm(db: Database) -> None:
@@ -56,16 +60,13 @@ def test_returning_many_rows_and_an_expanding_in(db: Database) -> None:
     with db.direct() as tx:
         tx.execute(NEW_JOB, rows)
         first = tx.execute(NEW_JOB, rows[0]).inserted_primary_key[0]
-        taken = tx.execute(
-            update(JOBS).where(JOBS.c.id == bindparam("job"))
-            .values(status="RUNNING", tries=JOBS.c.tries + 1).returning(JOBS.c.id, JOBS.c.tries),
-            {"job": first},
-        ).all()  # fmt: skip
+        taken = tx.execute(TAKE, {"job": first}).all()
         ids = tx.scalars(select(JOBS.c.id).where(JOBS.c.deployment_id == dep_id)).all()
         some = tx.scalars(select(JOBS.c.id).where(JOBS.c.id.in_(ids[:2]))).all()
     assert [tuple(r) for r in taken] == [(first, 1)]  # the column's default (0) was bound
     if db.engine.dialect.name == "sqlite":  # a constant default does not need SQLAlchemy's run
         assert _PREPARED[(NEW_JOB, frozenset(rows[0]))] is not None
+        assert _PREPARED[(TAKE, frozenset({"job"}))] is not None  # a column's own SQL too
     assert len(ids) == 4 and first in ids and sorted(some) == sorted(ids[:2])
 
 

@@ -62,8 +62,10 @@ def _prepare(stmt: ClauseElement, keys: frozenset[str], dialect: Dialect) -> _Pr
     # An insert's Python-side default given as a constant is bound as one; a computed
     # default or a value fetched back is left to SQLAlchemy.
     defaults = {c.key: c.default for c in getattr(compiled, "insert_prefetch", ())}
-    if getattr(compiled, "postfetch", None) or any(not d.is_scalar for d in defaults.values()):
+    if any(not d.is_scalar for d in defaults.values()):
         return None
+    if isinstance(stmt, Insert) and compiled.postfetch:
+        return None  # server-side values SQLAlchemy would read back
     processors = compiled._bind_processors
     binds = []
     for name in compiled.positiontup:
