@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from cumulo import catalogue
 from cumulo.auth.identity import LOCAL_ADMIN
 from cumulo.config import Settings
+from cumulo.engine import callbacks
 from cumulo.engine.jobs.leases import renewer_of
 from cumulo.engine.jobs.queue import JobKind, enqueue
 from cumulo.engine.jobs.worker import run_job
@@ -24,6 +25,7 @@ from cumulo.engine.runtime import Engine
 from cumulo.engine.sites.definitions import SiteDef
 from cumulo.engine.sites.registry import save_site
 from cumulo.engine.states import Status
+from cumulo.store.direct import orm_of
 from cumulo.store.models import Attempt, Callback, Deployment, Event, Job
 
 RUN_DOCKER = catalogue.find("run-docker").read_text()  # type: ignore[union-attr]
@@ -77,6 +79,31 @@ def test_the_final_status_written_without_the_orm_row_still_tells_the_callback(
             "status CREATE_IN_PROGRESS -> CREATE_COMPLETE"
             in s.scalars(select(Event.message).where(Event.deployment_id == dep_id)).all()
         )
+
+
+def test_a_notice_in_a_direct_transaction_wakes_the_senders_once_committed(
+    sim_engine: Engine,
+) -> None:
+    save_site(sim_engine, SiteDef(name="sim-end-wake", kind="sim", endpoint="sim://", public=True))
+    new = NewDeployment(RUN_DOCKER, PARAMS, callback="https://hooks.example.org/done")
+    dep_id = create_deployment(sim_engine, new, LOCAL_ADMIN).id
+    seen: list[int] = []
+
+    class Sender(threading.Event):  # what a woken sender finds in the outbox
+        def set(self) -> None:
+            with sim_engine.db.reader() as s:
+                seen.append(len(s.scalars(select(Callback.id)).all()))
+            super().set()
+
+    wakeup = Sender()
+    callbacks._SENDERS.add(wakeup)
+    try:
+        with sim_engine.db.direct() as tx:
+            orm = orm_of(tx)
+            callbacks.notice(orm, orm.get(Deployment, dep_id))  # type: ignore[arg-type]
+    finally:
+        callbacks._SENDERS.discard(wakeup)
+    assert seen == [1]  # woken once, after the commit: the notice is there to send
 
 
 def test_a_worker_dead_between_the_success_and_the_status_loses_nothing(

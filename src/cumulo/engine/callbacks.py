@@ -35,6 +35,7 @@ from cumulo.egress import CONNECTION_FAILURES, EgressPolicy, EgressRefused, guar
 from cumulo.engine.indigo_json import deployment_json
 from cumulo.errors import BadRequest
 from cumulo.store.db import Database, utcnow
+from cumulo.store.direct import AFTER_COMMIT
 from cumulo.store.models import Callback, Deployment, Event
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,16 @@ def notice(session: Session, dep: Deployment) -> None:
         return
     payload = deployment_json(dep, "")  # links relative: the sender prefixes the public URL
     session.add(Callback(deployment_id=dep.id, url=dep.callback, payload=payload))
-    if not session.info.get("wakes_senders"):
+    outer = session.info.get(AFTER_COMMIT)
+    if outer is not None:  # the Session of a direct transaction, which commits after it
+        if _wake_senders not in outer:
+            outer.append(_wake_senders)
+    elif not session.info.get("wakes_senders"):
         session.info["wakes_senders"] = True
         event.listen(session, "after_commit", _wake_senders, once=True)
 
 
-def _wake_senders(_session: Session) -> None:
+def _wake_senders(*_session: Session) -> None:
     for wakeup in list(_SENDERS):
         wakeup.set()
 

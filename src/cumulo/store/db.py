@@ -52,6 +52,7 @@ def _on_driver(engine: Engine, begin: str) -> Iterator[DirectTx]:
         failed = False
     finally:
         tx.close(rollback=failed)
+    tx.committed()
 
 
 def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
@@ -164,6 +165,7 @@ class Database:
                 tx = DirectTx(self.engine, conn)
                 yield tx
                 tx.finish()
+            tx.committed()
             return
         with self._writer, _on_driver(self.engine, "BEGIN IMMEDIATE") as tx:
             yield tx

@@ -32,6 +32,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import TextClause
 
 Params = dict[str, Any]
+AFTER_COMMIT = "after_commit"  # the key of ``DirectTx.after_commit`` in its ``info``
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ class DirectTx:
         self.engine = engine
         self.info: dict[str, Any] = {}
         self.before_commit: list[Callable[[DirectTx], None]] = []
+        # What runs once the transaction committed; in ``info`` too, so that its ORM
+        # Session's writers find it (that Session's own commit is not the one that counts).
+        self.after_commit: list[Callable[[], None]] = []
+        self.info[AFTER_COMMIT] = self.after_commit
         self._conn = conn
         self._fairy = fairy if fairy is not None else conn.connection  # type: ignore[union-attr]
         self._orm: Session | None = None
@@ -213,6 +218,11 @@ class DirectTx:
             hook(self)
         if self._orm is not None:
             self._orm.commit()  # flushes; the outer transaction commits after this
+
+    def committed(self) -> None:
+        """After the commit: what waited for it (a sender to wake)."""
+        for hook in self.after_commit:
+            hook()
 
     def commit(self) -> None:
         """Commit a transaction on a driver connection (``Database.direct`` on SQLite)."""
