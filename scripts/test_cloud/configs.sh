@@ -236,6 +236,11 @@ auth_strategy = keystone
 api_paste_config = /etc/cinder/api-paste.ini
 enabled_backends = fake
 default_volume_type = fake
+# Cinder's scheduler places a volume only once cinder-volume has reported its backend;
+# by default that report comes up to two minutes after the start ("No valid backend").
+periodic_interval = 5
+periodic_fuzzy_delay = 0
+backend_stats_polling_interval = 10
 
 [fake]
 volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver

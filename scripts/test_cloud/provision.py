@@ -195,16 +195,28 @@ def compute_missing(conn: Connection, host: str, since: float) -> str:
     return ""
 
 
+def volumes_missing(conn: Connection) -> str:
+    """Why a volume cannot be placed yet, or "" when it can."""
+    if next(iter(conn.block_storage.backend_pools()), None) is None:
+        return "Cinder's scheduler has had no report of cinder-volume's backend yet"
+    return ""
+
+
+def host_missing(conn: Connection, host: str, since: float) -> str:
+    return compute_missing(conn, host, since) or volumes_missing(conn)
+
+
 def wait_compute(conn: Connection, host: str, since: float, seconds: float) -> None:
+    """Until the host can take servers and volumes."""
     start = time.monotonic()
-    first = missing = compute_missing(conn, host, since)
+    first = missing = host_missing(conn, host, since)
     while missing:
         if time.monotonic() - start > seconds:
-            sys.exit(f"the compute host cannot take servers after {seconds:g} s: {missing}")
+            sys.exit(f"the host cannot take servers and volumes after {seconds:g} s: {missing}")
         time.sleep(1)
-        missing = compute_missing(conn, host, since)
+        missing = host_missing(conn, host, since)
     if first:
-        print(f"compute host ready after {time.monotonic() - start:.0f} s ({first} at first)")
+        print(f"host ready after {time.monotonic() - start:.0f} s ({first} at first)")
 
 
 def main() -> None:
