@@ -30,11 +30,13 @@ from cumulo.store.models import Attempt, Callback, Deployment, Event, Job
 
 RUN_DOCKER = catalogue.find("run-docker").read_text()  # type: ignore[union-attr]
 PARAMS = {"docker_image": "cumulo/httpd", "docker_tag": "1"}
+HOOK = "https://hooks.example.org/done"
 
 
-def _deployment(engine: Engine, site: str) -> str:
+def _deployment(engine: Engine, site: str, callback: str | None = None) -> str:
     save_site(engine, SiteDef(name=site, kind="sim", endpoint="sim://", public=True))
-    return create_deployment(engine, NewDeployment(RUN_DOCKER, PARAMS), LOCAL_ADMIN).id
+    new = NewDeployment(RUN_DOCKER, PARAMS, callback=callback)
+    return create_deployment(engine, new, LOCAL_ADMIN).id
 
 
 def _row(engine: Engine, dep_id: str) -> tuple[str, list[tuple[str, bool]], list[str], list[str]]:
@@ -62,16 +64,14 @@ def test_the_handler_ends_its_job_with_the_final_status(sim_engine: Engine) -> N
 def test_the_final_status_written_without_the_orm_row_still_tells_the_callback(
     sim_engine: Engine,
 ) -> None:
-    save_site(sim_engine, SiteDef(name="sim-end-cb", kind="sim", endpoint="sim://", public=True))
-    new = NewDeployment(RUN_DOCKER, PARAMS, callback="https://hooks.example.org/done")
-    dep_id = create_deployment(sim_engine, new, LOCAL_ADMIN).id
+    dep_id = _deployment(sim_engine, "sim-end-cb", callback=HOOK)
     job = sim_engine.queue.claim("w")
     assert job is not None and deploy.run_deploy(sim_engine, job, threading.Event())
     with sim_engine.db.session() as s:
         dep = s.get(Deployment, dep_id)
         (cb,) = s.scalars(select(Callback).where(Callback.deployment_id == dep_id))
         assert dep is not None and (dep.status, dep.task) == ("CREATE_COMPLETE", "NONE")
-        assert cb.url == "https://hooks.example.org/done"
+        assert cb.url == HOOK
         # The notice carries the row as written: status, task, outputs.
         assert (cb.payload["status"], cb.payload["task"]) == ("CREATE_COMPLETE", "NONE")
         assert cb.payload["outputs"] == dep.outputs and dep.outputs
@@ -84,9 +84,7 @@ def test_the_final_status_written_without_the_orm_row_still_tells_the_callback(
 def test_a_notice_in_a_direct_transaction_wakes_the_senders_once_committed(
     sim_engine: Engine,
 ) -> None:
-    save_site(sim_engine, SiteDef(name="sim-end-wake", kind="sim", endpoint="sim://", public=True))
-    new = NewDeployment(RUN_DOCKER, PARAMS, callback="https://hooks.example.org/done")
-    dep_id = create_deployment(sim_engine, new, LOCAL_ADMIN).id
+    dep_id = _deployment(sim_engine, "sim-end-wake", callback=HOOK)
     seen: list[int] = []
 
     class Sender(threading.Event):  # what a woken sender finds in the outbox

@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cumulo.config import Settings
@@ -35,7 +35,7 @@ from cumulo.egress import CONNECTION_FAILURES, EgressPolicy, EgressRefused, guar
 from cumulo.engine.indigo_json import deployment_json
 from cumulo.errors import BadRequest
 from cumulo.store.db import Database, utcnow
-from cumulo.store.direct import AFTER_COMMIT
+from cumulo.store.direct import on_commit
 from cumulo.store.models import Callback, Deployment, Event
 
 log = logging.getLogger(__name__)
@@ -76,16 +76,10 @@ def notice(session: Session, dep: Deployment) -> None:
         return
     payload = deployment_json(dep, "")  # links relative: the sender prefixes the public URL
     session.add(Callback(deployment_id=dep.id, url=dep.callback, payload=payload))
-    outer = session.info.get(AFTER_COMMIT)
-    if outer is not None:  # the Session of a direct transaction, which commits after it
-        if _wake_senders not in outer:
-            outer.append(_wake_senders)
-    elif not session.info.get("wakes_senders"):
-        session.info["wakes_senders"] = True
-        event.listen(session, "after_commit", _wake_senders, once=True)
+    on_commit(session, _wake_senders)
 
 
-def _wake_senders(*_session: Session) -> None:
+def _wake_senders() -> None:
     for wakeup in list(_SENDERS):
         wakeup.set()
 

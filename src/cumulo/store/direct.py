@@ -10,10 +10,11 @@ statement is compiled once (per set of parameter names) and then runs straight
 on the cursor, its parameters and columns converted by SQLAlchemy's own bind
 and result processors, so what is stored and read back is the same as through
 SQLAlchemy. Anything else (an expanding ``IN``, an insert that needs computed
-Python-side defaults, a text statement without typed columns) goes through a SQLAlchemy Connection
-made on the same driver connection when first needed; on PostgreSQL everything
-does. The rare ORM write (a callback's notice) gets a Session joined to the
-same transaction.
+Python-side defaults, a text statement without typed columns) goes through a
+SQLAlchemy Connection made on the same driver connection when first needed; on
+PostgreSQL everything does. The rare ORM write (a callback's notice) gets a
+Session joined to the same transaction; what must wait for the commit that
+counts (``on_commit``) waits for the direct transaction's, not that Session's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine
+from sqlalchemy import Connection, Dialect, Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -127,8 +128,8 @@ class DirectTx:
         self.engine = engine
         self.info: dict[str, Any] = {}
         self.before_commit: list[Callable[[DirectTx], None]] = []
-        # What runs once the transaction committed; in ``info`` too, so that its ORM
-        # Session's writers find it (that Session's own commit is not the one that counts).
+        # What runs once the transaction committed (``on_commit``); in ``info``, shared
+        # with its ORM Session, whose own commit only flushes into this transaction.
         self.after_commit: list[Callable[[], None]] = []
         self.info[AFTER_COMMIT] = self.after_commit
         self._conn = conn
@@ -258,6 +259,23 @@ def _as_sqlalchemys(engine: Engine, sql: str, params: Any, exc: Exception) -> DB
 
 # A transaction of either kind, for code that runs in both (core statements, events).
 Tx = Session | DirectTx
+
+
+def on_commit(tx: Tx, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once after the commit that makes ``tx``'s writes visible to others:
+    a direct transaction's own, also for the Session joined to one."""
+    hooks = tx.info.get(AFTER_COMMIT)
+    if hooks is None:  # a Session of its own: SQLAlchemy says when it commits
+        hooks = tx.info[AFTER_COMMIT] = []
+        if not event.contains(tx, "after_commit", _run_after_commit):
+            event.listen(tx, "after_commit", _run_after_commit)
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def _run_after_commit(session: Session) -> None:
+    for hook in session.info.pop(AFTER_COMMIT, ()):
+        hook()
 
 
 def orm_of(tx: Tx) -> Session:

@@ -97,11 +97,10 @@ SELECT NULL, (
     AND (j.not_before IS NULL OR j.not_before <= :now) ORDER BY j.id LIMIT 1
 ), EXISTS (SELECT 1 FROM jobs j WHERE j.status = '{RUNNING}' AND j.lease_expires_at < :now)
 """)
-    .bindparams(bindparam("now", type_=UTCDateTime))
-    .columns(  # as the columns store it
-        owner=JOBS.c.owner.type, first=Integer, lapsed=Boolean
-    )
-)  # typed columns: a direct transaction runs it on the cursor (``store.direct``)
+    .bindparams(bindparam("now", type_=UTCDateTime))  # stored as the columns store it
+    # Typed result columns: a direct transaction runs it on the cursor (``store.direct``).
+    .columns(owner=JOBS.c.owner.type, first=Integer, lapsed=Boolean)
+)
 RUNNING_BY_OWNER = (
     select(JOBS.c.owner, func.count())
     .where(JOBS.c.status == RUNNING, JOBS.c.lease_expires_at >= _now)
